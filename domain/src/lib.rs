@@ -1,0 +1,36 @@
+//! Quartet's ticketing domain: everything the four servers share and nothing about how
+//! they talk.
+//!
+//! - [`model`]: the data of design.md §3 (events, venues, seats, bookings).
+//! - [`Ticketing`]: the one API; [`Service`] implements it in process over a [`Store`].
+//! - [`Error`] and [`ErrorCode`]: the one error vocabulary every transport maps.
+//! - [`Limits`]: the one set of bounds every server enforces.
+//! - [`Dataset`]: the deterministic generator; [`Catalog`]: its read-only indexes
+//!   (full-text search, ordered listing).
+//! - `conformance` (feature `conformance`): the suite every implementation must pass.
+//!
+//! Deliberately absent: any transport crate (no axum, tonic, prost, async-graphql), any
+//! I/O, and any global lock.
+
+pub mod catalog;
+pub mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod dataset;
+pub mod error;
+pub mod limits;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod ticketing;
+pub mod validate;
+
+pub use catalog::Catalog;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use dataset::{Dataset, DatasetSpec};
+pub use error::{Error, ErrorCode, Result};
+pub use limits::Limits;
+pub use model::*;
+pub use service::Service;
+pub use store::{InventoryChange, Store};
+pub use ticketing::Ticketing;

@@ -1,0 +1,271 @@
+//! One event's seat inventory and bookings, behind that event's own lock.
+//!
+//! Everything that changes for an event changes here, under one short critical section
+//! with no await inside: seat states (a byte a seat), per-section availability counts, the
+//! event's bookings, the queue of holds by expiry and the idempotency keys. Expired holds
+//! are released lazily: every operation first sweeps the holds whose time has passed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use super::feed::{FEED_CAPACITY, InventoryChange};
+use crate::error::{Error, Result};
+use crate::model::{
+    Booking, BookingId, BookingStatus, EventId, HoldRequest, SeatId, SeatState, Section, Timestamp,
+    Venue,
+};
+
+/// An event's inventory: the locked state plus two atomics that lock-free readers use.
+#[derive(Debug)]
+pub(super) struct Inventory {
+    state: Mutex<InventoryState>,
+    /// Seats neither held nor sold, as of the last change.
+    available: AtomicU32,
+    /// Earliest expiry of a live hold in microseconds, `i64::MAX` if none.
+    earliest_expiry: AtomicI64,
+}
+
+#[derive(Debug)]
+pub(super) struct InventoryState {
+    pub(super) event_id: EventId,
+    pub(super) version: u64,
+    pub(super) seats: Vec<SeatState>,
+    /// First seat id of each section, plus the capacity at the end.
+    section_starts: Vec<u32>,
+    pub(super) section_available: Vec<u32>,
+    pub(super) bookings: HashMap<BookingId, Booking>,
+    holds_by_expiry: BTreeSet<(i64, BookingId)>,
+    idempotency: HashMap<String, BookingId>,
+    feed: Option<broadcast::Sender<InventoryChange>>,
+}
+
+impl Inventory {
+    /// A fresh inventory with every seat of `venue` available.
+    pub(super) fn new(event_id: EventId, venue: &Venue) -> Self {
+        let mut section_starts = Vec::with_capacity(venue.sections.len() + 1);
+        let mut next = 0;
+        for section in &venue.sections {
+            section_starts.push(next);
+            next += section.seat_count();
+        }
+        section_starts.push(next);
+        Inventory {
+            state: Mutex::new(InventoryState {
+                event_id,
+                version: 0,
+                seats: vec![SeatState::Available; venue.capacity as usize],
+                section_starts,
+                section_available: venue.sections.iter().map(Section::seat_count).collect(),
+                bookings: HashMap::new(),
+                holds_by_expiry: BTreeSet::new(),
+                idempotency: HashMap::new(),
+                feed: None,
+            }),
+            available: AtomicU32::new(venue.capacity),
+            earliest_expiry: AtomicI64::new(i64::MAX),
+        }
+    }
+
+    /// Runs `f` on the state after releasing the holds expired at `now`, then refreshes
+    /// the lock-free summary. The lock is held for exactly this call.
+    pub(super) fn with<T>(&self, now: Timestamp, f: impl FnOnce(&mut InventoryState) -> T) -> T {
+        let mut state = self.state.lock();
+        state.release_expired(now);
+        let out = f(&mut state);
+        self.available
+            .store(state.section_available.iter().sum(), Ordering::Release);
+        let earliest = state
+            .holds_by_expiry
+            .first()
+            .map_or(i64::MAX, |(at, _)| *at);
+        self.earliest_expiry.store(earliest, Ordering::Release);
+        out
+    }
+
+    /// Whether no seat is available and no hold has lapsed yet, read without the lock.
+    pub(super) fn is_sold_out(&self, now: Timestamp) -> bool {
+        self.available.load(Ordering::Acquire) == 0
+            && self.earliest_expiry.load(Ordering::Acquire) > now.timestamp_micros()
+    }
+}
+
+impl InventoryState {
+    fn release_expired(&mut self, now: Timestamp) {
+        let now_micros = now.timestamp_micros();
+        while let Some(&(at, id)) = self.holds_by_expiry.first() {
+            if at > now_micros {
+                break;
+            }
+            self.holds_by_expiry.pop_first();
+            self.finish(id, BookingStatus::Expired);
+        }
+    }
+
+    /// Holds the seats of a validated request for booking `id`, all or nothing.
+    pub(super) fn hold(
+        &mut self,
+        id: BookingId,
+        request: &HoldRequest,
+        prices: &[i64],
+        currency: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Booking> {
+        if let Some(key) = &request.idempotency_key
+            && let Some(existing) = self.idempotency.get(key).and_then(|b| self.bookings.get(b))
+        {
+            return if same_request(existing, request) {
+                Ok(existing.clone())
+            } else {
+                Err(Error::invalid_argument(
+                    "idempotency_key",
+                    "was already used for a different hold",
+                ))
+            };
+        }
+        let mut seat_ids = request.seat_ids.clone();
+        seat_ids.sort_unstable();
+        let taken: Vec<SeatId> = seat_ids
+            .iter()
+            .copied()
+            .filter(|s| self.seats[s.0 as usize] != SeatState::Available)
+            .collect();
+        if !taken.is_empty() {
+            return Err(Error::SeatsUnavailable { seats: taken });
+        }
+        let mut total_cents = 0;
+        for &seat in &seat_ids {
+            let section = self.section_of(seat);
+            total_cents += prices[section];
+            self.set_seat(seat, SeatState::Held);
+        }
+        let booking = Booking {
+            id,
+            event_id: self.event_id,
+            seat_ids: seat_ids.clone(),
+            customer: request.customer.clone(),
+            status: BookingStatus::Held,
+            total_cents,
+            currency: currency.to_owned(),
+            created_at: now,
+            expires_at,
+            version: 1,
+        };
+        self.bookings.insert(id, booking.clone());
+        self.holds_by_expiry
+            .insert((expires_at.timestamp_micros(), id));
+        if let Some(key) = &request.idempotency_key {
+            self.idempotency.insert(key.clone(), id);
+        }
+        self.publish(id, seat_ids.iter().map(|&s| (s, SeatState::Held)).collect());
+        Ok(booking)
+    }
+
+    /// The booking `id`.
+    pub(super) fn booking(&self, id: BookingId) -> Result<Booking> {
+        self.bookings
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("booking", id))
+    }
+
+    /// Confirms a held booking if `expected_version` is current.
+    pub(super) fn confirm(&mut self, id: BookingId, expected_version: u64) -> Result<Booking> {
+        let booking = self.booking(id)?;
+        if booking.version != expected_version {
+            return Err(Error::VersionMismatch {
+                expected: expected_version,
+                actual: booking.version,
+            });
+        }
+        if booking.status != BookingStatus::Held {
+            return Err(Error::invalid_state(format!(
+                "booking {id} is {}; only a held booking can be confirmed",
+                booking.status
+            )));
+        }
+        self.holds_by_expiry
+            .remove(&(booking.expires_at.timestamp_micros(), id));
+        self.finish(id, BookingStatus::Confirmed)
+            .ok_or_else(|| Error::not_found("booking", id))
+    }
+
+    /// Cancels a held or confirmed booking, releasing its seats.
+    pub(super) fn cancel(&mut self, id: BookingId) -> Result<Booking> {
+        let booking = self.booking(id)?;
+        if !booking.status.is_live() {
+            return Err(Error::invalid_state(format!(
+                "booking {id} is already {}",
+                booking.status
+            )));
+        }
+        self.holds_by_expiry
+            .remove(&(booking.expires_at.timestamp_micros(), id));
+        self.finish(id, BookingStatus::Cancelled)
+            .ok_or_else(|| Error::not_found("booking", id))
+    }
+
+    /// Moves a live booking to `status`, setting its seats to match, bumping both versions
+    /// and publishing the change. The caller has checked the move is allowed.
+    fn finish(&mut self, id: BookingId, status: BookingStatus) -> Option<Booking> {
+        let seat_state = if status == BookingStatus::Confirmed {
+            SeatState::Sold
+        } else {
+            SeatState::Available
+        };
+        let booking = self.bookings.get_mut(&id)?;
+        booking.status = status;
+        booking.version += 1;
+        let booking = booking.clone();
+        for &seat in &booking.seat_ids {
+            self.set_seat(seat, seat_state);
+        }
+        self.publish(id, booking.seat_ids.iter().map(|&s| (s, seat_state)).collect());
+        Some(booking)
+    }
+
+    fn set_seat(&mut self, seat: SeatId, to: SeatState) {
+        let from = std::mem::replace(&mut self.seats[seat.0 as usize], to);
+        let section = self.section_of(seat);
+        match (from == SeatState::Available, to == SeatState::Available) {
+            (true, false) => self.section_available[section] -= 1,
+            (false, true) => self.section_available[section] += 1,
+            _ => {}
+        }
+    }
+
+    fn section_of(&self, seat: SeatId) -> usize {
+        // `section_starts` begins at 0 and ends at the capacity, so this is in range for
+        // every seat below the capacity (which the store checked).
+        self.section_starts.partition_point(|&start| start <= seat.0) - 1
+    }
+
+    fn publish(&mut self, booking_id: BookingId, seats: Vec<(SeatId, SeatState)>) {
+        self.version += 1;
+        if let Some(feed) = &self.feed {
+            // No receiver left is not an error: nobody is following this event right now.
+            let _ = feed.send(InventoryChange {
+                event_id: self.event_id,
+                version: self.version,
+                booking_id,
+                seats,
+            });
+        }
+    }
+
+    /// A receiver of this event's future changes.
+    pub(super) fn subscribe(&mut self) -> broadcast::Receiver<InventoryChange> {
+        self.feed
+            .get_or_insert_with(|| broadcast::channel(FEED_CAPACITY).0)
+            .subscribe()
+    }
+}
+
+fn same_request(booking: &Booking, request: &HoldRequest) -> bool {
+    let mut seats = request.seat_ids.clone();
+    seats.sort_unstable();
+    booking.seat_ids == seats && booking.customer == request.customer
+}
