@@ -14,7 +14,7 @@
 
 pub mod catalog;
 pub mod clock;
-#[cfg(feature = "conformance")]
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod dataset;
 pub mod error;

@@ -20,6 +20,9 @@ pub struct Limits {
     pub max_seats_per_hold: u32,
     /// How long a hold lasts before it expires.
     pub hold_ttl: Duration,
+    /// Cancelled or expired bookings remembered per event; older ones are forgotten
+    /// (`get_booking` then answers `NOT_FOUND`), so sustained writes run in bounded memory.
+    pub finished_bookings_per_event: usize,
     /// GraphQL: deepest selection allowed.
     pub graphql_max_depth: usize,
     /// GraphQL: largest complexity score allowed.
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_query_chars: 200,
             max_seats_per_hold: 8,
             hold_ttl: Duration::from_secs(10 * 60),
+            finished_bookings_per_event: 4_096,
             graphql_max_depth: 12,
             graphql_max_complexity: 2_000,
             header_read_timeout: Duration::from_secs(10),

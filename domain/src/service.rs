@@ -29,16 +29,12 @@ pub struct Service {
 impl Service {
     /// A service over a freshly generated dataset, with the real clock.
     pub fn generate(spec: DatasetSpec, limits: Limits) -> Self {
-        Self::with_clock(
-            Dataset::from_spec(spec),
-            limits,
-            Arc::new(SystemClock),
-        )
+        Self::with_clock(Dataset::from_spec(spec), limits, Arc::new(SystemClock))
     }
 
     /// A service over `dataset`, reading time from `clock` (tests pass a manual clock).
     pub fn with_clock(dataset: Dataset, limits: Limits, clock: Arc<dyn Clock>) -> Self {
-        let store = Store::new(Catalog::new(dataset), clock, limits.hold_ttl);
+        let store = Store::new(Catalog::new(dataset), clock, &limits);
         Service {
             store: Arc::new(store),
             limits: Arc::new(limits),
@@ -129,5 +125,22 @@ impl Ticketing for Service {
 
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
         self.store.cancel(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-process service is the reference every protocol's client is held to; it must
+    /// pass the suite itself, over a real multi-threaded runtime.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_process_service_conforms() {
+        let spec = DatasetSpec {
+            events: 2_000,
+            seed: 7,
+        };
+        let service: Arc<dyn Ticketing> = Arc::new(Service::generate(spec, Limits::default()));
+        crate::conformance::run(service, spec).await;
     }
 }

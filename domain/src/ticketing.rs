@@ -124,7 +124,11 @@ macro_rules! forward_ticketing {
             async fn get_booking(&self, id: BookingId) -> Result<Booking> {
                 (**self).get_booking(id).await
             }
-            async fn confirm_booking(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
+            async fn confirm_booking(
+                &self,
+                id: BookingId,
+                expected_version: u64,
+            ) -> Result<Booking> {
                 (**self).confirm_booking(id, expected_version).await
             }
             async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {

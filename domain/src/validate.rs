@@ -78,7 +78,10 @@ pub fn query(query: &str, limits: &Limits) -> Result<()> {
 /// `LIMIT_EXCEEDED` for more seats than allowed.
 pub fn hold(request: &HoldRequest, limits: &Limits) -> Result<()> {
     if request.seat_ids.is_empty() {
-        return Err(Error::invalid_argument("seat_ids", "must name at least one seat"));
+        return Err(Error::invalid_argument(
+            "seat_ids",
+            "must name at least one seat",
+        ));
     }
     if request.seat_ids.len() > limits.max_seats_per_hold as usize {
         return Err(Error::limit_exceeded(
@@ -89,7 +92,10 @@ pub fn hold(request: &HoldRequest, limits: &Limits) -> Result<()> {
     let mut sorted = request.seat_ids.clone();
     sorted.sort_unstable();
     if sorted.windows(2).any(|w| w[0] == w[1]) {
-        return Err(Error::invalid_argument("seat_ids", "must not repeat a seat"));
+        return Err(Error::invalid_argument(
+            "seat_ids",
+            "must not repeat a seat",
+        ));
     }
     customer(&request.customer)?;
     if let Some(key) = &request.idempotency_key {
@@ -105,7 +111,10 @@ pub fn hold(request: &HoldRequest, limits: &Limits) -> Result<()> {
 pub fn customer(customer: &Customer) -> Result<()> {
     let name = customer.name.trim();
     if name.is_empty() {
-        return Err(Error::invalid_argument("customer.name", "must not be empty"));
+        return Err(Error::invalid_argument(
+            "customer.name",
+            "must not be empty",
+        ));
     }
     if customer.name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::invalid_argument(
@@ -131,8 +140,7 @@ pub fn customer(customer: &Customer) -> Result<()> {
 /// A shape check, not RFC 5322: one `@`, a non-empty local part, a dotted domain whose
 /// labels are non-empty, no whitespace or control characters, at most 254 bytes.
 fn is_plausible_email(email: &str) -> bool {
-    if email.len() > MAX_EMAIL_BYTES || email.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if email.len() > MAX_EMAIL_BYTES || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     let Some((local, domain)) = email.split_once('@') else {
@@ -173,7 +181,9 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@example.org"] {
             assert!(is_plausible_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a@b..co", "a b@c.de", "a@b.co.", "a@.b"] {
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@@b.co", "a@b..co", "a b@c.de", "a@b.co.", "a@.b",
+        ] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
     }

@@ -23,7 +23,11 @@ impl Cursor {
 
     /// 32 hex digits: the start time's bits, then the id. Opaque to clients.
     pub fn encode(self) -> String {
-        format!("{:016x}{:016x}", self.starts_at_micros.cast_unsigned(), self.event_id.0)
+        format!(
+            "{:016x}{:016x}",
+            self.starts_at_micros.cast_unsigned(),
+            self.event_id.0
+        )
     }
 
     /// The inverse of [`Cursor::encode`]; `None` for anything it could not have produced.
@@ -51,7 +55,12 @@ mod tests {
             event_id: EventId(42),
         };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        for junk in ["", "zz", "0000000000000000000000000000002g", "é000000000000000000000000000000"] {
+        for junk in [
+            "",
+            "zz",
+            "0000000000000000000000000000002g",
+            "é000000000000000000000000000000",
+        ] {
             assert_eq!(Cursor::decode(junk), None, "{junk}");
         }
     }

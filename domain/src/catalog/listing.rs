@@ -45,7 +45,9 @@ impl ListingIndex {
             (None, None) => &self.all,
         };
         let start = match after {
-            Some(c) => list.partition_point(|&d| key(&events[d as usize]) <= (c.starts_at_micros, c.event_id.0)),
+            Some(c) => list.partition_point(|&d| {
+                key(&events[d as usize]) <= (c.starts_at_micros, c.event_id.0)
+            }),
             None => 0,
         };
         let start = match matcher.from {
@@ -56,7 +58,10 @@ impl ListingIndex {
         let mut more = false;
         for &doc in &list[start..] {
             let event = &events[doc as usize];
-            if matcher.to.is_some_and(|to| event.starts_at.timestamp_micros() >= to) {
+            if matcher
+                .to
+                .is_some_and(|to| event.starts_at.timestamp_micros() >= to)
+            {
                 break;
             }
             if matcher.matches(doc as usize, event) {

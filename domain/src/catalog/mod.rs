@@ -142,7 +142,9 @@ impl Catalog {
                 self.event(c.event_id)
                     .is_ok_and(|e| e.starts_at.timestamp_micros() == c.starts_at_micros)
             })
-            .ok_or_else(|| Error::invalid_argument("cursor", "is not a cursor this server issued"))?;
+            .ok_or_else(|| {
+                Error::invalid_argument("cursor", "is not a cursor this server issued")
+            })?;
         Ok(cursor)
     }
 
@@ -190,3 +192,6 @@ fn index(id: u64) -> usize {
 fn lookup<T>(items: &[T], id: u64) -> Option<&T> {
     items.get(index(id))
 }
+
+#[cfg(test)]
+mod tests;

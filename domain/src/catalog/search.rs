@@ -130,7 +130,9 @@ impl SearchIndex {
                 (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
             })
             .collect();
-        let (driver, others) = lists.split_first().map_or((&[][..], &[][..]), |(d, o)| (*d, o));
+        let (driver, others) = lists
+            .split_first()
+            .map_or((&[][..], &[][..]), |(d, o)| (*d, o));
         let mut positions = vec![0usize; others.len()];
         // A min-heap of the best `limit` so far: the root is the worst kept hit.
         let mut best: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(limit + 1);
@@ -153,7 +155,10 @@ impl SearchIndex {
             if !matcher.matches(doc, &events[doc]) {
                 continue;
             }
-            best.push(Reverse(Ranked { score, doc: posting.doc }));
+            best.push(Reverse(Ranked {
+                score,
+                doc: posting.doc,
+            }));
             if best.len() > limit {
                 best.pop();
             }

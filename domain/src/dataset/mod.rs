@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{
-    Category, Event, EventId, EventStatus, Performer, PerformerId, Row, Section, Timestamp,
-    Venue, VenueId,
+    Category, Event, EventId, EventStatus, Performer, PerformerId, Row, Section, Timestamp, Venue,
+    VenueId,
 };
 use words::{
     ADJECTIVES, BIO_TEMPLATES, COMEDY_GENRES, COMEDY_TAGS, CONCERT_GENRES, CONCERT_TAGS,
@@ -263,10 +263,17 @@ fn generate_performer(id: PerformerId, rng: &mut ChaCha8Rng) -> Performer {
         }
         Act::Team => {
             let (city, _, _) = city_of(rng);
-            (format!("{city} {}", pick(rng, TEAM_NOUNS)), pick(rng, SPORTS_GENRES))
+            (
+                format!("{city} {}", pick(rng, TEAM_NOUNS)),
+                pick(rng, SPORTS_GENRES),
+            )
         }
         Act::Troupe => (
-            format!("{} {} Company", title_case(pick(rng, ADJECTIVES)), pick(rng, LAST_NAMES)),
+            format!(
+                "{} {} Company",
+                title_case(pick(rng, ADJECTIVES)),
+                pick(rng, LAST_NAMES)
+            ),
             pick(rng, THEATER_GENRES),
         ),
         Act::Comic => (

@@ -41,16 +41,31 @@ fn events_are_consistent_with_their_venue_and_performers() {
         assert_eq!(e.min_price_cents, *prices.iter().min().unwrap());
         assert_eq!(e.max_price_cents, *prices.iter().max().unwrap());
         assert!(e.min_price_cents > 0);
-        assert!(!e.performer_ids.is_empty(), "event {} has no performers", e.id);
+        assert!(
+            !e.performer_ids.is_empty(),
+            "event {} has no performers",
+            e.id
+        );
         let mut ids = e.performer_ids.clone();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), e.performer_ids.len(), "duplicate performer in {}", e.id);
+        assert_eq!(
+            ids.len(),
+            e.performer_ids.len(),
+            "duplicate performer in {}",
+            e.id
+        );
         assert!(e.starts_at >= epoch());
         assert!(e.starts_at < epoch() + Duration::days(SPAN_DAYS + 1));
         assert_eq!(e.currency.len(), 3);
         assert!(e.tags.len() >= 2);
-        assert!(e.tags.iter().all(|t| t.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())), "{:?}", e.tags);
+        assert!(
+            e.tags.iter().all(|t| t
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())),
+            "{:?}",
+            e.tags
+        );
     }
 }
 
@@ -63,11 +78,19 @@ fn venue_capacities_have_a_long_tail() {
     let small = caps.iter().filter(|&&c| c < 1_000).count();
     let large = caps.iter().filter(|&&c| c > 10_000).count();
     assert!(small > caps.len() / 3, "small {small} of {}", caps.len());
-    assert!(large > 0 && large < caps.len() / 10, "large {large} of {}", caps.len());
+    assert!(
+        large > 0 && large < caps.len() / 10,
+        "large {large} of {}",
+        caps.len()
+    );
     for v in &d.venues {
         let sum: u32 = v.sections.iter().map(Section::seat_count).sum();
         assert_eq!(sum, v.capacity);
-        assert!(v.sections.iter().all(|s| s.rows.iter().all(|r| r.seats > 0)));
+        assert!(
+            v.sections
+                .iter()
+                .all(|s| s.rows.iter().all(|r| r.seats > 0))
+        );
     }
 }
 

@@ -13,7 +13,9 @@ mod seating;
 pub use booking::{Booking, BookingStatus, Customer, HoldRequest};
 pub use catalog::{Category, Event, EventStatus, Performer, Row, Section, Venue};
 pub use ids::{BookingId, EventId, PerformerId, SeatId, VenueId};
-pub use requests::{EventFilter, EventPage, ListEventsRequest, SearchHit, SearchRequest, SearchResults};
+pub use requests::{
+    EventFilter, EventPage, ListEventsRequest, SearchHit, SearchRequest, SearchResults,
+};
 pub use seating::{EventDetail, Seat, SeatMap, SeatState, SectionAvailability};
 
 /// A point in time, always UTC. Domain times carry whole microseconds, so every

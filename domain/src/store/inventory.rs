@@ -5,7 +5,7 @@
 //! event's bookings, the queue of holds by expiry and the idempotency keys. Expired holds
 //! are released lazily: every operation first sweeps the holds whose time has passed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use parking_lot::Mutex;
@@ -39,6 +39,10 @@ pub(super) struct InventoryState {
     pub(super) bookings: HashMap<BookingId, Booking>,
     holds_by_expiry: BTreeSet<(i64, BookingId)>,
     idempotency: HashMap<String, BookingId>,
+    /// The key each idempotent booking was made with, to drop it when the booking goes.
+    key_of: HashMap<BookingId, String>,
+    /// Cancelled and expired bookings, oldest first, until they are forgotten.
+    finished: VecDeque<BookingId>,
     feed: Option<broadcast::Sender<InventoryChange>>,
 }
 
@@ -62,6 +66,8 @@ impl Inventory {
                 bookings: HashMap::new(),
                 holds_by_expiry: BTreeSet::new(),
                 idempotency: HashMap::new(),
+                key_of: HashMap::new(),
+                finished: VecDeque::new(),
                 feed: None,
             }),
             available: AtomicU32::new(venue.capacity),
@@ -69,12 +75,19 @@ impl Inventory {
         }
     }
 
-    /// Runs `f` on the state after releasing the holds expired at `now`, then refreshes
-    /// the lock-free summary. The lock is held for exactly this call.
-    pub(super) fn with<T>(&self, now: Timestamp, f: impl FnOnce(&mut InventoryState) -> T) -> T {
+    /// Runs `f` on the state after releasing the holds expired at `now`, forgets finished
+    /// bookings beyond the newest `keep`, and refreshes the lock-free summary. The lock is
+    /// held for exactly this call. Returns `f`'s result and the ids forgotten.
+    pub(super) fn with<T>(
+        &self,
+        now: Timestamp,
+        keep: usize,
+        f: impl FnOnce(&mut InventoryState) -> T,
+    ) -> (T, Vec<BookingId>) {
         let mut state = self.state.lock();
         state.release_expired(now);
         let out = f(&mut state);
+        let forgotten = state.forget_finished_beyond(keep);
         self.available
             .store(state.section_available.iter().sum(), Ordering::Release);
         let earliest = state
@@ -82,7 +95,7 @@ impl Inventory {
             .first()
             .map_or(i64::MAX, |(at, _)| *at);
         self.earliest_expiry.store(earliest, Ordering::Release);
-        out
+        (out, forgotten)
     }
 
     /// Whether no seat is available and no hold has lapsed yet, read without the lock.
@@ -159,6 +172,7 @@ impl InventoryState {
             .insert((expires_at.timestamp_micros(), id));
         if let Some(key) = &request.idempotency_key {
             self.idempotency.insert(key.clone(), id);
+            self.key_of.insert(id, key.clone());
         }
         self.publish(id, seat_ids.iter().map(|&s| (s, SeatState::Held)).collect());
         Ok(booking)
@@ -223,8 +237,27 @@ impl InventoryState {
         for &seat in &booking.seat_ids {
             self.set_seat(seat, seat_state);
         }
-        self.publish(id, booking.seat_ids.iter().map(|&s| (s, seat_state)).collect());
+        self.publish(
+            id,
+            booking.seat_ids.iter().map(|&s| (s, seat_state)).collect(),
+        );
+        if !status.is_live() {
+            self.finished.push_back(id);
+        }
         Some(booking)
+    }
+
+    /// Drops the oldest finished bookings (and their idempotency keys) beyond `keep`.
+    fn forget_finished_beyond(&mut self, keep: usize) -> Vec<BookingId> {
+        let excess = self.finished.len().saturating_sub(keep);
+        let forgotten: Vec<BookingId> = self.finished.drain(..excess).collect();
+        for id in &forgotten {
+            self.bookings.remove(id);
+            if let Some(key) = self.key_of.remove(id) {
+                self.idempotency.remove(&key);
+            }
+        }
+        forgotten
     }
 
     fn set_seat(&mut self, seat: SeatId, to: SeatState) {
@@ -240,7 +273,9 @@ impl InventoryState {
     fn section_of(&self, seat: SeatId) -> usize {
         // `section_starts` begins at 0 and ends at the capacity, so this is in range for
         // every seat below the capacity (which the store checked).
-        self.section_starts.partition_point(|&start| start <= seat.0) - 1
+        self.section_starts
+            .partition_point(|&start| start <= seat.0)
+            - 1
     }
 
     fn publish(&mut self, booking_id: BookingId, seats: Vec<(SeatId, SeatState)>) {

@@ -12,20 +12,20 @@ mod inventory;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use dashmap::DashMap;
 use tokio::sync::broadcast;
 
 pub use feed::{FEED_CAPACITY, InventoryChange};
-use inventory::Inventory;
+use inventory::{Inventory, InventoryState};
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::model::{
-    Booking, BookingId, BookingStatus, Event, EventDetail, EventId, EventStatus, HoldRequest,
-    Seat, SeatId, SeatMap, SeatState, Section, SectionAvailability,
+    Booking, BookingId, BookingStatus, Event, EventDetail, EventId, EventStatus, HoldRequest, Seat,
+    SeatId, SeatMap, SeatState, Section, SectionAvailability,
 };
 
 /// The catalogue and the live inventory of every event.
@@ -37,11 +37,13 @@ pub struct Store {
     next_booking_id: AtomicU64,
     clock: Arc<dyn Clock>,
     hold_ttl: chrono::Duration,
+    finished_kept: usize,
 }
 
 impl Store {
-    /// A store over `catalog` whose holds last `hold_ttl`, reading time from `clock`.
-    pub fn new(catalog: Catalog, clock: Arc<dyn Clock>, hold_ttl: Duration) -> Self {
+    /// A store over `catalog`, reading time from `clock`, with the hold TTL and booking
+    /// retention of `limits`.
+    pub fn new(catalog: Catalog, clock: Arc<dyn Clock>, limits: &Limits) -> Self {
         let inventories = (0..catalog.event_count())
             .map(|_| OnceLock::new())
             .collect();
@@ -51,7 +53,8 @@ impl Store {
             booking_events: DashMap::new(),
             next_booking_id: AtomicU64::new(1),
             clock,
-            hold_ttl: chrono::Duration::from_std(hold_ttl).unwrap_or(chrono::Duration::MAX),
+            hold_ttl: chrono::Duration::from_std(limits.hold_ttl).unwrap_or(chrono::Duration::MAX),
+            finished_kept: limits.finished_bookings_per_event,
         }
     }
 
@@ -100,7 +103,7 @@ impl Store {
             .map(|&p| self.catalog.performer(p).cloned())
             .collect::<Result<Vec<_>>>()?;
         let available: Vec<u32> = match self.existing_inventory(id) {
-            Some(inv) => inv.with(self.clock.now(), |s| s.section_available.clone()),
+            Some(inv) => self.locked(inv, |s| s.section_available.clone()),
             None => venue.sections.iter().map(Section::seat_count).collect(),
         };
         let availability = venue
@@ -132,7 +135,7 @@ impl Store {
         let event = self.catalog.event(id)?;
         let venue = self.catalog.venue(event.venue_id)?;
         let (version, states) = match self.existing_inventory(id) {
-            Some(inv) => inv.with(self.clock.now(), |s| (s.version, s.seats.clone())),
+            Some(inv) => self.locked(inv, |s| (s.version, s.seats.clone())),
             None => (0, vec![SeatState::Available; venue.capacity as usize]),
         };
         let mut seats = Vec::with_capacity(states.len());
@@ -193,7 +196,7 @@ impl Store {
         let inventory = self.inventory(event.id)?;
         // Taken before the lock; an id lost to a failed hold is simply never used.
         let id = BookingId(self.next_booking_id.fetch_add(1, Ordering::Relaxed));
-        inventory.with(now, |s| {
+        self.locked(inventory, |s| {
             let booking = s.hold(id, request, &prices, &event.currency, now, expires_at)?;
             // Indexed before the lock is released, so a concurrent idempotent retry that
             // returns this booking can look it up at once. (A retry gets an older id,
@@ -210,8 +213,8 @@ impl Store {
     /// # Errors
     /// `NOT_FOUND` if there is no such booking.
     pub fn booking(&self, id: BookingId) -> Result<Booking> {
-        let (inventory, now) = self.booking_inventory(id)?;
-        inventory.with(now, |s| s.booking(id))
+        let inventory = self.booking_inventory(id)?;
+        self.locked(inventory, |s| s.booking(id))
     }
 
     /// Confirms a held booking if `expected_version` is current.
@@ -220,8 +223,8 @@ impl Store {
     /// `NOT_FOUND`, `VERSION_MISMATCH` (nothing changes), or `INVALID_STATE` if the booking
     /// is not held.
     pub fn confirm(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
-        let (inventory, now) = self.booking_inventory(id)?;
-        inventory.with(now, |s| s.confirm(id, expected_version))
+        let inventory = self.booking_inventory(id)?;
+        self.locked(inventory, |s| s.confirm(id, expected_version))
     }
 
     /// Cancels a held or confirmed booking and releases its seats.
@@ -229,8 +232,8 @@ impl Store {
     /// # Errors
     /// `NOT_FOUND`, or `INVALID_STATE` if it is already cancelled or expired.
     pub fn cancel(&self, id: BookingId) -> Result<Booking> {
-        let (inventory, now) = self.booking_inventory(id)?;
-        inventory.with(now, |s| s.cancel(id))
+        let inventory = self.booking_inventory(id)?;
+        self.locked(inventory, |s| s.cancel(id))
     }
 
     /// A receiver of every future change to the event's inventory.
@@ -239,7 +242,7 @@ impl Store {
     /// `NOT_FOUND` if there is no such event.
     pub fn subscribe(&self, id: EventId) -> Result<broadcast::Receiver<InventoryChange>> {
         let inventory = self.inventory(id)?;
-        Ok(inventory.with(self.clock.now(), inventory::InventoryState::subscribe))
+        Ok(self.locked(inventory, InventoryState::subscribe))
     }
 
     /// Checks that the event's seat states agree with its bookings: every seat held or
@@ -252,7 +255,7 @@ impl Store {
         let Some(inventory) = self.existing_inventory(id) else {
             return Ok(());
         };
-        inventory.with(self.clock.now(), |s| {
+        self.locked(inventory, |s| {
             let mut owner: Vec<Option<BookingStatus>> = vec![None; s.seats.len()];
             let mut bookings: Vec<&Booking> = s.bookings.values().collect();
             bookings.sort_by_key(|b| b.id);
@@ -272,13 +275,21 @@ impl Store {
                     Some(_) => SeatState::Sold,
                 };
                 if *state != expected {
-                    return Err(format!("seat {i} is {state} but its bookings say {expected}"));
+                    return Err(format!(
+                        "seat {i} is {state} but its bookings say {expected}"
+                    ));
                 }
             }
-            let available = s.seats.iter().filter(|&&st| st == SeatState::Available).count();
+            let available = s
+                .seats
+                .iter()
+                .filter(|&&st| st == SeatState::Available)
+                .count();
             let counted: u32 = s.section_available.iter().sum();
             if available != counted as usize {
-                return Err(format!("{available} seats available but sections count {counted}"));
+                return Err(format!(
+                    "{available} seats available but sections count {counted}"
+                ));
             }
             Ok(())
         })
@@ -289,7 +300,7 @@ impl Store {
         let Some(inventory) = self.existing_inventory(id) else {
             return Vec::new();
         };
-        let mut bookings = inventory.with(self.clock.now(), |s| {
+        let mut bookings = self.locked(inventory, |s| {
             s.bookings.values().cloned().collect::<Vec<_>>()
         });
         bookings.sort_by_key(|b| b.id);
@@ -308,17 +319,25 @@ impl Store {
         Ok(slot.get_or_init(|| Box::new(Inventory::new(id, venue))))
     }
 
-    fn booking_inventory(&self, id: BookingId) -> Result<(&Inventory, crate::model::Timestamp)> {
+    /// Runs `f` under the inventory's lock at the current time, then drops the bookings the
+    /// inventory forgot from the id index (after the lock, keeping the lock order simple).
+    fn locked<T>(&self, inventory: &Inventory, f: impl FnOnce(&mut InventoryState) -> T) -> T {
+        let (out, forgotten) = inventory.with(self.clock.now(), self.finished_kept, f);
+        for id in forgotten {
+            self.booking_events.remove(&id);
+        }
+        out
+    }
+
+    fn booking_inventory(&self, id: BookingId) -> Result<&Inventory> {
         // Copy the event id out so the map's shard lock is released before the inventory's.
         let event_id = self
             .booking_events
             .get(&id)
             .map(|entry| *entry.value())
             .ok_or_else(|| Error::not_found("booking", id))?;
-        let inventory = self
-            .existing_inventory(event_id)
-            .ok_or_else(|| Error::not_found("booking", id))?;
-        Ok((inventory, self.clock.now()))
+        self.existing_inventory(event_id)
+            .ok_or_else(|| Error::not_found("booking", id))
     }
 
     fn slot(&self, id: EventId) -> Option<&OnceLock<Box<Inventory>>> {

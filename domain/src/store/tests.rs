@@ -4,6 +4,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::Limits;
 use crate::clock::ManualClock;
 use crate::dataset::{Dataset, epoch};
 use crate::model::{Customer, EventStatus};
@@ -11,9 +12,18 @@ use crate::model::{Customer, EventStatus};
 const TTL: Duration = Duration::from_secs(600);
 
 fn store(events: u32) -> (Store, Arc<ManualClock>) {
+    store_keeping(events, 4_096)
+}
+
+fn store_keeping(events: u32, finished_kept: usize) -> (Store, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(epoch()));
     let catalog = Catalog::new(Dataset::generate(events, 9));
-    (Store::new(catalog, clock.clone(), TTL), clock)
+    let limits = Limits {
+        hold_ttl: TTL,
+        finished_bookings_per_event: finished_kept,
+        ..Limits::default()
+    };
+    (Store::new(catalog, clock.clone(), &limits), clock)
 }
 
 /// The first on-sale event whose venue has at least `seats` seats.
@@ -22,7 +32,8 @@ fn on_sale_event(store: &Store, seats: u32) -> EventId {
     d.events
         .iter()
         .find(|e| {
-            e.status == EventStatus::OnSale && d.venues[(e.venue_id.0 - 1) as usize].capacity >= seats
+            e.status == EventStatus::OnSale
+                && d.venues[(e.venue_id.0 - 1) as usize].capacity >= seats
         })
         .map(|e| e.id)
         .unwrap()
@@ -49,7 +60,10 @@ fn untouched_events_have_no_inventory() {
     store.event_detail(id).unwrap();
     assert_eq!(map.version, 0);
     assert!(map.seats.iter().all(|s| s.state == SeatState::Available));
-    assert!(store.existing_inventory(id).is_none(), "reads must not materialise seat state");
+    assert!(
+        store.existing_inventory(id).is_none(),
+        "reads must not materialise seat state"
+    );
 }
 
 #[test]
@@ -67,21 +81,40 @@ fn hold_confirm_cancel_lifecycle_moves_seats_and_versions() {
     assert_eq!(held.total_cents, expected_total);
 
     let stale = store.confirm(held.id, 7).unwrap_err();
-    assert_eq!(stale, Error::VersionMismatch { expected: 7, actual: 1 });
-    assert_eq!(store.booking(held.id).unwrap(), held, "a stale confirm changes nothing");
+    assert_eq!(
+        stale,
+        Error::VersionMismatch {
+            expected: 7,
+            actual: 1
+        }
+    );
+    assert_eq!(
+        store.booking(held.id).unwrap(),
+        held,
+        "a stale confirm changes nothing"
+    );
 
     let confirmed = store.confirm(held.id, 1).unwrap();
-    assert_eq!((confirmed.status, confirmed.version), (BookingStatus::Confirmed, 2));
+    assert_eq!(
+        (confirmed.status, confirmed.version),
+        (BookingStatus::Confirmed, 2)
+    );
     assert_eq!(store.seat_map(id).unwrap().seats[3].state, SeatState::Sold);
     let again = store.confirm(held.id, 2).unwrap_err();
     assert_eq!(again.code(), crate::ErrorCode::InvalidState);
 
     let cancelled = store.cancel(held.id).unwrap();
-    assert_eq!((cancelled.status, cancelled.version), (BookingStatus::Cancelled, 3));
+    assert_eq!(
+        (cancelled.status, cancelled.version),
+        (BookingStatus::Cancelled, 3)
+    );
     let map = store.seat_map(id).unwrap();
     assert_eq!(map.version, 3);
     assert!(map.seats.iter().all(|s| s.state == SeatState::Available));
-    assert_eq!(store.cancel(held.id).unwrap_err().code(), crate::ErrorCode::InvalidState);
+    assert_eq!(
+        store.cancel(held.id).unwrap_err().code(),
+        crate::ErrorCode::InvalidState
+    );
     store.audit(id).unwrap();
 }
 
@@ -90,11 +123,26 @@ fn a_hold_is_all_or_nothing() {
     let (store, _) = store(50);
     let id = on_sale_event(&store, 10);
     store.hold(&hold_request(id, &[2, 4], None)).unwrap();
-    let err = store.hold(&hold_request(id, &[1, 2, 3, 4], None)).unwrap_err();
-    assert_eq!(err, Error::SeatsUnavailable { seats: vec![SeatId(2), SeatId(4)] });
+    let err = store
+        .hold(&hold_request(id, &[1, 2, 3, 4], None))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::SeatsUnavailable {
+            seats: vec![SeatId(2), SeatId(4)]
+        }
+    );
     let map = store.seat_map(id).unwrap();
-    assert_eq!(map.seats[1].state, SeatState::Available, "seat 1 must not be held");
-    assert_eq!(map.seats[3].state, SeatState::Available, "seat 3 must not be held");
+    assert_eq!(
+        map.seats[1].state,
+        SeatState::Available,
+        "seat 1 must not be held"
+    );
+    assert_eq!(
+        map.seats[3].state,
+        SeatState::Available,
+        "seat 3 must not be held"
+    );
 }
 
 #[test]
@@ -102,16 +150,31 @@ fn holds_expire_lazily_without_sleeping() {
     let (store, clock) = store(50);
     let id = on_sale_event(&store, 10);
     let held = store.hold(&hold_request(id, &[0], None)).unwrap();
-    assert_eq!(held.expires_at, held.created_at + chrono::Duration::from_std(TTL).unwrap());
-    clock.advance(TTL - Duration::from_secs(1));
+    assert_eq!(
+        held.expires_at,
+        held.created_at + chrono::Duration::from_std(TTL).unwrap()
+    );
+    clock.advance(TTL.checked_sub(Duration::from_secs(1)).unwrap());
     assert_eq!(store.booking(held.id).unwrap().status, BookingStatus::Held);
     clock.advance(Duration::from_secs(1));
     let expired = store.booking(held.id).unwrap();
-    assert_eq!((expired.status, expired.version), (BookingStatus::Expired, 2));
-    assert_eq!(store.seat_map(id).unwrap().seats[0].state, SeatState::Available);
+    assert_eq!(
+        (expired.status, expired.version),
+        (BookingStatus::Expired, 2)
+    );
+    assert_eq!(
+        store.seat_map(id).unwrap().seats[0].state,
+        SeatState::Available
+    );
     // The holder's copy is stale now; with the current version the state is what refuses.
-    assert_eq!(store.confirm(held.id, 1).unwrap_err().code(), crate::ErrorCode::VersionMismatch);
-    assert_eq!(store.confirm(held.id, 2).unwrap_err().code(), crate::ErrorCode::InvalidState);
+    assert_eq!(
+        store.confirm(held.id, 1).unwrap_err().code(),
+        crate::ErrorCode::VersionMismatch
+    );
+    assert_eq!(
+        store.confirm(held.id, 2).unwrap_err().code(),
+        crate::ErrorCode::InvalidState
+    );
     // Someone else can take the seat.
     store.hold(&hold_request(id, &[0], None)).unwrap();
     store.audit(id).unwrap();
@@ -144,28 +207,94 @@ fn idempotency_key_returns_the_same_booking() {
     let first = store.hold(&hold_request(id, &[5, 6], Some("k-1"))).unwrap();
     let retry = store.hold(&hold_request(id, &[6, 5], Some("k-1"))).unwrap();
     assert_eq!(first, retry);
-    let other = store.hold(&hold_request(id, &[7], Some("k-1"))).unwrap_err();
+    let other = store
+        .hold(&hold_request(id, &[7], Some("k-1")))
+        .unwrap_err();
     assert_eq!(other.code(), crate::ErrorCode::InvalidArgument);
     assert_eq!(store.bookings_of(id).len(), 1);
     store.cancel(first.id).unwrap();
     let after_cancel = store.hold(&hold_request(id, &[5, 6], Some("k-1"))).unwrap();
-    assert_eq!(after_cancel.status, BookingStatus::Cancelled, "a retry reports, never re-holds");
+    assert_eq!(
+        after_cancel.status,
+        BookingStatus::Cancelled,
+        "a retry reports, never re-holds"
+    );
+}
+
+#[test]
+fn finished_bookings_beyond_the_retention_are_forgotten_with_their_keys() {
+    let (store, _) = store_keeping(50, 2);
+    let id = on_sale_event(&store, 10);
+    let made: Vec<Booking> = (0..4)
+        .map(|i| {
+            let key = format!("key-{i}");
+            let b = store.hold(&hold_request(id, &[i], Some(&key))).unwrap();
+            store.cancel(b.id).unwrap()
+        })
+        .collect();
+    let live = store.hold(&hold_request(id, &[9], None)).unwrap();
+    for old in &made[..2] {
+        assert_eq!(
+            store.booking(old.id).unwrap_err().code(),
+            crate::ErrorCode::NotFound
+        );
+        assert!(
+            store.booking_events.get(&old.id).is_none(),
+            "index entry dropped"
+        );
+    }
+    for kept in &made[2..] {
+        assert_eq!(store.booking(kept.id).unwrap(), *kept);
+    }
+    assert_eq!(
+        store.booking(live.id).unwrap(),
+        live,
+        "live bookings are never forgotten"
+    );
+    // A forgotten booking's key is free again; a kept one still answers with its booking.
+    let reused = store.hold(&hold_request(id, &[0], Some("key-0"))).unwrap();
+    assert_eq!(reused.status, BookingStatus::Held);
+    let kept = store.hold(&hold_request(id, &[3], Some("key-3"))).unwrap();
+    assert_eq!(kept, made[3]);
+    store.audit(id).unwrap();
 }
 
 #[test]
 fn holds_are_refused_unless_on_sale_and_seats_exist() {
     let (store, _) = store(400);
     let d = store.catalog().dataset();
-    let not_on_sale = d.events.iter().find(|e| e.status != EventStatus::OnSale).unwrap();
-    let err = store.hold(&hold_request(not_on_sale.id, &[0], None)).unwrap_err();
+    let not_on_sale = d
+        .events
+        .iter()
+        .find(|e| e.status != EventStatus::OnSale)
+        .unwrap();
+    let err = store
+        .hold(&hold_request(not_on_sale.id, &[0], None))
+        .unwrap_err();
     assert_eq!(err.code(), crate::ErrorCode::InvalidState);
     let id = on_sale_event(&store, 1);
     let capacity = store.seat_map(id).unwrap().seats.len() as u32;
-    let err = store.hold(&hold_request(id, &[capacity], None)).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { ref field, .. } if field == "seat_ids"), "{err:?}");
-    assert_eq!(store.hold(&hold_request(EventId(0), &[0], None)).unwrap_err().code(), crate::ErrorCode::NotFound);
-    assert_eq!(store.booking(BookingId(999)).unwrap_err().code(), crate::ErrorCode::NotFound);
+    let err = store
+        .hold(&hold_request(id, &[capacity], None))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { ref field, .. } if field == "seat_ids"),
+        "{err:?}"
+    );
+    assert_eq!(
+        store
+            .hold(&hold_request(EventId(0), &[0], None))
+            .unwrap_err()
+            .code(),
+        crate::ErrorCode::NotFound
+    );
+    assert_eq!(
+        store.booking(BookingId(999)).unwrap_err().code(),
+        crate::ErrorCode::NotFound
+    );
 }
+
+type Summary = (u64, BookingId, Vec<(SeatId, SeatState)>);
 
 #[test]
 fn every_change_is_published_with_its_version() {
@@ -178,15 +307,28 @@ fn every_change_is_published_with_its_version() {
     clock.advance(TTL);
     store.seat_map(id).unwrap();
     let changes: Vec<InventoryChange> = std::iter::from_fn(|| feed.try_recv().ok()).collect();
-    let summary: Vec<(u64, BookingId, Vec<(SeatId, SeatState)>)> =
-        changes.into_iter().map(|c| (c.version, c.booking_id, c.seats)).collect();
+    let summary: Vec<Summary> = changes
+        .into_iter()
+        .map(|c| (c.version, c.booking_id, c.seats))
+        .collect();
     assert_eq!(
         summary,
         vec![
-            (1, held.id, vec![(SeatId(1), SeatState::Held), (SeatId(2), SeatState::Held)]),
+            (
+                1,
+                held.id,
+                vec![(SeatId(1), SeatState::Held), (SeatId(2), SeatState::Held)]
+            ),
             (2, confirmed.id, vec![(SeatId(3), SeatState::Held)]),
             (3, confirmed.id, vec![(SeatId(3), SeatState::Sold)]),
-            (4, held.id, vec![(SeatId(1), SeatState::Available), (SeatId(2), SeatState::Available)]),
+            (
+                4,
+                held.id,
+                vec![
+                    (SeatId(1), SeatState::Available),
+                    (SeatId(2), SeatState::Available)
+                ]
+            ),
         ]
     );
 }
@@ -205,7 +347,12 @@ fn concurrent_holds_of_one_seat_have_one_winner() {
     let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert_eq!(r, &Error::SeatsUnavailable { seats: vec![SeatId(4), SeatId(5)] });
+        assert_eq!(
+            r,
+            &Error::SeatsUnavailable {
+                seats: vec![SeatId(4), SeatId(5)]
+            }
+        );
     }
     store.audit(id).unwrap();
 }

@@ -1,0 +1,3 @@
+//! One module per `quartet` subcommand: its clap `Args` and its `run`.
+
+pub mod dataset;
