@@ -1,0 +1,50 @@
+//! The flags every standalone server takes, so `cargo run -p rest -- --listen ADDR
+//! --events N --seed S` means the same for all four.
+
+use std::net::SocketAddr;
+
+use domain::dataset::{DEFAULT_EVENTS, DEFAULT_SEED};
+use domain::{DatasetSpec, Limits, Service};
+
+/// Flags of a standalone server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on; the protocol's loopback default when omitted.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Events in the generated dataset.
+    #[arg(long, default_value_t = DEFAULT_EVENTS)]
+    pub events: u32,
+    /// Dataset seed: the same seed serves the same data in every process.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Most open connections; further clients wait in the listen backlog.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+}
+
+impl ServerArgs {
+    /// The address to bind: `--listen`, or `default_port` on 127.0.0.1.
+    pub fn listen_or(&self, default_port: u16) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)))
+    }
+
+    /// The dataset these flags describe.
+    pub fn spec(&self) -> DatasetSpec {
+        DatasetSpec {
+            events: self.events,
+            seed: self.seed,
+        }
+    }
+
+    /// Generates the dataset and builds the service with default limits and these flags'
+    /// overrides.
+    pub fn service(&self) -> Service {
+        let limits = Limits {
+            max_connections: self.max_connections.max(1),
+            ..Limits::default()
+        };
+        Service::generate(self.spec(), limits)
+    }
+}

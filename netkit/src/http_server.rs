@@ -1,0 +1,101 @@
+//! Serving an axum `Router` the way production needs and `axum::serve` does not do:
+//!
+//! - hyper-util's connection builder **with a timer**, so the HTTP/1 header-read timeout
+//!   actually fires (axum 0.8's `serve` installs no timer, which silently disables it);
+//! - the connection cap of [`ConnectionLimit`], taken before `accept`;
+//! - HTTP/1.1 and HTTP/2 (prior knowledge) on one port;
+//! - a graceful drain: on shutdown, stop accepting, let in-flight requests finish, and
+//!   close whatever is still open when the grace period runs out.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+use crate::connections::ConnectionLimit;
+
+/// Timeouts and caps for [`serve`].
+#[derive(Debug, Clone)]
+pub struct HttpServerConfig {
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+    /// Most concurrent HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+}
+
+impl HttpServerConfig {
+    /// The config the shared [`domain::Limits`] describe.
+    pub fn from_limits(limits: &domain::Limits) -> Self {
+        HttpServerConfig {
+            header_read_timeout: limits.header_read_timeout,
+            max_connections: limits.max_connections,
+            shutdown_grace: limits.shutdown_grace,
+            max_concurrent_streams: 256,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains.
+///
+/// # Errors
+/// Only if the listener itself fails; a failing connection is logged and dropped.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    config: HttpServerConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let limit = ConnectionLimit::new(config.max_connections);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let admitted = tokio::select! {
+            admitted = limit.accept(&listener) => admitted?,
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(admitted.stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        let peer = admitted.peer;
+        let permit = admitted.permit;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!(grace = ?config.shutdown_grace, "draining open connections");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(config.shutdown_grace) => {
+            tracing::warn!("grace period over; closing the remaining connections");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The plumbing every Quartet server and client shares, so the four protocol crates stay
+//! pure translation and never copy each other:
+//!
+//! - [`args`]: the flags of every standalone server (`--listen`, `--events`, `--seed`).
+//! - [`telemetry`]: tracing set up from `RUST_LOG`.
+//! - [`shutdown`]: a future that resolves on Ctrl-C or SIGTERM.
+//! - [`connections`]: a cap on open connections, taken before `accept`.
+//! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
+//!   with a header-read timeout that really fires, the connection cap, and a graceful
+//!   drain with a deadline.
+//! - `http_client` (feature `http-client`): reading a response body with a size limit.
+//!
+//! It knows nothing of any one protocol's messages; that is each protocol crate's job.
+
+pub mod args;
+pub mod connections;
+#[cfg(feature = "http-client")]
+pub mod http_client;
+#[cfg(feature = "http-server")]
+pub mod http_server;
+pub mod shutdown;
+pub mod telemetry;

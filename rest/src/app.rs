@@ -1,0 +1,98 @@
+//! Building the router: routes, the fallbacks that keep every error in problem+json, and
+//! the middleware stack (tracing, panic catching, compression, request timeout, body
+//! limit). Serving it is `crate::serve`'s job; tests call [`app`] with `oneshot`.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use domain::{Error, Service};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::extract::BodyLimit;
+use crate::openapi;
+use crate::routes::{bookings, events, health, performers, venues};
+
+/// The whole REST API over `service`, ready to serve or to call with `oneshot`.
+pub fn app(service: Service) -> Router {
+    let limits = service.limits().clone();
+    let api = Router::new()
+        .route("/healthz", get(health::health))
+        .route("/v1/events", get(events::list))
+        .route("/v1/events/search", get(events::search))
+        .route("/v1/events/{id}", get(events::get))
+        .route("/v1/events/{id}/detail", get(events::detail))
+        .route("/v1/events/{id}/seats", get(events::seat_map))
+        .route("/v1/venues/{id}", get(venues::get))
+        .route("/v1/performers/{id}", get(performers::get))
+        .route("/v1/bookings", post(bookings::hold))
+        .route("/v1/bookings/{id}", get(bookings::get))
+        .route("/v1/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/v1/bookings/{id}/cancel", post(bookings::cancel))
+        .with_state(service);
+    Router::new()
+        .merge(api)
+        .merge(openapi::router())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Layers run outside-in in the reverse of this order: the last added is outermost.
+        .layer(DefaultBodyLimit::max(limits.max_request_bytes))
+        .layer(axum::Extension(BodyLimit(limits.max_request_bytes)))
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn unknown_route(uri: Uri) -> ApiError {
+    ApiError::new(Error::not_found("route", uri.path()))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::with_status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Error::invalid_argument(
+            "method",
+            format!(
+                "{} is not allowed on {}",
+                request.method(),
+                request.uri().path()
+            ),
+        ),
+    )
+}
+
+/// Answers 503 with a problem when a request runs past the configured time, instead of
+/// holding the connection (and the client) indefinitely.
+async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::with_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Error::limit_exceeded("request time (ms)", limit.as_millis() as u64),
+        )
+        .into_response(),
+    }
+}
+
+/// A handler panic becomes a logged 500 problem; the connection and the server live on.
+#[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    ApiError::new(Error::internal(format!("handler panicked: {message}"))).into_response()
+}

@@ -1,0 +1,11 @@
+//! Handlers, one module per resource. Each handler parses its input, calls the service,
+//! and converts the answer; nothing here decides behaviour.
+
+pub mod bookings;
+pub mod events;
+pub mod health;
+pub mod performers;
+pub mod venues;
+
+/// Shorthand for every handler's result.
+pub type ApiResult<T> = Result<T, crate::error::ApiError>;

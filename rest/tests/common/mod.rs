@@ -1,0 +1,111 @@
+//! Test helpers: a server on a loopback port the test picked, and the OpenAPI document
+//! as a JSON Schema validator for responses.
+
+#![allow(dead_code)] // each test binary uses its own subset
+// Test scaffolding: a failure here is a failed test, not a crash a client can cause.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use domain::{DatasetSpec, Limits, Service};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+
+/// The dataset every REST test runs on: small, so tests start fast.
+pub const SPEC: DatasetSpec = DatasetSpec {
+    events: 2_000,
+    seed: 7,
+};
+
+pub fn service() -> Service {
+    Service::generate(SPEC, Limits::default())
+}
+
+/// A running server on 127.0.0.1 and the means to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Signals shutdown and waits for the server to drain and return.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.expect("server task panicked")
+    }
+}
+
+/// Serves `service` on a port the OS picks on 127.0.0.1.
+pub async fn spawn(service: Service) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(rest::serve(listener, service, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+/// The OpenAPI document, as JSON.
+pub fn openapi() -> Value {
+    serde_json::to_value(rest::openapi::ApiDoc::openapi()).unwrap()
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Asserts `body` matches the schema the document gives for `method path` answering
+/// `status` with `content_type`. The whole document is the schema's root, so its
+/// `#/components/schemas/...` references resolve.
+pub fn assert_documented(method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
+    let errors = documented_errors(method, path, status, content_type, body);
+    assert!(
+        errors.is_empty(),
+        "{method} {path} -> {status}: {errors:#?}\nbody: {body}"
+    );
+}
+
+/// The ways `body` breaks the documented schema (empty when it conforms).
+pub fn documented_errors(
+    method: &str,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    body: &Value,
+) -> Vec<String> {
+    let doc = openapi();
+    let pointer = format!(
+        "/paths/{}/{}/responses/{}/content/{}/schema",
+        escape(path),
+        method.to_lowercase(),
+        status,
+        escape(content_type)
+    );
+    assert!(
+        doc.pointer(&pointer).is_some(),
+        "the document has no schema for {method} {path} -> {status} {content_type}"
+    );
+    let mut root = doc.clone();
+    // A URI fragment cannot hold `{` or `}` (path templates): percent-encode them.
+    let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
+    root["$ref"] = Value::String(format!("#{fragment}"));
+    let validator = jsonschema::draft202012::new(&root).expect("the document is a valid schema");
+    validator
+        .iter_errors(body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
