@@ -1,9 +1,9 @@
 //! Test helpers: a server on a loopback port the test picked, and the OpenAPI document
 //! as a JSON Schema validator for responses.
 
-#![allow(dead_code)] // each test binary uses its own subset
-// Test scaffolding: a failure here is a failed test, not a crash a client can cause.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Each test binary uses its own subset of these helpers, and a failure in them is a
+// failed test, not a crash a client can cause.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 
