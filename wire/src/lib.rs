@@ -1,5 +1,25 @@
-//! Quartet's custom binary protocol for `domain::Ticketing` (not built yet: see issue 6).
+//! Quartet's custom binary protocol for `domain::Ticketing`: a length-prefixed frame
+//! protocol on TCP with a handshake, multiplexed requests and postcard payloads.
+//! `wire/PROTOCOL.md` is the specification; this crate is its reference implementation.
 //!
-//! It will hold the spec's codec (on tokio-util's `LengthDelimitedCodec`), the server,
-//! one error-mapping module and a multiplexed `Client` that implements
-//! `domain::Ticketing`. Until then this crate is intentionally empty.
+//! - [`handshake`]: the 8-byte hellos and version negotiation.
+//! - [`frame`] and [`codec`]: the frame header and the codec on tokio-util's
+//!   `LengthDelimitedCodec`.
+//! - [`messages`]: every payload, field by field, and its domain conversions.
+//! - [`error`]: the one domain error <-> error frame mapping.
+//! - [`server`]: [`serve`], with per-connection concurrency, backpressure and deadlines.
+//! - [`client`]: [`Client`], many requests in flight on one connection (or a few).
+
+pub mod client;
+pub mod codec;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod messages;
+pub mod server;
+
+pub use client::Client;
+pub use server::serve;
+
+/// The port `cargo run -p wire` listens on by default.
+pub const DEFAULT_PORT: u16 = 7878;

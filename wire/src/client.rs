@@ -1,0 +1,374 @@
+//! `Client`: `domain::Ticketing` over the wire protocol.
+//!
+//! One connection carries many requests at once: each gets a request id, a waiting
+//! caller is parked in a map from id to a oneshot sender, a reader task routes every
+//! answer to its caller (in whatever order the server sends them), and a writer task
+//! batches outgoing frames. When the connection drops, every waiting caller is failed at
+//! once, and later calls fail fast. A client may hold a few connections and spread calls
+//! over them round-robin.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use domain::{
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
+    Ticketing, Venue, VenueId,
+};
+use futures::{SinkExt, StreamExt};
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use crate::codec::WireCodec;
+use crate::error::from_payload;
+use crate::frame::{Frame, Kind, Opcode};
+use crate::handshake::{HELLO_LEN, check_server_hello, client_hello};
+use crate::messages as m;
+
+/// Callers waiting for answers, by request id. `None` once the connection is gone.
+type Pending = Mutex<Option<HashMap<u32, oneshot::Sender<Frame>>>>;
+
+/// One multiplexed connection.
+#[derive(Debug)]
+struct Connection {
+    outgoing: mpsc::Sender<Frame>,
+    pending: Arc<Pending>,
+    next_id: AtomicU32,
+    in_flight: Semaphore,
+    request_timeout: Duration,
+    max_request_frame: usize,
+}
+
+/// A wire-protocol client. Cheap to clone; clones share the connections.
+#[derive(Debug, Clone)]
+pub struct Client {
+    connections: Arc<[Connection]>,
+    next: Arc<AtomicUsize>,
+}
+
+fn io_error(context: &str, e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{context}: {e}"))
+}
+
+impl Client {
+    /// One connection to `addr` with the default limits.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the server cannot be reached or refuses the handshake.
+    pub async fn connect(addr: SocketAddr) -> Result<Self> {
+        Self::connect_with(addr, 1, &Limits::default()).await
+    }
+
+    /// `connections` connections (at least 1) to `addr`, each with up to
+    /// `limits.wire_max_in_flight` requests in flight, accepting responses up to
+    /// `limits.max_response_bytes`, and failing a call after `limits.request_timeout`.
+    ///
+    /// # Errors
+    /// As [`Client::connect`].
+    pub async fn connect_with(
+        addr: SocketAddr,
+        connections: usize,
+        limits: &Limits,
+    ) -> Result<Self> {
+        let mut opened = Vec::with_capacity(connections.max(1));
+        for _ in 0..connections.max(1) {
+            opened.push(Connection::open(addr, limits).await?);
+        }
+        Ok(Client {
+            connections: opened.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn connection(&self) -> &Connection {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
+        &self.connections[i]
+    }
+
+    /// Sends a PING and waits for its answer: a round trip with no payload.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the connection is gone or the server does not answer in time.
+    pub async fn ping(&self) -> Result<()> {
+        let frame = self.connection().call(Opcode::Ping, Bytes::new()).await?;
+        expect_response(frame).map(|_| ())
+    }
+
+    async fn request<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        opcode: Opcode,
+        request: &Req,
+    ) -> Result<Resp> {
+        let payload =
+            postcard::to_allocvec(request).map_err(|e| io_error("cannot encode the request", e))?;
+        let frame = self.connection().call(opcode, payload.into()).await?;
+        let payload = expect_response(frame)?;
+        postcard::from_bytes(&payload).map_err(|e| io_error("cannot decode the response", e))
+    }
+}
+
+/// The payload of a response frame, or the error an error frame carries.
+fn expect_response(frame: Frame) -> Result<Bytes> {
+    match frame.kind {
+        Kind::Response => Ok(frame.payload),
+        Kind::Error => {
+            let payload: m::ErrorPayload = postcard::from_bytes(&frame.payload)
+                .map_err(|e| io_error("cannot decode an error frame", e))?;
+            Err(from_payload(payload))
+        }
+        other => Err(Error::internal(format!(
+            "unexpected {other:?} frame in answer to a request"
+        ))),
+    }
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr, limits: &Limits) -> Result<Self> {
+        let mut stream = tokio::time::timeout(limits.header_read_timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| Error::internal(format!("connecting to {addr} timed out")))?
+            .map_err(|e| io_error(&format!("cannot connect to {addr}"), e))?;
+        let _ = stream.set_nodelay(true);
+        stream
+            .write_all(&client_hello())
+            .await
+            .map_err(|e| io_error("handshake", e))?;
+        let mut hello = [0u8; HELLO_LEN];
+        tokio::time::timeout(limits.header_read_timeout, stream.read_exact(&mut hello))
+            .await
+            .map_err(|_| Error::internal("the server did not answer the hello in time"))?
+            .map_err(|e| io_error("handshake", e))?;
+        check_server_hello(&hello).map_err(Error::internal)?;
+
+        let (read_half, write_half) = stream.into_split();
+        let in_flight = limits.wire_max_in_flight.max(1);
+        let (outgoing, to_write) = mpsc::channel::<Frame>(in_flight);
+        let pending: Arc<Pending> = Arc::new(Mutex::new(Some(HashMap::new())));
+        tokio::spawn(write_frames(
+            FramedWrite::new(write_half, WireCodec::new(limits.max_request_bytes)),
+            to_write,
+        ));
+        tokio::spawn(route_answers(
+            FramedRead::new(read_half, WireCodec::new(limits.max_response_bytes)),
+            Arc::clone(&pending),
+        ));
+        Ok(Connection {
+            outgoing,
+            pending,
+            next_id: AtomicU32::new(1),
+            in_flight: Semaphore::new(in_flight),
+            request_timeout: limits.request_timeout,
+            max_request_frame: limits.max_request_bytes,
+        })
+    }
+
+    async fn call(&self, opcode: Opcode, payload: Bytes) -> Result<Frame> {
+        if payload.len() + crate::frame::HEADER_LEN > self.max_request_frame {
+            return Err(Error::limit_exceeded(
+                "request size",
+                self.max_request_frame as u64,
+            ));
+        }
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::internal("connection closed"))?;
+        let (answer, answered) = oneshot::channel();
+        let id = self.register(answer)?;
+        if self
+            .outgoing
+            .send(Frame::request(opcode, id, payload))
+            .await
+            .is_err()
+        {
+            self.forget(id);
+            return Err(Error::internal("connection closed"));
+        }
+        match tokio::time::timeout(self.request_timeout, answered).await {
+            Ok(Ok(frame)) => Ok(frame),
+            Ok(Err(_)) => Err(Error::internal(
+                "connection closed before the answer arrived",
+            )),
+            Err(_) => {
+                self.forget(id);
+                Err(Error::internal(format!(
+                    "no answer within {:?}",
+                    self.request_timeout
+                )))
+            }
+        }
+    }
+
+    /// Parks a caller under a fresh request id (never 0, never one still waiting).
+    fn register(&self, answer: oneshot::Sender<Frame>) -> Result<u32> {
+        let mut pending = self.pending.lock();
+        let Some(waiting) = pending.as_mut() else {
+            return Err(Error::internal("connection closed"));
+        };
+        loop {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            if id != 0 && !waiting.contains_key(&id) {
+                waiting.insert(id, answer);
+                return Ok(id);
+            }
+        }
+    }
+
+    fn forget(&self, id: u32) {
+        if let Some(waiting) = self.pending.lock().as_mut() {
+            waiting.remove(&id);
+        }
+    }
+}
+
+async fn write_frames(
+    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, WireCodec>,
+    mut to_write: mpsc::Receiver<Frame>,
+) {
+    while let Some(first) = to_write.recv().await {
+        let batch = async {
+            sink.feed(first).await?;
+            while let Ok(next) = to_write.try_recv() {
+                sink.feed(next).await?;
+            }
+            sink.flush().await
+        };
+        if let Err(e) = batch.await {
+            tracing::debug!(error = %e, "wire client: write failed; closing");
+            return;
+        }
+    }
+}
+
+/// Routes each answer to its caller; when the stream ends, fails everyone still waiting.
+async fn route_answers(
+    mut frames: FramedRead<tokio::net::tcp::OwnedReadHalf, WireCodec>,
+    pending: Arc<Pending>,
+) {
+    while let Some(frame) = frames.next().await {
+        match frame {
+            Ok(frame) if frame.request_id == 0 => {
+                let reason = expect_response(frame).err();
+                tracing::warn!(?reason, "wire client: the server closed the connection");
+            }
+            Ok(frame) => {
+                let caller = pending
+                    .lock()
+                    .as_mut()
+                    .and_then(|w| w.remove(&frame.request_id));
+                // No caller: it timed out and left; the late answer is dropped.
+                if let Some(caller) = caller {
+                    let _ = caller.send(frame);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "wire client: unreadable answer; closing");
+                break;
+            }
+        }
+    }
+    // Dropping the senders wakes every waiting caller with "connection closed".
+    pending.lock().take();
+}
+
+#[async_trait]
+impl Ticketing for Client {
+    async fn get_event(&self, id: EventId) -> Result<Event> {
+        let event: m::Event = self
+            .request(Opcode::GetEvent, &m::EventIdRequest { event_id: id.0 })
+            .await?;
+        event.try_into()
+    }
+
+    async fn list_events(&self, request: ListEventsRequest) -> Result<EventPage> {
+        let request = m::ListEventsRequest {
+            filter: request.filter.into(),
+            cursor: request.cursor,
+            limit: request.limit,
+        };
+        let page: m::EventPage = self.request(Opcode::ListEvents, &request).await?;
+        page.try_into()
+    }
+
+    async fn search_events(&self, request: SearchRequest) -> Result<SearchResults> {
+        let request = m::SearchEventsRequest {
+            query: request.query,
+            filter: request.filter.into(),
+            limit: request.limit,
+        };
+        let results: m::SearchResults = self.request(Opcode::SearchEvents, &request).await?;
+        results.try_into()
+    }
+
+    async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
+        let detail: m::EventDetail = self
+            .request(
+                Opcode::GetEventDetail,
+                &m::EventIdRequest { event_id: id.0 },
+            )
+            .await?;
+        detail.try_into()
+    }
+
+    async fn get_venue(&self, id: VenueId) -> Result<Venue> {
+        let venue: m::Venue = self
+            .request(Opcode::GetVenue, &m::IdRequest { id: id.0 })
+            .await?;
+        Ok(venue.into())
+    }
+
+    async fn get_performer(&self, id: PerformerId) -> Result<Performer> {
+        let performer: m::Performer = self
+            .request(Opcode::GetPerformer, &m::IdRequest { id: id.0 })
+            .await?;
+        Ok(performer.into())
+    }
+
+    async fn get_seat_map(&self, id: EventId) -> Result<SeatMap> {
+        let map: m::SeatMap = self
+            .request(Opcode::GetSeatMap, &m::EventIdRequest { event_id: id.0 })
+            .await?;
+        Ok(map.into())
+    }
+
+    async fn hold_seats(&self, request: HoldRequest) -> Result<Booking> {
+        let booking: m::Booking = self
+            .request(Opcode::HoldSeats, &m::HoldSeatsRequest::from(request))
+            .await?;
+        booking.try_into()
+    }
+
+    async fn get_booking(&self, id: BookingId) -> Result<Booking> {
+        let booking: m::Booking = self
+            .request(Opcode::GetBooking, &m::IdRequest { id: id.0 })
+            .await?;
+        booking.try_into()
+    }
+
+    async fn confirm_booking(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
+        let request = m::ConfirmBookingRequest {
+            booking_id: id.0,
+            expected_version,
+        };
+        let booking: m::Booking = self.request(Opcode::ConfirmBooking, &request).await?;
+        booking.try_into()
+    }
+
+    async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
+        let booking: m::Booking = self
+            .request(Opcode::CancelBooking, &m::IdRequest { id: id.0 })
+            .await?;
+        booking.try_into()
+    }
+}

@@ -1,0 +1,114 @@
+//! The frame: what follows the length prefix. A fixed 8-byte header, then the payload.
+//!
+//! ```text
+//! +---------+------+---------+------------+-------------+
+//! | version | kind | opcode  | request id | payload ... |
+//! |   u8    |  u8  | u16 BE  |   u32 BE   |             |
+//! +---------+------+---------+------------+-------------+
+//! ```
+
+use bytes::Bytes;
+
+/// Bytes in a frame header.
+pub const HEADER_LEN: usize = 8;
+/// The frame format version this crate speaks.
+pub const FRAME_VERSION: u8 = 1;
+
+/// What a frame is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    /// Client to server: please run `opcode`.
+    Request = 0,
+    /// Server to client: the answer to the request with the same id.
+    Response = 1,
+    /// Server to client: the request with the same id failed (id 0: the connection did).
+    Error = 2,
+    /// Server to client, unsolicited (reserved for streaming; not sent in version 1).
+    Push = 3,
+}
+
+impl Kind {
+    /// The kind a header byte names, if any.
+    pub const fn from_byte(byte: u8) -> Option<Kind> {
+        match byte {
+            0 => Some(Kind::Request),
+            1 => Some(Kind::Response),
+            2 => Some(Kind::Error),
+            3 => Some(Kind::Push),
+            _ => None,
+        }
+    }
+}
+
+/// The operations, by opcode. A frame carries the raw `u16`, so an unknown opcode can
+/// still be answered with an error frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u16)]
+#[allow(missing_docs)]
+pub enum Opcode {
+    GetEvent = 0x0001,
+    ListEvents = 0x0002,
+    SearchEvents = 0x0003,
+    GetEventDetail = 0x0004,
+    GetVenue = 0x0005,
+    GetPerformer = 0x0006,
+    GetSeatMap = 0x0007,
+    HoldSeats = 0x0008,
+    GetBooking = 0x0009,
+    ConfirmBooking = 0x000A,
+    CancelBooking = 0x000B,
+    /// Empty request, empty response: liveness and keep-alive.
+    Ping = 0x00FF,
+}
+
+impl Opcode {
+    /// Every opcode.
+    pub const ALL: [Opcode; 12] = [
+        Opcode::GetEvent,
+        Opcode::ListEvents,
+        Opcode::SearchEvents,
+        Opcode::GetEventDetail,
+        Opcode::GetVenue,
+        Opcode::GetPerformer,
+        Opcode::GetSeatMap,
+        Opcode::HoldSeats,
+        Opcode::GetBooking,
+        Opcode::ConfirmBooking,
+        Opcode::CancelBooking,
+        Opcode::Ping,
+    ];
+
+    /// The opcode a raw value names, if any.
+    pub fn from_u16(raw: u16) -> Option<Opcode> {
+        Opcode::ALL.into_iter().find(|op| *op as u16 == raw)
+    }
+}
+
+/// The opcode of connection-level error frames (request id 0).
+pub const NO_OPCODE: u16 = 0;
+
+/// One decoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// What it is.
+    pub kind: Kind,
+    /// The operation (raw, possibly unknown).
+    pub opcode: u16,
+    /// Chosen by the client; the server echoes it. 0 is reserved for connection errors.
+    pub request_id: u32,
+    /// postcard bytes of the opcode's message.
+    pub payload: Bytes,
+}
+
+impl Frame {
+    /// A request frame.
+    pub fn request(opcode: Opcode, request_id: u32, payload: impl Into<Bytes>) -> Self {
+        Frame {
+            kind: Kind::Request,
+            opcode: opcode as u16,
+            request_id,
+            payload: payload.into(),
+        }
+    }
+}
