@@ -8,6 +8,8 @@
 //! - [`Dataset`]: the deterministic generator; [`Catalog`]: its read-only indexes
 //!   (full-text search, ordered listing).
 //! - `conformance` (feature `conformance`): the suite every implementation must pass.
+//! - `strategies` (feature `strategies`): proptest strategies for every API type, so each
+//!   protocol proves its conversions round-trip.
 //!
 //! Deliberately absent: any transport crate (no axum, tonic, prost, async-graphql), any
 //! I/O, and any global lock.
@@ -22,6 +24,8 @@ pub mod limits;
 pub mod model;
 pub mod service;
 pub mod store;
+#[cfg(feature = "strategies")]
+pub mod strategies;
 pub mod ticketing;
 pub mod validate;
 

@@ -675,160 +675,63 @@ impl TryFrom<Booking> for domain::Booking {
 
 #[cfg(test)]
 mod tests {
+    use domain::strategies;
     use proptest::prelude::*;
     use serde::Serialize;
     use serde::de::DeserializeOwned;
 
     use super::*;
 
-    fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T) {
-        let bytes = postcard::to_allocvec(value).unwrap();
+    /// Encodes, decodes, and returns the decoded message (asserting it is unchanged).
+    fn through_bytes<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) -> T {
+        let bytes = postcard::to_allocvec(&value).unwrap();
         let back: T = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(&back, value);
-    }
-
-    fn text() -> impl Strategy<Value = String> {
-        "\\PC{0,24}"
-    }
-
-    fn event() -> impl Strategy<Value = domain::Event> {
-        (
-            (any::<u64>(), text(), text(), 0usize..5, any::<u64>()),
-            (
-                prop::collection::vec(any::<u64>(), 0..4),
-                -(1i64 << 50)..(1i64 << 50),
-                0usize..4,
-            ),
-            (
-                prop::collection::vec(text(), 0..4),
-                any::<i64>(),
-                any::<i64>(),
-                text(),
-            ),
-        )
-            .prop_map(
-                |(
-                    (id, name, description, cat, venue),
-                    (performers, micros, status),
-                    (tags, min, max, currency),
-                )| {
-                    domain::Event {
-                        id: id.into(),
-                        name,
-                        description,
-                        category: domain::Category::ALL[cat],
-                        venue_id: venue.into(),
-                        performer_ids: performers.into_iter().map(Into::into).collect(),
-                        starts_at: chrono::DateTime::from_timestamp_micros(micros).unwrap(),
-                        status: domain::EventStatus::ALL[status],
-                        tags,
-                        min_price_cents: min,
-                        max_price_cents: max,
-                        currency,
-                    }
-                },
-            )
-    }
-
-    fn booking() -> impl Strategy<Value = domain::Booking> {
-        (
-            (
-                any::<u64>(),
-                any::<u64>(),
-                prop::collection::vec(any::<u32>(), 0..8),
-                text(),
-                text(),
-            ),
-            (
-                0usize..4,
-                any::<i64>(),
-                text(),
-                -(1i64 << 50)..(1i64 << 50),
-                any::<u64>(),
-            ),
-        )
-            .prop_map(
-                |((id, event, seats, name, email), (status, total, currency, micros, version))| {
-                    let at = chrono::DateTime::from_timestamp_micros(micros).unwrap();
-                    domain::Booking {
-                        id: id.into(),
-                        event_id: event.into(),
-                        seat_ids: seats.into_iter().map(Into::into).collect(),
-                        customer: domain::Customer { name, email },
-                        status: domain::BookingStatus::ALL[status],
-                        total_cents: total,
-                        currency,
-                        created_at: at,
-                        expires_at: at,
-                        version,
-                    }
-                },
-            )
+        assert_eq!(back, value);
+        drop(value);
+        back
     }
 
     proptest! {
-        /// domain -> message -> bytes -> message -> domain is the identity.
+        /// domain -> message -> bytes -> message -> domain is the identity, for every
+        /// message the protocol carries.
         #[test]
-        fn events_round_trip(e in event(), score in any::<f64>().prop_filter("finite", |s| s.is_finite())) {
-            let wire = Event::from(e.clone());
-            round_trip(&wire);
-            prop_assert_eq!(domain::Event::try_from(wire).unwrap(), e.clone());
-            let results = SearchResults::from(domain::SearchResults { hits: vec![domain::SearchHit { event: e.clone(), score }] });
-            round_trip(&results);
-            let page = EventPage::from(domain::EventPage { events: vec![e.clone(), e], next_cursor: Some("c".into()) });
-            round_trip(&page);
-        }
-
-        #[test]
-        fn bookings_round_trip(b in booking(), key in prop::option::of(text())) {
-            let wire = Booking::from(b.clone());
-            round_trip(&wire);
-            prop_assert_eq!(domain::Booking::try_from(wire).unwrap(), b.clone());
-            let hold = domain::HoldRequest { event_id: b.event_id, seat_ids: b.seat_ids.clone(), customer: b.customer.clone(), idempotency_key: key };
-            let wire = HoldSeatsRequest::from(hold.clone());
-            round_trip(&wire);
-            prop_assert_eq!(domain::HoldRequest::from(wire), hold);
-        }
-
-        #[test]
-        fn requests_and_errors_round_trip(
-            cat in prop::option::of(0usize..5), city in prop::option::of(text()),
-            from in prop::option::of(-(1i64 << 50)..(1i64 << 50)), limit in prop::option::of(any::<u32>()),
-            query in text(), seats in prop::collection::vec(any::<u32>(), 0..8),
+        fn responses_round_trip(
+            event in strategies::event(),
+            venue in strategies::venue(),
+            performer in strategies::performer(),
+            detail in strategies::event_detail(),
+            map in strategies::seat_map(),
+            page in strategies::event_page(),
+            results in strategies::search_results(),
+            booking in strategies::booking(),
         ) {
-            let filter = domain::EventFilter {
-                category: cat.map(|c| domain::Category::ALL[c]),
-                city,
-                from: from.map(|m| chrono::DateTime::from_timestamp_micros(m).unwrap()),
-                to: None,
-            };
-            let wire = Filter::from(filter.clone());
-            round_trip(&ListEventsRequest { filter: wire.clone(), cursor: Some(query.clone()), limit });
-            round_trip(&SearchEventsRequest { query: query.clone(), filter: wire.clone(), limit });
-            prop_assert_eq!(domain::EventFilter::try_from(wire).unwrap(), filter);
-            round_trip(&ConfirmBookingRequest { booking_id: u64::from(limit.unwrap_or(0)), expected_version: 3 });
-            round_trip(&ErrorPayload { code: "SEATS_UNAVAILABLE".into(), message: query, details: ErrorDetails::SeatsUnavailable { seats } });
+            prop_assert_eq!(domain::Event::try_from(through_bytes(Event::from(event.clone()))).unwrap(), event);
+            prop_assert_eq!(domain::Venue::from(through_bytes(Venue::from(venue.clone()))), venue);
+            prop_assert_eq!(domain::Performer::from(through_bytes(Performer::from(performer.clone()))), performer);
+            prop_assert_eq!(domain::EventDetail::try_from(through_bytes(EventDetail::from(detail.clone()))).unwrap(), detail);
+            prop_assert_eq!(domain::SeatMap::from(through_bytes(SeatMap::from(map.clone()))), map);
+            prop_assert_eq!(domain::EventPage::try_from(through_bytes(EventPage::from(page.clone()))).unwrap(), page);
+            prop_assert_eq!(domain::SearchResults::try_from(through_bytes(SearchResults::from(results.clone()))).unwrap(), results);
+            prop_assert_eq!(domain::Booking::try_from(through_bytes(Booking::from(booking.clone()))).unwrap(), booking);
         }
-    }
 
-    #[test]
-    fn venues_seat_maps_and_details_round_trip() {
-        let data = domain::Dataset::generate(30, 1);
-        let service = domain::Service::generate(data.spec, domain::Limits::default());
-        for event in &data.events {
-            let detail = futures::executor::block_on(domain::Ticketing::get_event_detail(
-                &service, event.id,
-            ))
-            .unwrap();
-            let wire = EventDetail::from(detail.clone());
-            round_trip(&wire);
-            assert_eq!(domain::EventDetail::try_from(wire).unwrap(), detail);
-            let map =
-                futures::executor::block_on(domain::Ticketing::get_seat_map(&service, event.id))
-                    .unwrap();
-            let wire = SeatMap::from(map.clone());
-            round_trip(&wire);
-            assert_eq!(domain::SeatMap::from(wire), map);
+        #[test]
+        fn requests_round_trip(
+            hold in strategies::hold_request(),
+            filter in strategies::filter(),
+            cursor in prop::option::of(strategies::text()),
+            limit in prop::option::of(any::<u32>()),
+            query in strategies::text(),
+            id in any::<u64>(),
+            version in any::<u64>(),
+        ) {
+            prop_assert_eq!(domain::HoldRequest::from(through_bytes(HoldSeatsRequest::from(hold.clone()))), hold);
+            let wire = through_bytes(ListEventsRequest { filter: filter.clone().into(), cursor, limit });
+            prop_assert_eq!(domain::EventFilter::try_from(wire.filter).unwrap(), filter.clone());
+            through_bytes(SearchEventsRequest { query, filter: filter.into(), limit });
+            through_bytes(EventIdRequest { event_id: id });
+            through_bytes(IdRequest { id });
+            through_bytes(ConfirmBookingRequest { booking_id: id, expected_version: version });
         }
     }
 }

@@ -1,0 +1,195 @@
+//! `Client`: `domain::Ticketing` over gRPC with a tonic `Channel` (one HTTP/2
+//! connection, many concurrent calls). Converts messages, maps statuses and their
+//! details back to the identical domain errors, sends the idempotency key as
+//! `request_id`, and accepts responses up to 16 MiB.
+
+use std::net::SocketAddr;
+
+use async_trait::async_trait;
+use domain::{
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
+    Ticketing, Venue, VenueId,
+};
+use tonic::codec::CompressionEncoding;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::pb::ticketing_client::TicketingClient;
+use crate::status::from_status;
+use crate::{convert, pb};
+
+/// A gRPC client. Cheap to clone; clones share the channel.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: TicketingClient<Channel>,
+}
+
+/// A response the server should never send (a missing field, an unknown enum value).
+fn malformed(e: &Error) -> Error {
+    Error::internal(format!("malformed response from the server: {e}"))
+}
+
+impl Client {
+    /// A client for the server at `addr`, with the default limits.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the server cannot be reached.
+    pub async fn connect(addr: SocketAddr) -> Result<Self> {
+        Self::connect_with(addr, &Limits::default(), false).await
+    }
+
+    /// A client for `addr` that gives up on a call after `limits.request_timeout`,
+    /// accepts responses up to `limits.max_response_bytes`, and, if `compress`, sends
+    /// requests gzip-compressed. Responses are accepted compressed either way.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the server cannot be reached.
+    pub async fn connect_with(addr: SocketAddr, limits: &Limits, compress: bool) -> Result<Self> {
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
+            .tcp_nodelay(true)
+            .connect_timeout(limits.header_read_timeout)
+            .timeout(limits.request_timeout)
+            .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+            .connect()
+            .await
+            .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")))?;
+        let mut inner = TicketingClient::new(channel)
+            .max_decoding_message_size(limits.max_response_bytes)
+            .max_encoding_message_size(limits.max_request_bytes)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd);
+        if compress {
+            inner = inner.send_compressed(CompressionEncoding::Gzip);
+        }
+        Ok(Client { inner })
+    }
+
+    fn rpc(&self) -> TicketingClient<Channel> {
+        self.inner.clone()
+    }
+}
+
+#[async_trait]
+impl Ticketing for Client {
+    async fn get_event(&self, id: EventId) -> Result<Event> {
+        let response = self
+            .rpc()
+            .get_event(pb::GetEventRequest { event_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        convert::event(response.into_inner().event).map_err(|e| malformed(&e))
+    }
+
+    async fn list_events(&self, request: ListEventsRequest) -> Result<EventPage> {
+        let request = pb::ListEventsRequest {
+            filter: Some(request.filter.into()),
+            page_size: request.limit,
+            page_token: request.cursor.unwrap_or_default(),
+        };
+        let response = self
+            .rpc()
+            .list_events(request)
+            .await
+            .map_err(|s| from_status(&s))?;
+        response.into_inner().try_into().map_err(|e| malformed(&e))
+    }
+
+    async fn search_events(&self, request: SearchRequest) -> Result<SearchResults> {
+        let request = pb::SearchEventsRequest {
+            query: request.query,
+            filter: Some(request.filter.into()),
+            page_size: request.limit,
+        };
+        let response = self
+            .rpc()
+            .search_events(request)
+            .await
+            .map_err(|s| from_status(&s))?;
+        response.into_inner().try_into().map_err(|e| malformed(&e))
+    }
+
+    async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
+        let response = self
+            .rpc()
+            .get_event_detail(pb::GetEventDetailRequest { event_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        response.into_inner().try_into().map_err(|e| malformed(&e))
+    }
+
+    async fn get_venue(&self, id: VenueId) -> Result<Venue> {
+        let response = self
+            .rpc()
+            .get_venue(pb::GetVenueRequest { venue_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        let venue = response
+            .into_inner()
+            .venue
+            .ok_or_else(|| malformed(&Error::invalid_argument("venue", "is required")))?;
+        Ok(venue.into())
+    }
+
+    async fn get_performer(&self, id: PerformerId) -> Result<Performer> {
+        let response = self
+            .rpc()
+            .get_performer(pb::GetPerformerRequest { performer_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        let performer = response
+            .into_inner()
+            .performer
+            .ok_or_else(|| malformed(&Error::invalid_argument("performer", "is required")))?;
+        Ok(performer.into())
+    }
+
+    async fn get_seat_map(&self, id: EventId) -> Result<SeatMap> {
+        let response = self
+            .rpc()
+            .get_seat_map(pb::GetSeatMapRequest { event_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        response.into_inner().try_into().map_err(|e| malformed(&e))
+    }
+
+    async fn hold_seats(&self, request: HoldRequest) -> Result<Booking> {
+        let response = self
+            .rpc()
+            .hold_seats(pb::HoldSeatsRequest::from(request))
+            .await
+            .map_err(|s| from_status(&s))?;
+        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+    }
+
+    async fn get_booking(&self, id: BookingId) -> Result<Booking> {
+        let response = self
+            .rpc()
+            .get_booking(pb::GetBookingRequest { booking_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+    }
+
+    async fn confirm_booking(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
+        let request = pb::ConfirmBookingRequest {
+            booking_id: id.0,
+            expected_version,
+        };
+        let response = self
+            .rpc()
+            .confirm_booking(request)
+            .await
+            .map_err(|s| from_status(&s))?;
+        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+    }
+
+    async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
+        let response = self
+            .rpc()
+            .cancel_booking(pb::CancelBookingRequest { booking_id: id.0 })
+            .await
+            .map_err(|s| from_status(&s))?;
+        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+    }
+}

@@ -1,0 +1,188 @@
+//! The gRPC service: each RPC converts its request, calls `domain::Ticketing`, and
+//! converts the answer. Nothing here decides behaviour; errors leave through `status`.
+
+use domain::{
+    BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, Ticketing, VenueId,
+};
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::pb;
+use crate::pb::ticketing_server::Ticketing as TicketingRpc;
+use crate::status::to_status;
+
+/// The gRPC face of a [`domain::Service`].
+#[derive(Debug, Clone)]
+pub struct TicketingService {
+    service: domain::Service,
+}
+
+impl TicketingService {
+    /// Serves `service`.
+    pub fn new(service: domain::Service) -> Self {
+        TicketingService { service }
+    }
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+/// A domain result as an RPC result.
+fn reply<T, P: From<T>>(result: domain::Result<T>) -> RpcResult<P> {
+    result
+        .map(|value| Response::new(P::from(value)))
+        .map_err(|e| to_status(&e))
+}
+
+fn reject(error: &domain::Error) -> Status {
+    to_status(error)
+}
+
+#[tonic::async_trait]
+impl TicketingRpc for TicketingService {
+    async fn get_event(
+        &self,
+        request: Request<pb::GetEventRequest>,
+    ) -> RpcResult<pb::GetEventResponse> {
+        let id = EventId(request.into_inner().event_id);
+        reply(
+            self.service
+                .get_event(id)
+                .await
+                .map(|e| pb::GetEventResponse {
+                    event: Some(e.into()),
+                }),
+        )
+    }
+
+    async fn list_events(
+        &self,
+        request: Request<pb::ListEventsRequest>,
+    ) -> RpcResult<pb::ListEventsResponse> {
+        let r = request.into_inner();
+        let request = ListEventsRequest {
+            filter: convert::filter(r.filter).map_err(|e| reject(&e))?,
+            cursor: Some(r.page_token).filter(|t| !t.is_empty()),
+            limit: r.page_size,
+        };
+        reply(self.service.list_events(request).await)
+    }
+
+    async fn search_events(
+        &self,
+        request: Request<pb::SearchEventsRequest>,
+    ) -> RpcResult<pb::SearchEventsResponse> {
+        let r = request.into_inner();
+        let request = SearchRequest {
+            query: r.query,
+            filter: convert::filter(r.filter).map_err(|e| reject(&e))?,
+            limit: r.page_size,
+        };
+        reply(self.service.search_events(request).await)
+    }
+
+    async fn get_event_detail(
+        &self,
+        request: Request<pb::GetEventDetailRequest>,
+    ) -> RpcResult<pb::GetEventDetailResponse> {
+        let id = EventId(request.into_inner().event_id);
+        reply(self.service.get_event_detail(id).await)
+    }
+
+    async fn get_venue(
+        &self,
+        request: Request<pb::GetVenueRequest>,
+    ) -> RpcResult<pb::GetVenueResponse> {
+        let id = VenueId(request.into_inner().venue_id);
+        reply(
+            self.service
+                .get_venue(id)
+                .await
+                .map(|v| pb::GetVenueResponse {
+                    venue: Some(v.into()),
+                }),
+        )
+    }
+
+    async fn get_performer(
+        &self,
+        request: Request<pb::GetPerformerRequest>,
+    ) -> RpcResult<pb::GetPerformerResponse> {
+        let id = PerformerId(request.into_inner().performer_id);
+        reply(
+            self.service
+                .get_performer(id)
+                .await
+                .map(|p| pb::GetPerformerResponse {
+                    performer: Some(p.into()),
+                }),
+        )
+    }
+
+    async fn get_seat_map(
+        &self,
+        request: Request<pb::GetSeatMapRequest>,
+    ) -> RpcResult<pb::GetSeatMapResponse> {
+        let id = EventId(request.into_inner().event_id);
+        reply(self.service.get_seat_map(id).await)
+    }
+
+    async fn hold_seats(
+        &self,
+        request: Request<pb::HoldSeatsRequest>,
+    ) -> RpcResult<pb::HoldSeatsResponse> {
+        let request = request.into_inner().try_into().map_err(|e| reject(&e))?;
+        reply(
+            self.service
+                .hold_seats(request)
+                .await
+                .map(|b| pb::HoldSeatsResponse {
+                    booking: Some(b.into()),
+                }),
+        )
+    }
+
+    async fn get_booking(
+        &self,
+        request: Request<pb::GetBookingRequest>,
+    ) -> RpcResult<pb::GetBookingResponse> {
+        let id = BookingId(request.into_inner().booking_id);
+        reply(
+            self.service
+                .get_booking(id)
+                .await
+                .map(|b| pb::GetBookingResponse {
+                    booking: Some(b.into()),
+                }),
+        )
+    }
+
+    async fn confirm_booking(
+        &self,
+        request: Request<pb::ConfirmBookingRequest>,
+    ) -> RpcResult<pb::ConfirmBookingResponse> {
+        let r = request.into_inner();
+        reply(
+            self.service
+                .confirm_booking(BookingId(r.booking_id), r.expected_version)
+                .await
+                .map(|b| pb::ConfirmBookingResponse {
+                    booking: Some(b.into()),
+                }),
+        )
+    }
+
+    async fn cancel_booking(
+        &self,
+        request: Request<pb::CancelBookingRequest>,
+    ) -> RpcResult<pb::CancelBookingResponse> {
+        let id = BookingId(request.into_inner().booking_id);
+        reply(
+            self.service
+                .cancel_booking(id)
+                .await
+                .map(|b| pb::CancelBookingResponse {
+                    booking: Some(b.into()),
+                }),
+        )
+    }
+}
