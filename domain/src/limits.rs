@@ -53,7 +53,7 @@ impl Default for Limits {
             hold_ttl: Duration::from_secs(10 * 60),
             finished_bookings_per_event: 4_096,
             graphql_max_depth: 12,
-            graphql_max_complexity: 2_000,
+            graphql_max_complexity: 3_000,
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             wire_idle_timeout: Duration::from_secs(60),

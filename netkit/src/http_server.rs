@@ -99,3 +99,30 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// Wraps `router` so that a request running past `limit` is answered with
+/// `on_timeout(limit)` (each protocol renders its own error shape) instead of holding
+/// the connection and the client indefinitely.
+pub fn with_request_timeout(
+    router: Router,
+    limit: Duration,
+    on_timeout: fn(Duration) -> axum::response::Response,
+) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => on_timeout(limit),
+            }
+        },
+    ))
+}
+
+/// The text of a caught panic, for the log (never for the client).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}

@@ -6,9 +6,8 @@ use std::any::Any;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::{Error, Service};
@@ -38,18 +37,15 @@ pub fn app(service: Service) -> Router {
         .route("/v1/bookings/{id}/confirm", post(bookings::confirm))
         .route("/v1/bookings/{id}/cancel", post(bookings::cancel))
         .with_state(service);
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(openapi::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outside-in in the reverse of this order: the last added is outermost.
         .layer(DefaultBodyLimit::max(limits.max_request_bytes))
-        .layer(axum::Extension(BodyLimit(limits.max_request_bytes)))
-        .layer(middleware::from_fn_with_state(
-            limits.request_timeout,
-            request_timeout,
-        ))
+        .layer(axum::Extension(BodyLimit(limits.max_request_bytes)));
+    netkit::http_server::with_request_timeout(router, limits.request_timeout, timeout_response)
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
@@ -73,26 +69,18 @@ async fn method_not_allowed(request: Request) -> ApiError {
     )
 }
 
-/// Answers 503 with a problem when a request runs past the configured time, instead of
-/// holding the connection (and the client) indefinitely.
-async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::with_status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Error::limit_exceeded("request time (ms)", limit.as_millis() as u64),
-        )
-        .into_response(),
-    }
+/// A request that ran past the configured time: 503 with a problem.
+fn timeout_response(limit: Duration) -> Response {
+    ApiError::with_status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Error::limit_exceeded("request time (ms)", limit.as_millis() as u64),
+    )
+    .into_response()
 }
 
 /// A handler panic becomes a logged 500 problem; the connection and the server live on.
 #[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
+    let message = netkit::http_server::panic_message(panic.as_ref());
     ApiError::new(Error::internal(format!("handler panicked: {message}"))).into_response()
 }

@@ -1,0 +1,119 @@
+//! The Query root: reads. Every field validates its arguments in the domain, so bad
+//! input gets the same error as over any other transport.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object, Result};
+use domain::{
+    BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, Service, Ticketing, VenueId,
+};
+
+use super::inputs::{EventFilter, page_size, parse_id};
+use super::types::{Booking, Event, Performer, SearchHit, Venue};
+use crate::error::to_graphql;
+
+/// Reads.
+pub struct Query;
+
+fn service<'a>(ctx: &Context<'a>) -> Result<&'a Service> {
+    ctx.data::<Service>()
+}
+
+#[Object]
+impl Query {
+    /// One event; null if there is none with this id.
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
+        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
+        match service(ctx)?.get_event(EventId(id)).await {
+            Ok(event) => Ok(Some(Event(event))),
+            Err(domain::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(to_graphql(&e)),
+        }
+    }
+
+    /// Events ordered by start time then id, as a Relay connection: pass an edge's
+    /// `cursor` (or `pageInfo.endCursor`) as `after` for the next page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        filter: Option<EventFilter>,
+    ) -> Result<Connection<String, Event>> {
+        let request = ListEventsRequest {
+            filter: filter.unwrap_or_default().into(),
+            cursor: after.clone(),
+            limit: page_size(first).map_err(|e| to_graphql(&e))?,
+        };
+        let page = service(ctx)?
+            .list_events(request)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        let mut connection = Connection::new(after.is_some(), page.next_cursor.is_some());
+        connection
+            .edges
+            .extend(page.events.into_iter().map(|event| {
+                let cursor = domain::catalog::Cursor::after(&event).encode();
+                Edge::new(cursor, Event(event))
+            }));
+        Ok(connection)
+    }
+
+    /// Full-text search; every word must match. Best first, ties by id.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn search_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Words to find, at most 200 characters.")] query: String,
+        filter: Option<EventFilter>,
+        #[graphql(desc = "Number of hits, 1 to 100 (default 20).")] first: Option<i32>,
+    ) -> Result<Vec<SearchHit>> {
+        let request = SearchRequest {
+            query,
+            filter: filter.unwrap_or_default().into(),
+            limit: page_size(first).map_err(|e| to_graphql(&e))?,
+        };
+        let results = service(ctx)?
+            .search_events(request)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(results
+            .hits
+            .into_iter()
+            .map(|h| SearchHit {
+                event: Event(h.event),
+                score: h.score,
+            })
+            .collect())
+    }
+
+    /// One venue; null if there is none with this id.
+    async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
+        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
+        match service(ctx)?.get_venue(VenueId(id)).await {
+            Ok(venue) => Ok(Some(Venue(venue))),
+            Err(domain::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(to_graphql(&e)),
+        }
+    }
+
+    /// One performer; null if there is none with this id.
+    async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Performer>> {
+        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
+        match service(ctx)?.get_performer(PerformerId(id)).await {
+            Ok(performer) => Ok(Some(Performer(performer))),
+            Err(domain::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(to_graphql(&e)),
+        }
+    }
+
+    /// One booking; null if there is none with this id.
+    async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
+        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
+        match service(ctx)?.get_booking(BookingId(id)).await {
+            Ok(booking) => Ok(Some(booking.into())),
+            Err(domain::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(to_graphql(&e)),
+        }
+    }
+}

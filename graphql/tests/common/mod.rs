@@ -1,0 +1,91 @@
+//! Test helpers: a GraphQL server on a loopback port the test picked, and a way to post
+//! a raw request to the router without a socket.
+
+// Each test binary uses its own subset of these helpers, and a failure in them is a
+// failed test, not a crash a client can cause.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use domain::{DatasetSpec, Limits, Service};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+/// The dataset the GraphQL tests run on.
+pub const SPEC: DatasetSpec = DatasetSpec {
+    events: 2_000,
+    seed: 7,
+};
+
+pub fn service() -> Service {
+    Service::generate(SPEC, Limits::default())
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.expect("server task panicked")
+    }
+}
+
+pub async fn spawn(service: Service) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let options = graphql::SchemaOptions::from_limits(service.limits());
+    let task = tokio::spawn(graphql::serve(listener, service, options, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+/// Posts `body` (JSON) to `/graphql` through `app` and returns status and JSON.
+pub async fn post(app: &axum::Router, body: &Value) -> (StatusCode, Value) {
+    post_raw(app, "application/json", body.to_string().into_bytes()).await
+}
+
+pub async fn post_raw(
+    app: &axum::Router,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The first error's `extensions.code`.
+pub fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
