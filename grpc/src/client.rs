@@ -5,12 +5,16 @@
 
 use std::net::SocketAddr;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::{
     Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
     ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
     Ticketing, Venue, VenueId,
 };
+use netkit::meter::PayloadMeter;
+use prost::Message;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
 
@@ -22,6 +26,7 @@ use crate::{convert, pb};
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: TicketingClient<Channel>,
+    meter: Arc<PayloadMeter>,
 }
 
 /// A response the server should never send (a missing field, an unknown enum value).
@@ -62,7 +67,16 @@ impl Client {
         if compress {
             inner = inner.send_compressed(CompressionEncoding::Gzip);
         }
-        Ok(Client { inner })
+        Ok(Client {
+            inner,
+            meter: Arc::default(),
+        })
+    }
+
+    /// Payload bytes (protobuf messages, without the 5-byte gRPC prefix or HTTP/2
+    /// framing) sent and received so far.
+    pub fn meter(&self) -> &Arc<PayloadMeter> {
+        &self.meter
     }
 
     fn rpc(&self) -> TicketingClient<Channel> {
@@ -70,15 +84,35 @@ impl Client {
     }
 }
 
+/// One unary call: `$method` with `$request`, counted by the meter, statuses mapped.
+macro_rules! unary {
+    ($client:expr, $method:ident, $request:expr) => {{
+        let request = $request;
+        let sent = request.encoded_len();
+        let captured = $client.meter.capturing().then(|| request.encode_to_vec());
+        let response = $client
+            .rpc()
+            .$method(request)
+            .await
+            .map_err(|s| from_status(&s))?
+            .into_inner();
+        match captured {
+            Some(sent_bytes) => $client.meter.record(&sent_bytes, &response.encode_to_vec()),
+            None => $client.meter.record_sizes(sent, response.encoded_len()),
+        }
+        response
+    }};
+}
+
+fn required<T>(field: &str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| malformed(&Error::invalid_argument(field, "is required")))
+}
+
 #[async_trait]
 impl Ticketing for Client {
     async fn get_event(&self, id: EventId) -> Result<Event> {
-        let response = self
-            .rpc()
-            .get_event(pb::GetEventRequest { event_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        convert::event(response.into_inner().event).map_err(|e| malformed(&e))
+        let response = unary!(self, get_event, pb::GetEventRequest { event_id: id.0 });
+        convert::event(response.event).map_err(|e| malformed(&e))
     }
 
     async fn list_events(&self, request: ListEventsRequest) -> Result<EventPage> {
@@ -87,12 +121,9 @@ impl Ticketing for Client {
             page_size: request.limit,
             page_token: request.cursor.unwrap_or_default(),
         };
-        let response = self
-            .rpc()
-            .list_events(request)
-            .await
-            .map_err(|s| from_status(&s))?;
-        response.into_inner().try_into().map_err(|e| malformed(&e))
+        unary!(self, list_events, request)
+            .try_into()
+            .map_err(|e| malformed(&e))
     }
 
     async fn search_events(&self, request: SearchRequest) -> Result<SearchResults> {
@@ -101,74 +132,53 @@ impl Ticketing for Client {
             filter: Some(request.filter.into()),
             page_size: request.limit,
         };
-        let response = self
-            .rpc()
-            .search_events(request)
-            .await
-            .map_err(|s| from_status(&s))?;
-        response.into_inner().try_into().map_err(|e| malformed(&e))
+        unary!(self, search_events, request)
+            .try_into()
+            .map_err(|e| malformed(&e))
     }
 
     async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
-        let response = self
-            .rpc()
-            .get_event_detail(pb::GetEventDetailRequest { event_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        response.into_inner().try_into().map_err(|e| malformed(&e))
+        unary!(
+            self,
+            get_event_detail,
+            pb::GetEventDetailRequest { event_id: id.0 }
+        )
+        .try_into()
+        .map_err(|e| malformed(&e))
     }
 
     async fn get_venue(&self, id: VenueId) -> Result<Venue> {
-        let response = self
-            .rpc()
-            .get_venue(pb::GetVenueRequest { venue_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        let venue = response
-            .into_inner()
-            .venue
-            .ok_or_else(|| malformed(&Error::invalid_argument("venue", "is required")))?;
-        Ok(venue.into())
+        let response = unary!(self, get_venue, pb::GetVenueRequest { venue_id: id.0 });
+        Ok(required("venue", response.venue)?.into())
     }
 
     async fn get_performer(&self, id: PerformerId) -> Result<Performer> {
-        let response = self
-            .rpc()
-            .get_performer(pb::GetPerformerRequest { performer_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        let performer = response
-            .into_inner()
-            .performer
-            .ok_or_else(|| malformed(&Error::invalid_argument("performer", "is required")))?;
-        Ok(performer.into())
+        let response = unary!(
+            self,
+            get_performer,
+            pb::GetPerformerRequest { performer_id: id.0 }
+        );
+        Ok(required("performer", response.performer)?.into())
     }
 
     async fn get_seat_map(&self, id: EventId) -> Result<SeatMap> {
-        let response = self
-            .rpc()
-            .get_seat_map(pb::GetSeatMapRequest { event_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        response.into_inner().try_into().map_err(|e| malformed(&e))
+        unary!(self, get_seat_map, pb::GetSeatMapRequest { event_id: id.0 })
+            .try_into()
+            .map_err(|e| malformed(&e))
     }
 
     async fn hold_seats(&self, request: HoldRequest) -> Result<Booking> {
-        let response = self
-            .rpc()
-            .hold_seats(pb::HoldSeatsRequest::from(request))
-            .await
-            .map_err(|s| from_status(&s))?;
-        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+        let response = unary!(self, hold_seats, pb::HoldSeatsRequest::from(request));
+        convert::booking(response.booking).map_err(|e| malformed(&e))
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Booking> {
-        let response = self
-            .rpc()
-            .get_booking(pb::GetBookingRequest { booking_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+        let response = unary!(
+            self,
+            get_booking,
+            pb::GetBookingRequest { booking_id: id.0 }
+        );
+        convert::booking(response.booking).map_err(|e| malformed(&e))
     }
 
     async fn confirm_booking(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
@@ -176,20 +186,16 @@ impl Ticketing for Client {
             booking_id: id.0,
             expected_version,
         };
-        let response = self
-            .rpc()
-            .confirm_booking(request)
-            .await
-            .map_err(|s| from_status(&s))?;
-        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+        let response = unary!(self, confirm_booking, request);
+        convert::booking(response.booking).map_err(|e| malformed(&e))
     }
 
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
-        let response = self
-            .rpc()
-            .cancel_booking(pb::CancelBookingRequest { booking_id: id.0 })
-            .await
-            .map_err(|s| from_status(&s))?;
-        convert::booking(response.into_inner().booking).map_err(|e| malformed(&e))
+        let response = unary!(
+            self,
+            cancel_booking,
+            pb::CancelBookingRequest { booking_id: id.0 }
+        );
+        convert::booking(response.booking).map_err(|e| malformed(&e))
     }
 }

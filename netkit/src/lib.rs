@@ -5,6 +5,7 @@
 //! - [`telemetry`]: tracing set up from `RUST_LOG`.
 //! - [`shutdown`]: a future that resolves on Ctrl-C or SIGTERM.
 //! - [`connections`]: a cap on open connections, taken before `accept`.
+//! - [`meter`]: payload byte counters every client keeps, for the harness.
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
 //!   drain with a deadline.
@@ -18,5 +19,6 @@ pub mod connections;
 pub mod http_client;
 #[cfg(feature = "http-server")]
 pub mod http_server;
+pub mod meter;
 pub mod shutdown;
 pub mod telemetry;

@@ -5,6 +5,8 @@
 //! (16 MiB by default), and maps problem+json back to the exact `domain::Error` the
 //! server started from, so callers cannot tell it from the in-process service.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use domain::{
@@ -12,6 +14,7 @@ use domain::{
     Limits, ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults,
     SeatMap, Ticketing, Venue, VenueId,
 };
+use netkit::meter::PayloadMeter;
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -25,6 +28,7 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     max_response_bytes: usize,
+    meter: Arc<PayloadMeter>,
 }
 
 impl Client {
@@ -61,15 +65,31 @@ impl Client {
             http,
             base,
             max_response_bytes: limits.max_response_bytes,
+            meter: Arc::default(),
         })
+    }
+
+    /// Payload bytes (JSON bodies) sent and received so far.
+    pub fn meter(&self) -> &Arc<PayloadMeter> {
+        &self.meter
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
     }
 
-    /// Sends a request and decodes a 2xx body as `T`, or a problem as its domain error.
-    async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
+    /// Sends a request (with `body`, if not empty) and decodes a 2xx body as `T`, or a
+    /// problem as its domain error.
+    async fn call<T: DeserializeOwned>(&self, request: RequestBuilder, body: Vec<u8>) -> Result<T> {
+        let sent = body.len();
+        let captured = self.meter.capturing().then(|| body.clone());
+        let request = if body.is_empty() {
+            request
+        } else {
+            request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body)
+        };
         let response = request
             .header(header::ACCEPT, "application/json")
             .send()
@@ -78,6 +98,10 @@ impl Client {
         let status = response.status();
         let body =
             netkit::http_client::read_body_limited(response, self.max_response_bytes).await?;
+        match captured {
+            Some(request) => self.meter.record(&request, &body),
+            None => self.meter.record_sizes(sent, body.len()),
+        }
         if status.is_success() {
             serde_json::from_slice(&body).map_err(|e| {
                 Error::internal(format!(
@@ -124,7 +148,10 @@ fn filter_params(filter: &EventFilter, params: &mut Vec<(&'static str, String)>)
 impl Ticketing for Client {
     async fn get_event(&self, id: EventId) -> Result<Event> {
         let event: model::Event = self
-            .call(self.request(Method::GET, &format!("/v1/events/{id}")))
+            .call(
+                self.request(Method::GET, &format!("/v1/events/{id}")),
+                Vec::new(),
+            )
             .await?;
         Ok(event.into())
     }
@@ -139,7 +166,10 @@ impl Ticketing for Client {
         }
         filter_params(&request.filter, &mut params);
         let page: model::EventPage = self
-            .call(self.request(Method::GET, "/v1/events").query(&params))
+            .call(
+                self.request(Method::GET, "/v1/events").query(&params),
+                Vec::new(),
+            )
             .await?;
         Ok(page.into())
     }
@@ -154,6 +184,7 @@ impl Ticketing for Client {
             .call(
                 self.request(Method::GET, "/v1/events/search")
                     .query(&params),
+                Vec::new(),
             )
             .await?;
         Ok(results.into())
@@ -161,28 +192,40 @@ impl Ticketing for Client {
 
     async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
         let detail: model::EventDetail = self
-            .call(self.request(Method::GET, &format!("/v1/events/{id}/detail")))
+            .call(
+                self.request(Method::GET, &format!("/v1/events/{id}/detail")),
+                Vec::new(),
+            )
             .await?;
         Ok(detail.into())
     }
 
     async fn get_venue(&self, id: VenueId) -> Result<Venue> {
         let venue: model::Venue = self
-            .call(self.request(Method::GET, &format!("/v1/venues/{id}")))
+            .call(
+                self.request(Method::GET, &format!("/v1/venues/{id}")),
+                Vec::new(),
+            )
             .await?;
         Ok(venue.into())
     }
 
     async fn get_performer(&self, id: PerformerId) -> Result<Performer> {
         let performer: model::Performer = self
-            .call(self.request(Method::GET, &format!("/v1/performers/{id}")))
+            .call(
+                self.request(Method::GET, &format!("/v1/performers/{id}")),
+                Vec::new(),
+            )
             .await?;
         Ok(performer.into())
     }
 
     async fn get_seat_map(&self, id: EventId) -> Result<SeatMap> {
         let map: model::SeatMap = self
-            .call(self.request(Method::GET, &format!("/v1/events/{id}/seats")))
+            .call(
+                self.request(Method::GET, &format!("/v1/events/{id}/seats")),
+                Vec::new(),
+            )
             .await?;
         Ok(map.into())
     }
@@ -195,20 +238,20 @@ impl Ticketing for Client {
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| Error::internal(format!("cannot encode the hold: {e}")))?;
-        let mut builder = self
-            .request(Method::POST, "/v1/bookings")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body);
+        let mut builder = self.request(Method::POST, "/v1/bookings");
         if let Some(key) = request.idempotency_key {
             builder = builder.header("Idempotency-Key", key);
         }
-        let booking: model::Booking = self.call(builder).await?;
+        let booking: model::Booking = self.call(builder, body).await?;
         Ok(booking.into())
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Booking> {
         let booking: model::Booking = self
-            .call(self.request(Method::GET, &format!("/v1/bookings/{id}")))
+            .call(
+                self.request(Method::GET, &format!("/v1/bookings/{id}")),
+                Vec::new(),
+            )
             .await?;
         Ok(booking.into())
     }
@@ -217,13 +260,16 @@ impl Ticketing for Client {
         let builder = self
             .request(Method::POST, &format!("/v1/bookings/{id}/confirm"))
             .header(header::IF_MATCH, etag(expected_version));
-        let booking: model::Booking = self.call(builder).await?;
+        let booking: model::Booking = self.call(builder, Vec::new()).await?;
         Ok(booking.into())
     }
 
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
         let booking: model::Booking = self
-            .call(self.request(Method::POST, &format!("/v1/bookings/{id}/cancel")))
+            .call(
+                self.request(Method::POST, &format!("/v1/bookings/{id}/cancel")),
+                Vec::new(),
+            )
             .await?;
         Ok(booking.into())
     }

@@ -21,6 +21,7 @@ use domain::{
     Ticketing, Venue, VenueId,
 };
 use futures::{SinkExt, StreamExt};
+use netkit::meter::PayloadMeter;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -54,6 +55,7 @@ struct Connection {
 pub struct Client {
     connections: Arc<[Connection]>,
     next: Arc<AtomicUsize>,
+    meter: Arc<PayloadMeter>,
 }
 
 fn io_error(context: &str, e: impl std::fmt::Display) -> Error {
@@ -87,7 +89,13 @@ impl Client {
         Ok(Client {
             connections: opened.into(),
             next: Arc::new(AtomicUsize::new(0)),
+            meter: Arc::default(),
         })
+    }
+
+    /// Payload bytes (postcard messages, without frame headers) sent and received so far.
+    pub fn meter(&self) -> &Arc<PayloadMeter> {
+        &self.meter
     }
 
     fn connection(&self) -> &Connection {

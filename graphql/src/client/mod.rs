@@ -17,6 +17,7 @@ use domain::{
     ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
     Ticketing, Venue, VenueId,
 };
+use netkit::meter::PayloadMeter;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -38,6 +39,7 @@ pub struct Client {
     max_response_bytes: usize,
     persisted_queries: bool,
     documents: Arc<HashMap<&'static str, Document>>,
+    meter: Arc<PayloadMeter>,
 }
 
 impl Client {
@@ -80,7 +82,13 @@ impl Client {
             max_response_bytes: limits.max_response_bytes,
             persisted_queries: false,
             documents: Arc::new(documents),
+            meter: Arc::default(),
         })
+    }
+
+    /// Payload bytes (JSON request and response bodies) sent and received so far.
+    pub fn meter(&self) -> &Arc<PayloadMeter> {
+        &self.meter
     }
 
     /// Turns automatic persisted queries on or off (off by default).
@@ -91,18 +99,25 @@ impl Client {
     }
 
     async fn post(&self, body: &Value) -> Result<Value> {
+        let request = serde_json::to_vec(body).map_err(|e| Error::internal(e.to_string()))?;
+        let sent = request.len();
+        let captured = self.meter.capturing().then(|| request.clone());
         let response = self
             .http
             .post(&self.endpoint)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
-            .body(serde_json::to_vec(body).map_err(|e| Error::internal(e.to_string()))?)
+            .body(request)
             .send()
             .await
             .map_err(|e| Error::internal(format!("request failed: {e}")))?;
         let status = response.status();
         let bytes =
             netkit::http_client::read_body_limited(response, self.max_response_bytes).await?;
+        match captured {
+            Some(request) => self.meter.record(&request, &bytes),
+            None => self.meter.record_sizes(sent, bytes.len()),
+        }
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::internal(format!(
                 "HTTP {status}: the response is not GraphQL JSON: {e}"
