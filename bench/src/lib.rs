@@ -1,7 +1,22 @@
-//! The `quartet` harness as a library: each subcommand in `commands`, and the small pieces
-//! they share (reading a process's memory and CPU from /proc).
+//! The `quartet` harness as a library. Servers live in their protocol crates; this crate
+//! drives and measures them.
 //!
-//! Servers live in their own protocol crates; this crate only drives and measures them.
+//! - [`commands`]: one module per subcommand (bench, serve, call, payloads, report,
+//!   compare, dataset, and the hidden serve-one the harness runs as a child process).
+//! - [`protocol`]: serving and connecting each protocol; [`floor`]: the raw-TCP floor.
+//! - [`scenario`]: what one operation of each scenario is, and the check its answer
+//!   must pass; [`load`]: closed- and open-loop drivers; [`stats`]: histograms.
+//! - [`child`] and [`procfs`]: server child processes and what /proc says about them.
+//! - [`results`], [`report`], [`charts`]: the results file and what is made of it.
 
+pub mod charts;
+pub mod child;
 pub mod commands;
+pub mod floor;
+pub mod load;
 pub mod procfs;
+pub mod protocol;
+pub mod report;
+pub mod results;
+pub mod scenario;
+pub mod stats;

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use netkit::connections::{Admitted, ConnectionLimit};
+use netkit::connections::{Admitted, ConnectionLimit, Counted};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
@@ -16,14 +16,14 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// An accepted connection holding its slot under the cap.
 #[derive(Debug)]
 pub struct AdmittedStream {
-    stream: TcpStream,
+    stream: Counted<TcpStream>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl From<Admitted> for AdmittedStream {
     fn from(a: Admitted) -> Self {
         AdmittedStream {
-            stream: a.stream,
+            stream: Counted(a.stream),
             _permit: a.permit,
         }
     }
@@ -45,7 +45,7 @@ impl Connected for AdmittedStream {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.connect_info()
+        self.stream.0.connect_info()
     }
 }
 

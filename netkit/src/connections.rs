@@ -3,9 +3,13 @@
 //! kernel's backlog instead of costing the server memory.
 
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -76,5 +80,77 @@ impl ConnectionLimit {
     /// Connections open right now.
     pub fn open(&self) -> usize {
         self.max - self.permits.available_permits()
+    }
+}
+
+/// Bytes read from and written to every accepted connection of this process, since it
+/// started. Every Quartet server wraps its connections in [`Counted`], so these are the
+/// bytes that crossed its sockets: HTTP headers, HTTP/2 frames, gRPC prefixes, frame
+/// headers and payloads alike. The harness reads them from its server children.
+static SOCKET_READ: AtomicU64 = AtomicU64::new(0);
+static SOCKET_WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// `(read, written)` socket bytes of this process's accepted connections so far.
+pub fn socket_totals() -> (u64, u64) {
+    (
+        SOCKET_READ.load(Ordering::Relaxed),
+        SOCKET_WRITTEN.load(Ordering::Relaxed),
+    )
+}
+
+/// A connection (or half of one) whose bytes count into [`socket_totals`].
+#[derive(Debug)]
+pub struct Counted<S>(pub S);
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.0).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            SOCKET_READ.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.0).poll_write(cx, data);
+        if let Poll::Ready(Ok(n)) = polled {
+            SOCKET_WRITTEN.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.0).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = polled {
+            SOCKET_WRITTEN.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }

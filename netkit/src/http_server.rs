@@ -18,7 +18,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::connections::ConnectionLimit;
+use crate::connections::{ConnectionLimit, Counted};
 
 /// Timeouts and caps for [`serve`].
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ pub async fn serve(
         };
         let service = TowerToHyperService::new(router.clone());
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(admitted.stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(Counted(admitted.stream)), service)
             .into_owned();
         let connection = graceful.watch(connection);
         let peer = admitted.peer;

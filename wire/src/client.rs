@@ -119,7 +119,13 @@ impl Client {
     ) -> Result<Resp> {
         let payload =
             postcard::to_allocvec(request).map_err(|e| io_error("cannot encode the request", e))?;
+        let sent = payload.len();
+        let captured = self.meter.capturing().then(|| payload.clone());
         let frame = self.connection().call(opcode, payload.into()).await?;
+        match &captured {
+            Some(request) => self.meter.record(request, &frame.payload),
+            None => self.meter.record_sizes(sent, frame.payload.len()),
+        }
         let payload = expect_response(frame)?;
         postcard::from_bytes(&payload).map_err(|e| io_error("cannot decode the response", e))
     }

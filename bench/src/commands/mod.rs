@@ -1,3 +1,10 @@
 //! One module per `quartet` subcommand: its clap `Args` and its `run`.
 
+pub mod bench;
+pub mod call;
+pub mod compare;
 pub mod dataset;
+pub mod payloads;
+pub mod report;
+pub mod serve;
+pub mod serve_one;

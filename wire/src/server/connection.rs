@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 
 use domain::{Error, Service};
 use futures::{SinkExt, StreamExt};
+use netkit::connections::Counted;
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -81,10 +82,11 @@ pub(super) async fn run(
     config: Config,
     mut stopping: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let (read_half, mut write_half) = stream.into_split();
+    let (read_half, write_half) = stream.into_split();
+    let mut write_half = Counted(write_half);
     let clock = Arc::new(FrameClock::default());
     let mut reader = ClockedReader {
-        inner: read_half,
+        inner: Counted(read_half),
         clock: Arc::clone(&clock),
     };
 
@@ -172,7 +174,7 @@ pub(super) async fn run(
 
 /// Writes responses as they come, flushing once per batch of ready frames.
 async fn write_responses(
-    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, WireCodec>,
+    mut sink: FramedWrite<Counted<tokio::net::tcp::OwnedWriteHalf>, WireCodec>,
     mut outgoing: mpsc::Receiver<Frame>,
     write_timeout: std::time::Duration,
 ) -> io::Result<()> {

@@ -1,0 +1,120 @@
+//! The `tcp-floor` baseline: a raw TCP ping-pong carrying exactly the bytes of the wire
+//! protocol's GET_EVENT exchange (the request frame one way, the response frame the
+//! other), with no parsing and no work. Whatever a protocol adds above this is its cost;
+//! this is the physical floor of the machine and the kernel.
+
+use std::future::Future;
+use std::io;
+
+use domain::{EventId, Service};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The request and response frames (length prefixes included) of one GET_EVENT for
+/// event 1 on the wire protocol: what the floor sends and answers.
+pub fn exchange(service: &Service) -> (Vec<u8>, Vec<u8>) {
+    let request =
+        postcard::to_allocvec(&wire::messages::EventIdRequest { event_id: 1 }).unwrap_or_default();
+    let request = wire::codec::encode_frame(
+        wire::frame::Frame::request(wire::frame::Opcode::GetEvent, 1, request),
+        1 << 20,
+    )
+    .map(|b| b.to_vec())
+    .unwrap_or_default();
+    let payload = service
+        .store()
+        .event(EventId(1))
+        .ok()
+        .and_then(|e| postcard::to_allocvec(&wire::messages::Event::from(e)).ok())
+        .unwrap_or_default();
+    let response = wire::codec::encode_frame(
+        wire::frame::Frame {
+            kind: wire::frame::Kind::Response,
+            opcode: wire::frame::Opcode::GetEvent as u16,
+            request_id: 1,
+            payload: payload.into(),
+        },
+        16 << 20,
+    )
+    .map(|b| b.to_vec())
+    .unwrap_or_default();
+    (request, response)
+}
+
+/// Serves the floor: for every request-sized chunk read, the response bytes are written.
+///
+/// # Errors
+/// If the listener fails.
+pub async fn serve(
+    listener: TcpListener,
+    service: &Service,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let (request, response) = exchange(service);
+    let (request_len, response) = (request.len(), std::sync::Arc::new(response));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut shutdown => return Ok(()),
+        };
+        let _ = stream.set_nodelay(true);
+        let mut stream = netkit::connections::Counted(stream);
+        let response = std::sync::Arc::clone(&response);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; request_len];
+            while stream.read_exact(&mut buf).await.is_ok() {
+                if stream.write_all(&response).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/// One floor connection: a client side that sends the request and reads the response.
+pub struct FloorClient {
+    stream: TcpStream,
+    request: Vec<u8>,
+    response: Vec<u8>,
+}
+
+impl FloorClient {
+    /// Connects to the floor server at `addr`.
+    ///
+    /// # Errors
+    /// If it cannot connect.
+    pub async fn connect(addr: std::net::SocketAddr, service: &Service) -> io::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (request, response) = exchange(service);
+        Ok(FloorClient {
+            stream,
+            request,
+            response,
+        })
+    }
+
+    /// One round trip; checks the answer is the expected bytes.
+    ///
+    /// # Errors
+    /// If the socket fails or the answer differs.
+    pub async fn round_trip(&mut self) -> io::Result<()> {
+        self.stream.write_all(&self.request).await?;
+        let mut answer = vec![0u8; self.response.len()];
+        self.stream.read_exact(&mut answer).await?;
+        if answer == self.response {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the floor answered other bytes",
+            ))
+        }
+    }
+
+    /// `(request, response)` sizes of one exchange, in bytes.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.request.len(), self.response.len())
+    }
+}

@@ -1,0 +1,465 @@
+//! The load generator: closed loop (N clients, each sending its next request when the
+//! last one is answered) and open loop (requests at a fixed rate, latency measured from
+//! each request's *intended* start, as wrk2 does, so a stall shows up in every request it
+//! delayed instead of hiding as one slow sample). Every loop is bounded in time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hdrhistogram::Histogram;
+use tokio::time::Instant;
+
+use crate::scenario::Outcome;
+use crate::stats::{histogram, record};
+
+/// Something that performs one operation at a time.
+#[async_trait]
+pub trait Step: Send {
+    /// One operation.
+    async fn step(&mut self) -> Outcome;
+}
+
+#[async_trait]
+impl Step for crate::scenario::Worker {
+    async fn step(&mut self) -> Outcome {
+        crate::scenario::Worker::step(self).await
+    }
+}
+
+/// How to drive a run.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadConfig {
+    /// Clients (closed loop) or connections (open loop).
+    pub concurrency: usize,
+    /// Requests per second for the open loop; `None` for closed loop.
+    pub rate: Option<f64>,
+    /// Time run but not measured, first.
+    pub warmup: Duration,
+    /// Time measured.
+    pub duration: Duration,
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct LoadResult {
+    /// Operations completed in the measured window.
+    pub ops: u64,
+    /// Every operation run, in or out of the window (bytes and CPU are divided by this,
+    /// since the counters they come from cannot tell the window's edges).
+    pub attempted: u64,
+    /// Failed operations (errors and failed checks) in the window.
+    pub errors: u64,
+    /// Conflicts (expected refusals) in the window.
+    pub conflicts: u64,
+    /// The measured window's real length.
+    pub elapsed: Duration,
+    /// Latency in µs: from the intended start in open loop, from the send in closed loop.
+    pub latency: Histogram<u64>,
+    /// Open loop only: latency from the actual send (what a naive tool reports).
+    pub uncorrected: Option<Histogram<u64>>,
+    /// Per-second histograms of the measured window (for run-to-run noise).
+    pub per_second: Vec<Histogram<u64>>,
+    /// The first failure seen, for the report.
+    pub first_error: Option<String>,
+}
+
+/// Live counters a progress display reads while the run goes.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Operations completed in the measured window so far.
+    pub ops: AtomicU64,
+    /// Latency so far (merged from the workers every 100 ms).
+    pub latency: SharedHistogram,
+}
+
+/// A histogram several tasks add to now and then: each worker merges its local one in
+/// every 100 ms, so the lock is taken rarely.
+#[derive(Debug)]
+pub struct SharedHistogram(std::sync::Mutex<Histogram<u64>>);
+
+impl Default for SharedHistogram {
+    fn default() -> Self {
+        SharedHistogram(std::sync::Mutex::new(histogram()))
+    }
+}
+
+impl SharedHistogram {
+    /// Adds `local` and clears it.
+    pub fn absorb(&self, local: &mut Histogram<u64>) {
+        if let Ok(mut shared) = self.0.lock() {
+            let _ = shared.add(&*local);
+        }
+        local.reset();
+    }
+
+    /// The p99 so far, in µs.
+    pub fn p99(&self) -> u64 {
+        self.0.lock().map_or(0, |h| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(0.99)
+            }
+        })
+    }
+}
+
+/// What one worker task brings back.
+struct Tally {
+    attempted: u64,
+    ops: u64,
+    errors: u64,
+    conflicts: u64,
+    latency: Histogram<u64>,
+    uncorrected: Histogram<u64>,
+    per_second: Vec<Histogram<u64>>,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn new(seconds: usize) -> Self {
+        Tally {
+            attempted: 0,
+            ops: 0,
+            errors: 0,
+            conflicts: 0,
+            latency: histogram(),
+            uncorrected: histogram(),
+            per_second: (0..seconds).map(|_| histogram()).collect(),
+            first_error: None,
+        }
+    }
+
+    fn count(&mut self, outcome: Outcome, corrected: u64, raw: u64, second: usize) {
+        self.ops += 1;
+        match outcome {
+            Outcome::Ok => {}
+            Outcome::Conflict => self.conflicts += 1,
+            Outcome::Failed(why) => {
+                self.errors += 1;
+                if self.first_error.is_none() {
+                    self.first_error = Some(why);
+                }
+            }
+        }
+        record(&mut self.latency, corrected);
+        record(&mut self.uncorrected, raw);
+        if let Some(h) = self.per_second.get_mut(second) {
+            record(h, corrected);
+        }
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        self.ops += other.ops;
+        self.attempted += other.attempted;
+        self.errors += other.errors;
+        self.conflicts += other.conflicts;
+        let _ = self.latency.add(&other.latency);
+        let _ = self.uncorrected.add(&other.uncorrected);
+        for (mine, theirs) in self.per_second.iter_mut().zip(&other.per_second) {
+            let _ = mine.add(theirs);
+        }
+        self.first_error = self.first_error.or(other.first_error);
+        self
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Runs `workers` under `config` and returns what the measured window saw. The workers
+/// are returned too (the contended scenario reads what they won).
+pub async fn run<S: Step + 'static>(
+    workers: Vec<S>,
+    config: LoadConfig,
+    live: Arc<Live>,
+) -> (LoadResult, Vec<S>) {
+    match config.rate {
+        None => closed_loop(workers, config, live).await,
+        Some(rate) => open_loop(workers, config, rate, live).await,
+    }
+}
+
+async fn closed_loop<S: Step + 'static>(
+    workers: Vec<S>,
+    config: LoadConfig,
+    live: Arc<Live>,
+) -> (LoadResult, Vec<S>) {
+    let start = Instant::now();
+    let measure_from = start + config.warmup;
+    let end = measure_from + config.duration;
+    let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
+            let live = Arc::clone(&live);
+            tokio::spawn(async move {
+                let mut tally = Tally::new(seconds);
+                let mut pending = histogram();
+                let mut last_flush = Instant::now();
+                loop {
+                    let sent = Instant::now();
+                    if sent >= end {
+                        break;
+                    }
+                    let outcome = worker.step().await;
+                    let done = Instant::now();
+                    tally.attempted += 1;
+                    if sent >= measure_from && done <= end {
+                        let latency = micros(done - sent);
+                        let second = (sent - measure_from).as_secs() as usize;
+                        tally.count(outcome, latency, latency, second);
+                        record(&mut pending, latency);
+                        live.ops.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if done - last_flush > Duration::from_millis(100) {
+                        live.latency.absorb(&mut pending);
+                        last_flush = done;
+                    }
+                }
+                live.latency.absorb(&mut pending);
+                (tally, worker)
+            })
+        })
+        .collect();
+    finish(tasks, config, None).await
+}
+
+async fn open_loop<S: Step + 'static>(
+    workers: Vec<S>,
+    config: LoadConfig,
+    rate: f64,
+    live: Arc<Live>,
+) -> (LoadResult, Vec<S>) {
+    let start = Instant::now();
+    let measure_from = start + config.warmup;
+    let end = measure_from + config.duration;
+    let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    // One slot per connection: when every connection is busy the schedule waits, and the
+    // wait counts against the requests that were due (no coordinated omission).
+    let (due_tx, due_rx) = async_channel(workers.len().max(1));
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
+            let due_rx = due_rx.clone();
+            let live = Arc::clone(&live);
+            tokio::spawn(async move {
+                let mut tally = Tally::new(seconds);
+                let mut pending = histogram();
+                while let Ok(intended) = due_rx.recv().await {
+                    let sent = Instant::now();
+                    let outcome = worker.step().await;
+                    let done = Instant::now();
+                    tally.attempted += 1;
+                    if intended >= measure_from && intended < end {
+                        let corrected = micros(done - intended);
+                        let second = (intended - measure_from).as_secs() as usize;
+                        tally.count(outcome, corrected, micros(done - sent), second);
+                        record(&mut pending, corrected);
+                        live.ops.fetch_add(1, Ordering::Relaxed);
+                        if pending.len() >= 256 {
+                            live.latency.absorb(&mut pending);
+                        }
+                    }
+                }
+                live.latency.absorb(&mut pending);
+                (tally, worker)
+            })
+        })
+        .collect();
+    let mut intended = start;
+    while intended < end {
+        tokio::time::sleep_until(intended).await;
+        if due_tx.send(intended).await.is_err() {
+            break;
+        }
+        intended += interval;
+    }
+    drop(due_tx);
+    finish(tasks, config, Some(())).await
+}
+
+/// A bounded multi-consumer queue of due times.
+fn async_channel(capacity: usize) -> (DueSender, DueReceiver) {
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+    (
+        DueSender(tx),
+        DueReceiver(Arc::new(tokio::sync::Mutex::new(rx))),
+    )
+}
+
+struct DueSender(tokio::sync::mpsc::Sender<Instant>);
+
+impl DueSender {
+    async fn send(&self, due: Instant) -> Result<(), ()> {
+        self.0.send(due).await.map_err(|_| ())
+    }
+}
+
+#[derive(Clone)]
+struct DueReceiver(Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Instant>>>);
+
+impl DueReceiver {
+    async fn recv(&self) -> Result<Instant, ()> {
+        self.0.lock().await.recv().await.ok_or(())
+    }
+}
+
+async fn finish<S: Step + 'static>(
+    tasks: Vec<tokio::task::JoinHandle<(Tally, S)>>,
+    config: LoadConfig,
+    open: Option<()>,
+) -> (LoadResult, Vec<S>) {
+    let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
+    let mut total = Tally::new(seconds);
+    let mut workers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task.await {
+            Ok((tally, worker)) => {
+                total = total.merge(tally);
+                workers.push(worker);
+            }
+            Err(e) => {
+                total.errors += 1;
+                total
+                    .first_error
+                    .get_or_insert_with(|| format!("a load task panicked: {e}"));
+            }
+        }
+    }
+    let per_second = total
+        .per_second
+        .into_iter()
+        .filter(|h| !h.is_empty())
+        .collect();
+    let result = LoadResult {
+        ops: total.ops,
+        attempted: total.attempted,
+        errors: total.errors,
+        conflicts: total.conflicts,
+        elapsed: config.duration,
+        latency: total.latency,
+        uncorrected: open.map(|()| total.uncorrected),
+        per_second,
+        first_error: total.first_error,
+    };
+    (result, workers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers at once, except once: a 200 ms stall.
+    struct StallOnce {
+        calls: u64,
+        stall_at: u64,
+    }
+
+    #[async_trait]
+    impl Step for StallOnce {
+        async fn step(&mut self) -> Outcome {
+            self.calls += 1;
+            if self.calls == self.stall_at {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            } else {
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            Outcome::Ok
+        }
+    }
+
+    /// wrk2's point, reproduced: one 200 ms stall hides in a closed loop (one slow
+    /// sample among thousands), and shows in the open loop's tail (every request due
+    /// during the stall waited for it); the uncorrected open-loop figure hides it too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_open_loop_shows_a_stall_the_closed_loop_hides() {
+        let config = LoadConfig {
+            concurrency: 1,
+            rate: None,
+            warmup: Duration::from_millis(100),
+            duration: Duration::from_secs(2),
+        };
+        let (closed, _) = run(
+            vec![StallOnce {
+                calls: 0,
+                stall_at: 500,
+            }],
+            config,
+            Arc::default(),
+        )
+        .await;
+        let (open, _) = run(
+            vec![StallOnce {
+                calls: 0,
+                stall_at: 500,
+            }],
+            LoadConfig {
+                rate: Some(1_000.0),
+                ..config
+            },
+            Arc::default(),
+        )
+        .await;
+        let closed_p999 = closed.latency.value_at_quantile(0.999);
+        let open_p999 = open.latency.value_at_quantile(0.999);
+        let open_p99 = open.latency.value_at_quantile(0.99);
+        let naive_p999 = open.uncorrected.as_ref().unwrap().value_at_quantile(0.999);
+        assert!(closed.ops > 1_000, "closed loop ran {} ops", closed.ops);
+        assert!(
+            closed_p999 < 50_000,
+            "closed p99.9 {closed_p999} µs should hide the stall"
+        );
+        assert!(
+            open_p999 >= 100_000,
+            "open p99.9 {open_p999} µs should show the stall"
+        );
+        assert!(
+            open_p99 >= 50_000,
+            "the stall delayed many requests: p99 {open_p99} µs"
+        );
+        assert!(
+            naive_p999 < 100_000 || open.latency.len() < 1_000,
+            "uncorrected p99.9 {naive_p999} µs"
+        );
+        assert!(
+            closed.latency.max() >= 200_000,
+            "the stall itself was recorded once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_stops_at_its_deadline_and_counts_outcomes() {
+        struct Alternate(u64);
+        #[async_trait]
+        impl Step for Alternate {
+            async fn step(&mut self) -> Outcome {
+                self.0 += 1;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                match self.0 % 3 {
+                    0 => Outcome::Ok,
+                    1 => Outcome::Conflict,
+                    _ => Outcome::Failed("odd".into()),
+                }
+            }
+        }
+        let config = LoadConfig {
+            concurrency: 2,
+            rate: None,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(300),
+        };
+        let started = std::time::Instant::now();
+        let (result, workers) = run(vec![Alternate(0), Alternate(0)], config, Arc::default()).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(workers.len(), 2);
+        assert!(result.ops > 10);
+        assert!(result.conflicts > 0 && result.errors > 0);
+        assert_eq!(result.first_error.as_deref(), Some("odd"));
+        assert_eq!(result.latency.len(), result.ops);
+    }
+}

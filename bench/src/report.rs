@@ -1,0 +1,237 @@
+//! Reports from a results file: the console table (comfy-table), `report.md`, and a
+//! self-contained `report.html` with SVG charts (plotters) that opens offline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, Table, presets::UTF8_FULL};
+
+use crate::commands::bench::by_scenario;
+use crate::results::{Results, Run};
+
+fn mode_label(run: &Run) -> String {
+    match run.rate {
+        Some(rate) => format!("open {rate:.0}/s"),
+        None => format!("c={}", run.concurrency),
+    }
+}
+
+/// The floor's p50 at the same shape, to show each latency as a multiple of it.
+fn floor_p50(results: &Results, run: &Run) -> Option<u64> {
+    results
+        .runs
+        .iter()
+        .find(|r| {
+            r.protocol == "tcp-floor" && r.concurrency == run.concurrency && r.rate == run.rate
+        })
+        .map(|r| r.latency_us.p50)
+        .filter(|p| *p > 0)
+}
+
+/// One row per run of a scenario: numbers, the best marked, and ratios to the best.
+fn rows(results: &Results) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    for ((_, scenario), runs) in by_scenario(results) {
+        let mut shapes: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
+        for run in runs {
+            shapes.entry(mode_label(run)).or_default().push(run);
+        }
+        for (shape, runs) in shapes {
+            let best_tput = runs.iter().map(|r| r.throughput_ops_s).fold(0.0, f64::max);
+            let best_p50 = runs
+                .iter()
+                .map(|r| r.latency_us.p50)
+                .filter(|p| *p > 0)
+                .min()
+                .unwrap_or(0);
+            let mut table = Vec::new();
+            for run in runs {
+                let fastest = run.latency_us.p50 == best_p50 && best_p50 > 0;
+                let vs_floor = floor_p50(results, run)
+                    .filter(|_| run.protocol != "tcp-floor")
+                    .map_or_else(
+                        || "-".to_owned(),
+                        |f| format!("{:.1}x", run.latency_us.p50 as f64 / f as f64),
+                    );
+                table.push(vec![
+                    format!("{}{}", run.protocol, if fastest { " *" } else { "" }),
+                    format!("{:.0}", run.throughput_ops_s),
+                    format!(
+                        "{:.2}",
+                        if best_tput > 0.0 {
+                            run.throughput_ops_s / best_tput
+                        } else {
+                            0.0
+                        }
+                    ),
+                    run.latency_us.p50.to_string(),
+                    run.latency_us.p99.to_string(),
+                    run.latency_us.p999.to_string(),
+                    format!(
+                        "{:.2}x",
+                        if best_p50 > 0 {
+                            run.latency_us.p50 as f64 / best_p50 as f64
+                        } else {
+                            0.0
+                        }
+                    ),
+                    vs_floor,
+                    format!(
+                        "{:.0}/{:.0}",
+                        run.bytes_per_op.request_payload, run.bytes_per_op.response_payload
+                    ),
+                    format!(
+                        "{:.0}/{:.0}",
+                        run.bytes_per_op.wire_sent, run.bytes_per_op.wire_received
+                    ),
+                    run.server_cpu_us_per_op
+                        .map_or_else(|| "-".to_owned(), |c| format!("{c:.1}")),
+                    format!(
+                        "{}{}",
+                        run.errors,
+                        if run.conflicts > 0 {
+                            format!(" ({} conflicts)", run.conflicts)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ]);
+            }
+            out.push((format!("{scenario} {shape}"), table));
+        }
+    }
+    out
+}
+
+const HEADER: [&str; 12] = [
+    "protocol",
+    "ops/s",
+    "tput vs best",
+    "p50 µs",
+    "p99 µs",
+    "p99.9 µs",
+    "p50 vs best",
+    "p50 vs floor",
+    "payload B/op req/resp",
+    "socket B/op sent/recv",
+    "server CPU µs/op",
+    "errors",
+];
+
+/// The table printed at the end of `quartet bench`.
+pub fn console_table(results: &Results) -> String {
+    let mut text = String::new();
+    for (title, rows) in rows(results) {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL)
+            .set_header(HEADER.iter().map(|h| Cell::new(*h)));
+        for row in rows {
+            table.add_row(row);
+        }
+        let _ = writeln!(text, "\n{title}\n{table}");
+    }
+    let _ = writeln!(
+        text,
+        "* = lowest median latency. Bytes: payload = message bodies; socket = everything on the wire (HTTP, HTTP/2, gRPC and frame headers included)."
+    );
+    text
+}
+
+fn meta_lines(results: &Results) -> String {
+    let m = &results.meta;
+    format!(
+        "- Machine: {} ({} cores), {}\n- Toolchain: {}; source revision {}\n- Dataset: {} events, seed {}\n- Started: {}; client and server pinned to separate cores: {}; warm-up {} s per run\n- Command: `{}`\n",
+        m.cpu_model,
+        m.cores,
+        m.os,
+        m.rustc_version,
+        m.git_revision,
+        m.dataset_events,
+        m.dataset_seed,
+        m.started_at,
+        m.pinned,
+        m.warmup_s,
+        m.command_line
+    )
+}
+
+/// `report.md`.
+pub fn markdown(results: &Results) -> String {
+    let mut md = String::from("# Quartet benchmark report\n\n");
+    md.push_str(&meta_lines(results));
+    md.push_str("\nLatency in µs (closed loop: from send to answer; open loop: from each request's intended start). `*` marks the lowest median. Payload bytes are message bodies as the client counted them; socket bytes are what the server read from and wrote to its connections (counted on the connection itself), headers and framing included. hold_cancel counts a hold plus its cancel as one op.\n");
+    for (title, rows) in rows(results) {
+        let _ = writeln!(md, "\n## {title}\n");
+        let _ = writeln!(md, "| {} |", HEADER.join(" | "));
+        let _ = writeln!(md, "|{}", "---|".repeat(HEADER.len()));
+        for row in rows {
+            let _ = writeln!(md, "| {} |", row.join(" | "));
+        }
+    }
+    let doubles: Vec<String> = results
+        .runs
+        .iter()
+        .filter_map(|r| {
+            r.double_bookings
+                .map(|d| format!("{} {}: {d}", r.protocol, mode_label(r)))
+        })
+        .collect();
+    if !doubles.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## contended_hold: seats found in two live bookings (must be 0)\n\n{}",
+            doubles.join(", ")
+        );
+    }
+    md
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `report.html`: the tables and three kinds of chart, all inline.
+pub fn html(results: &Results) -> String {
+    let mut page = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Quartet benchmark report</title><style>\
+         body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0;font-size:13px}\
+         td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}\
+         .charts{display:flex;flex-wrap:wrap;gap:12px}</style></head><body><h1>Quartet benchmark report</h1><pre>",
+    );
+    page.push_str(&escape(&meta_lines(results)));
+    page.push_str("</pre><h2>Latency percentiles (closed loop)</h2><div class=\"charts\">");
+    for ((_, scenario), runs) in by_scenario(results) {
+        page.push_str(&crate::charts::percentiles(&scenario, &runs));
+    }
+    page.push_str(
+        "</div><h2>Bytes per op: payload and protocol overhead</h2><div class=\"charts\">",
+    );
+    for ((_, scenario), runs) in by_scenario(results) {
+        page.push_str(&crate::charts::bytes(&scenario, &runs));
+    }
+    page.push_str("</div><h2>Median latency against concurrency</h2><div class=\"charts\">");
+    for ((_, scenario), runs) in by_scenario(results) {
+        page.push_str(&crate::charts::concurrency(&scenario, &runs));
+    }
+    page.push_str("</div><h2>Tables</h2>");
+    for (title, rows) in rows(results) {
+        let _ = write!(page, "<h3>{}</h3><table><tr>", escape(&title));
+        for h in HEADER {
+            let _ = write!(page, "<th>{}</th>", escape(h));
+        }
+        page.push_str("</tr>");
+        for row in rows {
+            page.push_str("<tr>");
+            for cell in row {
+                let _ = write!(page, "<td>{}</td>", escape(&cell));
+            }
+            page.push_str("</tr>");
+        }
+        page.push_str("</table>");
+    }
+    page.push_str("</body></html>\n");
+    page
+}

@@ -1,0 +1,140 @@
+//! `results.json`: the schema every report and comparison reads. Versioned; every
+//! figure in it was measured in the run it describes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Latency;
+
+/// Bumped when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole results file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Results {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// Where and how the run was made.
+    pub meta: Meta,
+    /// One entry per (protocol, scenario, mode, concurrency or rate).
+    pub runs: Vec<Run>,
+}
+
+/// The circumstances of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    /// `git rev-parse --short HEAD` of the source, if known.
+    pub git_revision: String,
+    /// `rustc --version` of the toolchain on the machine.
+    pub rustc_version: String,
+    /// CPU model from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Kernel and OS.
+    pub os: String,
+    /// The full command line.
+    pub command_line: String,
+    /// Events in the dataset.
+    pub dataset_events: u32,
+    /// Dataset seed.
+    pub dataset_seed: u64,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// Whether client and server were pinned to separate cores.
+    pub pinned: bool,
+    /// Seconds of warm-up before each measured window.
+    pub warmup_s: f64,
+}
+
+/// Per-op byte counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct BytesPerOp {
+    /// Request message bodies (JSON, protobuf, postcard), as the client sent them.
+    pub request_payload: f64,
+    /// Response message bodies, as the client received them.
+    pub response_payload: f64,
+    /// Everything the client put on the socket: payload plus HTTP headers, HTTP/2
+    /// frames, gRPC prefixes, frame headers (counted by the server as it read them).
+    pub wire_sent: f64,
+    /// Everything the client took off the socket (counted by the server as it wrote).
+    pub wire_received: f64,
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    /// rest, graphql, grpc, wire or tcp-floor.
+    pub protocol: String,
+    /// The scenario.
+    pub scenario: String,
+    /// "closed" or "open".
+    pub mode: String,
+    /// Clients (closed) or connections (open).
+    pub concurrency: usize,
+    /// Requests per second asked for (open loop), else null.
+    pub rate: Option<f64>,
+    /// Seconds measured.
+    pub duration_s: f64,
+    /// Operations completed.
+    pub ops: u64,
+    /// Failed operations (errors and failed checks).
+    pub errors: u64,
+    /// Expected refusals (contended holds).
+    pub conflicts: u64,
+    /// Operations per second.
+    pub throughput_ops_s: f64,
+    /// Latency in µs (open loop: from each request's intended start).
+    pub latency_us: Latency,
+    /// Open loop only: latency from the actual send, for comparison.
+    pub uncorrected_latency_us: Option<Latency>,
+    /// Bytes per op.
+    pub bytes_per_op: BytesPerOp,
+    /// Server CPU time per op, in µs (null for a target the harness did not start).
+    pub server_cpu_us_per_op: Option<f64>,
+    /// Server peak resident memory, in bytes (null for a target elsewhere).
+    pub server_rss_bytes: Option<u64>,
+    /// Operations per second in each second of the window (run-to-run noise).
+    pub throughput_per_second: Vec<f64>,
+    /// p50 in each second of the window, in µs.
+    pub p50_per_second_us: Vec<u64>,
+    /// p99 in each second of the window, in µs.
+    pub p99_per_second_us: Vec<u64>,
+    /// contended_hold only: seats found in two live bookings (must be 0).
+    pub double_bookings: Option<u64>,
+    /// The first failure, if any.
+    pub first_error: Option<String>,
+    /// The latency histogram (HdrHistogram V2 + deflate, base64), for merging.
+    pub histogram: String,
+}
+
+impl Run {
+    /// The key a comparison matches runs on.
+    pub fn key(&self) -> (String, String, String, usize, Option<u64>) {
+        (
+            self.protocol.clone(),
+            self.scenario.clone(),
+            self.mode.clone(),
+            self.concurrency,
+            self.rate.map(|r| r.round() as u64),
+        )
+    }
+}
+
+/// Reads a results file.
+///
+/// # Errors
+/// If it cannot be read or is not a results file of a version this build reads.
+pub fn read(path: &std::path::Path) -> Result<Results, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let results: Results = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a results file: {e}", path.display()))?;
+    if results.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "{} has schema_version {}, this build reads {SCHEMA_VERSION}",
+            path.display(),
+            results.schema_version
+        ));
+    }
+    Ok(results)
+}

@@ -1,0 +1,409 @@
+//! The scenarios: what one operation of each is, with inputs drawn from a seeded
+//! generator (the same sequence for every protocol), and the check every answer must
+//! pass. A failed check is an error, never a fast success.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use domain::{
+    Booking, Category, Customer, Dataset, EventFilter, EventId, EventStatus, HoldRequest,
+    ListEventsRequest, SearchRequest, SeatId, Ticketing,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One scenario of design.md §7.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// One event by id.
+    GetEvent,
+    /// The first page (20) of one category.
+    ListEvents,
+    /// A one-word search, 20 hits.
+    SearchEvents,
+    /// An event with venue, performers and availability.
+    EventDetail,
+    /// A whole seat map (hundreds to 20 000 seats).
+    SeatMap,
+    /// Hold two seats, then cancel them: one op is the pair, sustainable writes.
+    HoldCancel,
+    /// Every client races to hold two of the same 32 seats of one event: conflicts.
+    ContendedHold,
+}
+
+impl Scenario {
+    /// Every scenario, in report order.
+    pub const ALL: [Scenario; 7] = [
+        Scenario::GetEvent,
+        Scenario::ListEvents,
+        Scenario::SearchEvents,
+        Scenario::EventDetail,
+        Scenario::SeatMap,
+        Scenario::HoldCancel,
+        Scenario::ContendedHold,
+    ];
+
+    /// The name used on the command line and in results.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scenario::GetEvent => "get_event",
+            Scenario::ListEvents => "list_events",
+            Scenario::SearchEvents => "search_events",
+            Scenario::EventDetail => "event_detail",
+            Scenario::SeatMap => "seat_map",
+            Scenario::HoldCancel => "hold_cancel",
+            Scenario::ContendedHold => "contended_hold",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scenario::ALL
+            .into_iter()
+            .find(|sc| sc.name() == s)
+            .ok_or_else(|| format!("unknown scenario {s:?}"))
+    }
+}
+
+/// What one operation came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, and the answer checked out.
+    Ok,
+    /// Refused because another client got there first (contended holds): expected.
+    Conflict,
+    /// An error, or an answer that failed its check.
+    Failed(String),
+}
+
+/// What every worker of a run shares: the dataset (to check answers against) and the
+/// inputs derived from it.
+#[derive(Debug)]
+pub struct Plan {
+    data: Dataset,
+    /// On-sale events with at least 64 seats, for holds; each worker takes its own.
+    on_sale: Vec<EventId>,
+    /// One-word queries that match something.
+    words: Vec<String>,
+    seed: u64,
+}
+
+impl Plan {
+    /// The plan for a dataset (the same one the server generated).
+    pub fn new(data: Dataset) -> Self {
+        let on_sale: Vec<EventId> = data
+            .events
+            .iter()
+            .filter(|e| {
+                e.status == EventStatus::OnSale
+                    && data.venues[(e.venue_id.0 - 1) as usize].capacity >= 64
+            })
+            .map(|e| e.id)
+            .collect();
+        let mut words: Vec<String> = Vec::new();
+        for event in data.events.iter().take(500) {
+            for word in event.name.split_whitespace() {
+                let word: String = word
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_lowercase();
+                if word.len() >= 4 && !words.contains(&word) {
+                    words.push(word);
+                }
+            }
+        }
+        words.truncate(64);
+        let seed = data.spec.seed;
+        Plan {
+            data,
+            on_sale,
+            words,
+            seed,
+        }
+    }
+
+    /// The event run number `round` of the contended scenario fights over: a fresh one
+    /// per run, so every run starts with all 32 seats free.
+    pub fn contended_event(&self, round: usize) -> Option<EventId> {
+        self.on_sale.get(round % self.on_sale.len().max(1)).copied()
+    }
+
+    /// The dataset.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The worker `index` of `scenario` in run `round`, with its own seeded input stream.
+    pub fn worker(
+        self: &Arc<Self>,
+        scenario: Scenario,
+        round: usize,
+        index: usize,
+        api: Arc<dyn Ticketing>,
+    ) -> Worker {
+        let stream = (self.seed ^ 0x5157_4152_5445_5400) ^ ((scenario as u64) << 48) ^ index as u64;
+        Worker {
+            plan: Arc::clone(self),
+            scenario,
+            index,
+            api,
+            rng: ChaCha8Rng::seed_from_u64(stream),
+            count: 0,
+            won: Vec::new(),
+            round,
+        }
+    }
+}
+
+/// One simulated client: draws its inputs, runs one operation at a time, checks answers.
+pub struct Worker {
+    plan: Arc<Plan>,
+    scenario: Scenario,
+    index: usize,
+    api: Arc<dyn Ticketing>,
+    rng: ChaCha8Rng,
+    count: u64,
+    won: Vec<Booking>,
+    round: usize,
+}
+
+/// Seats the contended scenario fights over.
+pub const CONTENDED_SEATS: u32 = 32;
+
+fn customer(index: usize) -> Customer {
+    Customer {
+        name: format!("Bench Client {index}"),
+        email: format!("client{index}@bench.example"),
+    }
+}
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> Outcome {
+    if ok {
+        Outcome::Ok
+    } else {
+        Outcome::Failed(what())
+    }
+}
+
+impl Worker {
+    /// Bookings this worker won in the contended scenario.
+    pub fn won(&self) -> &[Booking] {
+        &self.won
+    }
+
+    fn random_event(&mut self) -> EventId {
+        EventId(
+            self.rng
+                .random_range(1..=self.plan.data.events.len() as u64),
+        )
+    }
+
+    /// Runs one operation and checks its answer.
+    pub async fn step(&mut self) -> Outcome {
+        self.count += 1;
+        match self.scenario {
+            Scenario::GetEvent => {
+                let id = self.random_event();
+                match self.api.get_event(id).await {
+                    Ok(e) => {
+                        let expected = &self.plan.data.events[(id.0 - 1) as usize];
+                        check(e.id == id && e.name == expected.name, || {
+                            format!("get_event({id}) answered event {}", e.id)
+                        })
+                    }
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::ListEvents => {
+                let category = Category::ALL[self.rng.random_range(0..Category::ALL.len())];
+                let request = ListEventsRequest {
+                    filter: EventFilter {
+                        category: Some(category),
+                        ..EventFilter::default()
+                    },
+                    cursor: None,
+                    limit: Some(20),
+                };
+                match self.api.list_events(request).await {
+                    Ok(page) => check(
+                        !page.events.is_empty()
+                            && page.events.len() <= 20
+                            && page.events.iter().all(|e| e.category == category)
+                            && page
+                                .events
+                                .windows(2)
+                                .all(|w| (w[0].starts_at, w[0].id) < (w[1].starts_at, w[1].id)),
+                        || {
+                            format!(
+                                "list_events({category}) answered a page that breaks the filter or order"
+                            )
+                        },
+                    ),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::SearchEvents => {
+                let word = self.plan.words[self.rng.random_range(0..self.plan.words.len().max(1))
+                    % self.plan.words.len().max(1)]
+                .clone();
+                let request = SearchRequest {
+                    query: word.clone(),
+                    filter: EventFilter::default(),
+                    limit: Some(20),
+                };
+                match self.api.search_events(request).await {
+                    Ok(results) => check(
+                        !results.hits.is_empty()
+                            && results.hits.len() <= 20
+                            && results.hits.windows(2).all(|w| w[0].score >= w[1].score),
+                        || {
+                            format!(
+                                "search_events({word:?}) answered {} unordered or no hits",
+                                results.hits.len()
+                            )
+                        },
+                    ),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::EventDetail => {
+                let id = self.random_event();
+                match self.api.get_event_detail(id).await {
+                    Ok(d) => check(
+                        d.event.id == id
+                            && d.venue.id == d.event.venue_id
+                            && d.performers.len() == d.event.performer_ids.len()
+                            && d.availability.len() == d.venue.sections.len(),
+                        || format!("get_event_detail({id}) answered an inconsistent detail"),
+                    ),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::SeatMap => {
+                let id = self.random_event();
+                match self.api.get_seat_map(id).await {
+                    Ok(map) => {
+                        let event = &self.plan.data.events[(id.0 - 1) as usize];
+                        let capacity =
+                            self.plan.data.venues[(event.venue_id.0 - 1) as usize].capacity;
+                        check(
+                            map.event_id == id && map.seats.len() == capacity as usize,
+                            || {
+                                format!(
+                                    "get_seat_map({id}) answered {} seats, expected {capacity}",
+                                    map.seats.len()
+                                )
+                            },
+                        )
+                    }
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::HoldCancel => self.hold_cancel().await,
+            Scenario::ContendedHold => self.contended_hold().await,
+        }
+    }
+
+    /// Holds two seats of this worker's own event, then cancels them.
+    async fn hold_cancel(&mut self) -> Outcome {
+        // Each worker holds seats of its own event, counted from the end of the list so
+        // they never meet the contended events at the front.
+        let n = self.plan.on_sale.len();
+        let Some(&event) = self
+            .plan
+            .on_sale
+            .get(n.saturating_sub(1 + self.index % n.max(1)))
+        else {
+            return Outcome::Failed("no on-sale event to hold seats of".to_owned());
+        };
+        let first = ((self.count * 2) % 62) as u32;
+        let request = HoldRequest {
+            event_id: event,
+            seat_ids: vec![SeatId(first), SeatId(first + 1)],
+            customer: customer(self.index),
+            idempotency_key: None,
+        };
+        let booking = match self.api.hold_seats(request).await {
+            Ok(b) => b,
+            Err(e) => return Outcome::Failed(format!("hold: {e}")),
+        };
+        match self.api.cancel_booking(booking.id).await {
+            Ok(cancelled) => check(cancelled.status == domain::BookingStatus::Cancelled, || {
+                "cancel did not cancel".to_owned()
+            }),
+            Err(e) => Outcome::Failed(format!("cancel: {e}")),
+        }
+    }
+
+    /// Tries to hold two random seats of the contended pool; a refusal is a conflict.
+    async fn contended_hold(&mut self) -> Outcome {
+        let Some(event) = self.plan.contended_event(self.round) else {
+            return Outcome::Failed("no on-sale event to fight over".to_owned());
+        };
+        let a = self.rng.random_range(0..CONTENDED_SEATS);
+        let b = (a + self.rng.random_range(1..CONTENDED_SEATS)) % CONTENDED_SEATS;
+        let request = HoldRequest {
+            event_id: event,
+            seat_ids: vec![SeatId(a), SeatId(b)],
+            customer: customer(self.index),
+            idempotency_key: None,
+        };
+        match self.api.hold_seats(request).await {
+            Ok(booking) => {
+                self.won.push(booking);
+                Outcome::Ok
+            }
+            Err(domain::Error::SeatsUnavailable { .. }) => Outcome::Conflict,
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
+}
+
+/// After a contended run: the seats of the winning bookings must be disjoint, and the
+/// seat map must show exactly those seats held. Returns the number of seats found in
+/// two live bookings (0 is the only correct answer) or a description of a disagreement.
+///
+/// # Errors
+/// If the seat map cannot be read or disagrees with the winners.
+pub async fn verify_contended(
+    api: &dyn Ticketing,
+    event: EventId,
+    winners: &[Booking],
+) -> Result<u64, String> {
+    let mut owner = vec![0u32; CONTENDED_SEATS as usize];
+    for booking in winners {
+        for seat in &booking.seat_ids {
+            if let Some(slot) = owner.get_mut(seat.0 as usize) {
+                *slot += 1;
+            }
+        }
+    }
+    let doubles = owner.iter().filter(|&&n| n > 1).count() as u64;
+    let map = api
+        .get_seat_map(event)
+        .await
+        .map_err(|e| format!("reading the seat map: {e}"))?;
+    for (seat, &count) in owner.iter().enumerate() {
+        let held = map.seats[seat].state == domain::SeatState::Held;
+        if held != (count > 0) {
+            return Err(format!(
+                "seat {seat} is {} but {count} winning bookings hold it",
+                map.seats[seat].state
+            ));
+        }
+    }
+    Ok(doubles)
+}

@@ -1,0 +1,117 @@
+//! A short end-to-end run of `quartet bench` on a tiny dataset with very short windows:
+//! results.json must have every protocol and scenario, no errors, no double booking,
+//! and positive latencies and byte counts; the reports must be written. Bounded: every
+//! window is a fraction of a second and the whole command gets two minutes.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[test]
+fn a_tiny_bench_writes_complete_results() {
+    let out = std::env::temp_dir().join(format!("quartet-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_quartet"))
+        .args([
+            "bench",
+            "--events",
+            "400",
+            "--seed",
+            "3",
+            "--concurrency",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+        ])
+        .args(["--pin", "off", "--out"])
+        .arg(&out)
+        .status()
+        .expect("run quartet bench");
+    assert!(status.success(), "quartet bench failed");
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["schema_version"], 1);
+    assert_eq!(results["meta"]["dataset_events"], 400);
+    let runs = results["runs"].as_array().unwrap();
+    for protocol in ["rest", "graphql", "grpc", "wire"] {
+        for scenario in [
+            "get_event",
+            "list_events",
+            "search_events",
+            "event_detail",
+            "seat_map",
+            "hold_cancel",
+            "contended_hold",
+        ] {
+            let run = runs
+                .iter()
+                .find(|r| r["protocol"] == protocol && r["scenario"] == scenario)
+                .unwrap_or_else(|| panic!("no run for {protocol} {scenario}"));
+            assert_eq!(
+                run["errors"], 0,
+                "{protocol} {scenario}: {}",
+                run["first_error"]
+            );
+            assert!(
+                run["ops"].as_u64().unwrap() > 0,
+                "{protocol} {scenario} ran nothing"
+            );
+            assert!(run["latency_us"]["p50"].as_u64().unwrap() > 0);
+            assert!(run["latency_us"]["p99"].as_u64() >= run["latency_us"]["p50"].as_u64());
+            assert!(
+                run["bytes_per_op"]["response_payload"].as_f64().unwrap() > 0.0,
+                "{protocol} {scenario}"
+            );
+            assert!(
+                run["bytes_per_op"]["wire_received"].as_f64().unwrap() > 0.0,
+                "{protocol} {scenario}"
+            );
+            assert!(
+                run["bytes_per_op"]["wire_sent"].as_f64().unwrap() > 0.0,
+                "{protocol} {scenario}"
+            );
+            assert!(run["server_cpu_us_per_op"].as_f64().is_some());
+            assert!(run["server_rss_bytes"].as_u64().unwrap() > 0);
+            assert!(!run["histogram"].as_str().unwrap().is_empty());
+            if scenario == "contended_hold" {
+                assert_eq!(
+                    run["double_bookings"], 0,
+                    "{protocol}: a seat in two live bookings"
+                );
+            }
+        }
+    }
+    let floor = runs
+        .iter()
+        .find(|r| r["protocol"] == "tcp-floor")
+        .expect("the floor ran");
+    assert_eq!(floor["errors"], 0);
+    // The floor's socket bytes are exactly its exchange: counting is exact end to end.
+    assert_eq!(
+        floor["bytes_per_op"]["wire_sent"],
+        floor["bytes_per_op"]["request_payload"]
+    );
+    assert_eq!(
+        floor["bytes_per_op"]["wire_received"],
+        floor["bytes_per_op"]["response_payload"]
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("get_event c=2"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg"), "the HTML report has charts");
+    assert!(
+        !html.contains("src=\"http"),
+        "the HTML report loads nothing from the network"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
