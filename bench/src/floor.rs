@@ -51,7 +51,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let (request, response) = exchange(service);
-    let (request_len, response) = (request.len(), std::sync::Arc::new(response));
+    serve_exchange(listener, request.len(), response, shutdown).await
+}
+
+/// Serves a ping-pong of any sizes: reads `request_len` bytes, writes `response`.
+///
+/// # Errors
+/// If the listener fails.
+pub async fn serve_exchange(
+    listener: TcpListener,
+    request_len: usize,
+    response: Vec<u8>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let response = std::sync::Arc::new(response);
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -85,9 +98,21 @@ impl FloorClient {
     /// # Errors
     /// If it cannot connect.
     pub async fn connect(addr: std::net::SocketAddr, service: &Service) -> io::Result<Self> {
+        let (request, response) = exchange(service);
+        Self::connect_exchange(addr, request, response).await
+    }
+
+    /// Connects to a [`serve_exchange`] server that answers `request` with `response`.
+    ///
+    /// # Errors
+    /// If it cannot connect.
+    pub async fn connect_exchange(
+        addr: std::net::SocketAddr,
+        request: Vec<u8>,
+        response: Vec<u8>,
+    ) -> io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        let (request, response) = exchange(service);
         Ok(FloorClient {
             stream,
             request,

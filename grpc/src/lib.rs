@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Server;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use client::Client;
 use pb::ticketing_server::TicketingServer;
@@ -92,7 +92,12 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .http2_max_header_list_size(16 * 1024)
         .tcp_nodelay(true)
-        .layer(TraceLayer::new_for_grpc())
+        // A domain error (a taken seat, a stale version) is an answer, not a server
+        // failure: log it at debug, or every conflict would be an ERROR line.
+        .layer(
+            TraceLayer::new_for_grpc()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .add_service(health_service)
         .add_service(reflection)
         .add_service(self::service(service))
