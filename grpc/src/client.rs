@@ -94,12 +94,15 @@ macro_rules! unary {
         let request = $request;
         let sent = request.encoded_len();
         let captured = $client.meter.capturing().then(|| request.encode_to_vec());
-        let response = $client
-            .rpc()
-            .$method(request)
-            .await
-            .map_err(|s| from_status(&s))?
-            .into_inner();
+        let response = match $client.rpc().$method(request).await {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                // An error has no message body (its details travel in trailers); the
+                // request still went out.
+                $client.meter.record_sizes(sent, 0);
+                return Err(from_status(&status));
+            }
+        };
         match captured {
             Some(sent_bytes) => $client.meter.record(&sent_bytes, &response.encode_to_vec()),
             None => $client.meter.record_sizes(sent, response.encoded_len()),
