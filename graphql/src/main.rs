@@ -19,32 +19,20 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    netkit::telemetry::init();
     let args = Args::parse();
-    let addr = args.server.listen_or(graphql::DEFAULT_PORT);
-    let service = args.server.service();
-    let options = graphql::SchemaOptions {
-        introspection: !args.no_introspection,
-        ..graphql::SchemaOptions::from_limits(service.limits())
-    };
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!(%addr, error = %e, "cannot listen");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(
-        addr = %addr,
-        events = args.server.events,
-        seed = args.server.seed,
-        "GraphQL listening on http://{addr}/graphql (GraphiQL at the same address)"
-    );
-    match graphql::serve(listener, service, options, netkit::shutdown::signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "server failed");
-            ExitCode::FAILURE
-        }
-    }
+    let no_introspection = args.no_introspection;
+    netkit::args::run_standalone(
+        &args.server,
+        "GraphQL",
+        graphql::DEFAULT_PORT,
+        " (POST /graphql; GraphiQL on GET /graphql)",
+        move |listener, service, shutdown| {
+            let options = graphql::SchemaOptions {
+                introspection: !no_introspection,
+                ..graphql::SchemaOptions::from_limits(service.limits())
+            };
+            graphql::serve(listener, service, options, shutdown)
+        },
+    )
+    .await
 }

@@ -48,3 +48,41 @@ impl ServerArgs {
         Service::generate(self.spec(), limits)
     }
 }
+
+/// Runs a standalone server the same way for every protocol: tracing from `RUST_LOG`,
+/// the dataset these flags describe, a listener on `--listen` (or `default_port` on
+/// loopback), `serve` until Ctrl-C or SIGTERM. `name` and `hint` go into the log line.
+pub async fn run_standalone<F, Fut>(
+    args: &ServerArgs,
+    name: &str,
+    default_port: u16,
+    hint: &str,
+    serve: F,
+) -> std::process::ExitCode
+where
+    F: FnOnce(
+        tokio::net::TcpListener,
+        Service,
+        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
+    crate::telemetry::init();
+    let addr = args.listen_or(default_port);
+    let service = args.service();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(%addr, error = %e, "cannot listen");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(%addr, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
+    match serve(listener, service, Box::pin(crate::shutdown::signal())).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

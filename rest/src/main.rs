@@ -16,28 +16,13 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    netkit::telemetry::init();
     let args = Args::parse();
-    let addr = args.server.listen_or(rest::DEFAULT_PORT);
-    let service = args.server.service();
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!(%addr, error = %e, "cannot listen");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(
-        addr = %addr,
-        events = args.server.events,
-        seed = args.server.seed,
-        "REST listening on http://{addr} (docs at /docs)"
-    );
-    match rest::serve(listener, service, netkit::shutdown::signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "server failed");
-            ExitCode::FAILURE
-        }
-    }
+    netkit::args::run_standalone(
+        &args.server,
+        "REST",
+        rest::DEFAULT_PORT,
+        " (docs at /docs/)",
+        rest::serve,
+    )
+    .await
 }
