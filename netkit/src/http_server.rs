@@ -126,3 +126,62 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn too_slow(limit: Duration) -> axum::response::Response {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("over {} ms", limit.as_millis()),
+        )
+            .into_response()
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_limit_gets_the_timeout_response() {
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "ok" }));
+        let app = with_request_timeout(router, Duration::from_millis(50), too_slow);
+        let started = std::time::Instant::now();
+        let slow = app
+            .clone()
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "answered after {:?}",
+            started.elapsed()
+        );
+        let fast = app
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fast.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn panic_messages_are_recovered_from_both_payload_kinds() {
+        assert_eq!(panic_message(&"static text"), "static text");
+        assert_eq!(panic_message(&String::from("owned text")), "owned text");
+        assert_eq!(panic_message(&42u8), "unknown panic");
+    }
+}
