@@ -17,7 +17,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Debug, Clone)]
 pub struct ConnectionLimit {
     permits: Arc<Semaphore>,
-    max: usize,
 }
 
 /// An accepted connection and the permit that frees its slot when dropped.
@@ -34,10 +33,8 @@ pub struct Admitted {
 impl ConnectionLimit {
     /// A limit of `max` open connections (at least 1).
     pub fn new(max: usize) -> Self {
-        let max = max.max(1);
         ConnectionLimit {
-            permits: Arc::new(Semaphore::new(max)),
-            max,
+            permits: Arc::new(Semaphore::new(max.max(1))),
         }
     }
 
@@ -75,11 +72,6 @@ impl ConnectionLimit {
                 }
             }
         }
-    }
-
-    /// Connections open right now.
-    pub fn open(&self) -> usize {
-        self.max - self.permits.available_permits()
     }
 }
 

@@ -145,18 +145,30 @@ impl Server {
 
     /// CPU and memory from /proc; socket bytes from the server's own counters (every
     /// server wraps its connections in `netkit::connections::Counted`).
-    fn stats(&mut self) -> Option<ProcessStats> {
+    fn stats(&mut self) -> Option<ServerStats> {
         match self {
             Server::Child(child) => {
-                let mut stats = procfs::process_stats(child.pid()).ok()?;
-                let (read, written) = child.socket_bytes()?;
-                stats.read_bytes = read;
-                stats.written_bytes = written;
-                Some(stats)
+                let process = procfs::process_stats(child.pid()).ok()?;
+                let (socket_read, socket_written) = child.socket_bytes()?;
+                Some(ServerStats {
+                    process,
+                    socket_read,
+                    socket_written,
+                })
             }
             Server::Target(_) => None,
         }
     }
+}
+
+/// A server child's counters at one edge of a measured window.
+#[derive(Debug, Clone, Copy)]
+struct ServerStats {
+    process: ProcessStats,
+    /// Bytes it read from its connections (what the clients sent).
+    socket_read: u64,
+    /// Bytes it wrote to its connections (what the clients received).
+    socket_written: u64,
 }
 
 /// A run's load shape.
@@ -452,8 +464,8 @@ async fn measure<S: Step + 'static>(
 struct Measured<S> {
     result: LoadResult,
     workers: Vec<S>,
-    before: Option<ProcessStats>,
-    after: Option<ProcessStats>,
+    before: Option<ServerStats>,
+    after: Option<ServerStats>,
     payload: Option<(u64, u64)>,
 }
 
@@ -465,8 +477,8 @@ fn build_run(
     args: &Args,
     result: &LoadResult,
     payload: (u64, u64),
-    before: Option<ProcessStats>,
-    after: Option<ProcessStats>,
+    before: Option<ServerStats>,
+    after: Option<ServerStats>,
     ticks: u64,
     double_bookings: Option<u64>,
 ) -> Run {
@@ -482,10 +494,11 @@ fn build_run(
     let bytes = BytesPerOp {
         request_payload: per_op(payload.0),
         response_payload: per_op(payload.1),
-        wire_sent: server.map_or(0.0, |(b, a)| per_op(a.read_bytes - b.read_bytes)),
-        wire_received: server.map_or(0.0, |(b, a)| per_op(a.written_bytes - b.written_bytes)),
+        wire_sent: server.map_or(0.0, |(b, a)| per_op(a.socket_read - b.socket_read)),
+        wire_received: server.map_or(0.0, |(b, a)| per_op(a.socket_written - b.socket_written)),
     };
-    let cpu = server.map(|(b, a)| per_op(a.cpu_ticks - b.cpu_ticks) * 1e6 / ticks as f64);
+    let cpu =
+        server.map(|(b, a)| per_op(a.process.cpu_ticks - b.process.cpu_ticks) * 1e6 / ticks as f64);
     let per_second: Vec<(f64, u64, u64)> = result
         .per_second
         .iter()
@@ -517,7 +530,7 @@ fn build_run(
         uncorrected_latency_us: result.uncorrected.as_ref().map(Latency::of),
         bytes_per_op: bytes,
         server_cpu_us_per_op: cpu,
-        server_rss_bytes: after.map(|a| a.peak_rss_bytes),
+        server_rss_bytes: after.map(|a| a.process.peak_rss_bytes),
         throughput_per_second: per_second.iter().map(|s| s.0).collect(),
         p50_per_second_us: per_second.iter().map(|s| s.1).collect(),
         p99_per_second_us: per_second.iter().map(|s| s.2).collect(),

@@ -63,11 +63,6 @@ impl Store {
         &self.catalog
     }
 
-    /// The clock the store reads time from.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
     /// One event, with `SoldOut` reported while every seat is held or sold.
     ///
     /// # Errors
