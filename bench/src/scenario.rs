@@ -126,6 +126,10 @@ impl Plan {
             }
         }
         words.truncate(64);
+        if words.is_empty() {
+            // Only an empty dataset has no names; "live" is in every generated description.
+            words.push("live".to_owned());
+        }
         let seed = data.spec.seed;
         Plan {
             data,
@@ -256,9 +260,7 @@ impl Worker {
                 }
             }
             Scenario::SearchEvents => {
-                let word = self.plan.words[self.rng.random_range(0..self.plan.words.len().max(1))
-                    % self.plan.words.len().max(1)]
-                .clone();
+                let word = self.plan.words[self.rng.random_range(0..self.plan.words.len())].clone();
                 let request = SearchRequest {
                     query: word.clone(),
                     filter: EventFilter::default(),
