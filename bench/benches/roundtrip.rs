@@ -15,6 +15,7 @@ use bench::floor::{self, FloorClient};
 use bench::protocol::{self, Protocol};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use domain::{DatasetSpec, EventId, Limits, Service, Ticketing};
+use netkit::running::RunningServer;
 use tokio::sync::Mutex;
 
 fn wire_exchange(opcode: wire::frame::Opcode, payload: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
@@ -66,19 +67,13 @@ fn roundtrip(c: &mut Criterion) {
     for (operation, (request, response)) in exchanges {
         let mut group = c.benchmark_group(format!("roundtrip/{operation}"));
         // The floor: same bytes each way, no work.
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        let answer = response.clone();
+        let floor_server = runtime
+            .block_on(RunningServer::spawn(|listener, stop| {
+                floor::serve_exchange(listener, request.len(), answer, stop)
+            }))
             .unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(floor::serve_exchange(
-            listener,
-            request.len(),
-            response.clone(),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let addr = floor_server.addr;
         let client = runtime
             .block_on(FloorClient::connect_exchange(
                 addr,
@@ -106,21 +101,15 @@ fn roundtrip(c: &mut Criterion) {
                 });
             },
         );
-        let _ = stop.send(());
+        drop(runtime.block_on(floor_server.stop()));
         for protocol in Protocol::APIS {
-            let listener = runtime
-                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            let serving = service.clone();
+            let server = runtime
+                .block_on(RunningServer::spawn(|listener, stop| {
+                    protocol::serve(protocol, listener, serving, stop)
+                }))
                 .unwrap_or_else(|e| panic!("{e}"));
-            let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            runtime.spawn(protocol::serve(
-                protocol,
-                listener,
-                service.clone(),
-                async move {
-                    let _ = stopped.await;
-                },
-            ));
+            let addr = server.addr;
             let api = runtime
                 .block_on(protocol::connect(protocol, addr))
                 .unwrap_or_else(|e| panic!("{e}"))
@@ -136,7 +125,9 @@ fn roundtrip(c: &mut Criterion) {
                     }
                 });
             });
-            let _ = stop.send(());
+            // Hang up first, so the drain has nothing to wait for.
+            drop(api);
+            drop(runtime.block_on(server.stop()));
         }
         group.finish();
     }

@@ -11,8 +11,6 @@ const PINGS: u32 = 100;
 
 #[tokio::test]
 async fn socket_counters_match_an_exchange_of_known_size() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let service = Service::generate(
         DatasetSpec {
             events: 50,
@@ -20,10 +18,12 @@ async fn socket_counters_match_an_exchange_of_known_size() {
         },
         Limits::default(),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wire::serve(listener, service, async move {
-        let _ = stopped.await;
-    }));
+    let server = netkit::running::RunningServer::spawn(|listener, stop| {
+        wire::serve(listener, service, stop)
+    })
+    .await
+    .unwrap();
+    let addr = server.addr;
     let before = netkit::connections::socket_totals();
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
@@ -51,6 +51,5 @@ async fn socket_counters_match_an_exchange_of_known_size() {
     assert_eq!(after.0 - before.0, expected, "bytes the server read");
     assert_eq!(after.1 - before.1, expected, "bytes the server wrote");
     drop(stream);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    server.stop().await.unwrap();
 }

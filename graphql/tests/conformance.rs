@@ -10,7 +10,8 @@ use domain::Ticketing;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphql_client_conforms() {
     let server = common::spawn(common::service()).await;
-    let client: Arc<dyn Ticketing> = Arc::new(graphql::Client::new(&server.endpoint()).unwrap());
+    let client: Arc<dyn Ticketing> =
+        Arc::new(graphql::Client::new(&common::endpoint(&server)).unwrap());
     domain::conformance::run(client, common::SPEC).await;
     server.stop().await.unwrap();
 }
@@ -18,7 +19,7 @@ async fn graphql_client_conforms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphql_client_conforms_with_persisted_queries() {
     let server = common::spawn(common::service()).await;
-    let client = graphql::Client::new(&server.endpoint())
+    let client = graphql::Client::new(&common::endpoint(&server))
         .unwrap()
         .with_persisted_queries(true);
     let client: Arc<dyn Ticketing> = Arc::new(client);

@@ -9,7 +9,7 @@ use domain::Ticketing;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_client_conforms() {
-    let server = common::spawn().await;
+    let (server, _) = common::spawn().await;
     let client: Arc<dyn Ticketing> = Arc::new(grpc::Client::connect(server.addr).await.unwrap());
     domain::conformance::run(client, common::SPEC).await;
     server.stop().await.unwrap();

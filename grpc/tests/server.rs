@@ -49,8 +49,8 @@ fn hold(event_id: u64, seats: &[u32]) -> pb::HoldSeatsRequest {
 
 #[tokio::test]
 async fn reflection_lists_ticketing_and_health() {
-    let server = common::spawn().await;
-    let mut reflection = ServerReflectionClient::new(server.channel().await);
+    let (server, _) = common::spawn().await;
+    let mut reflection = ServerReflectionClient::new(common::channel(&server).await);
     let request = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
@@ -92,8 +92,8 @@ async fn reflection_lists_ticketing_and_health() {
 
 #[tokio::test]
 async fn health_is_serving_then_not_serving_on_shutdown() {
-    let mut server = common::spawn().await;
-    let mut health = HealthClient::new(server.channel().await);
+    let (mut server, _) = common::spawn().await;
+    let mut health = HealthClient::new(common::channel(&server).await);
     for service in ["", "quartet.v1.Ticketing"] {
         let status = health
             .check(HealthCheckRequest {
@@ -116,7 +116,7 @@ async fn health_is_serving_then_not_serving_on_shutdown() {
         watch.next().await.unwrap().unwrap().status,
         ServingStatus::Serving as i32
     );
-    server.stop_signal();
+    server.signal_stop();
     let next = tokio::time::timeout(Duration::from_secs(10), watch.next())
         .await
         .expect("no health update after the shutdown signal");
@@ -133,9 +133,9 @@ async fn health_is_serving_then_not_serving_on_shutdown() {
 
 #[tokio::test]
 async fn errors_carry_codes_and_rich_details() {
-    let server = common::spawn().await;
-    let mut client = TicketingClient::new(server.channel().await);
-    let event = on_sale_event(&server.service);
+    let (server, service) = common::spawn().await;
+    let mut client = TicketingClient::new(common::channel(&server).await);
+    let event = on_sale_event(&service);
 
     // An unknown enum value is an invalid argument naming the field.
     let request = pb::ListEventsRequest {
@@ -252,8 +252,8 @@ async fn errors_carry_codes_and_rich_details() {
 
 #[tokio::test]
 async fn an_oversized_message_is_refused_and_the_connection_survives() {
-    let server = common::spawn().await;
-    let channel = server.channel().await;
+    let (server, _) = common::spawn().await;
+    let channel = common::channel(&server).await;
     let mut client = TicketingClient::new(channel.clone()).max_encoding_message_size(4 << 20);
     let huge = pb::SearchEventsRequest {
         query: "x".repeat(2 << 20),
@@ -278,12 +278,12 @@ async fn an_oversized_message_is_refused_and_the_connection_survives() {
 
 #[tokio::test]
 async fn compressed_calls_are_accepted_and_answered() {
-    let server = common::spawn().await;
+    let (server, _) = common::spawn().await;
     for encoding in [
         tonic::codec::CompressionEncoding::Gzip,
         tonic::codec::CompressionEncoding::Zstd,
     ] {
-        let mut client = TicketingClient::new(server.channel().await)
+        let mut client = TicketingClient::new(common::channel(&server).await)
             .send_compressed(encoding)
             .accept_compressed(encoding);
         let map = client

@@ -60,11 +60,7 @@ pub async fn run_standalone<F, Fut>(
     serve: F,
 ) -> std::process::ExitCode
 where
-    F: FnOnce(
-        tokio::net::TcpListener,
-        Service,
-        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
-    ) -> Fut,
+    F: FnOnce(tokio::net::TcpListener, Service, crate::running::Shutdown) -> Fut,
     Fut: std::future::Future<Output = std::io::Result<()>>,
 {
     crate::telemetry::init();

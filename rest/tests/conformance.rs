@@ -10,7 +10,7 @@ use domain::Ticketing;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_client_conforms() {
     let server = common::spawn(common::service()).await;
-    let client: Arc<dyn Ticketing> = Arc::new(rest::Client::new(&server.url()).unwrap());
+    let client: Arc<dyn Ticketing> = Arc::new(rest::Client::new(&common::url(&server)).unwrap());
     domain::conformance::run(client, common::SPEC).await;
     server.stop().await.unwrap();
 }

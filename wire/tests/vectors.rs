@@ -69,8 +69,6 @@ fn hello_vectors_match_the_code() {
 /// documented response, byte for byte; likewise the error vector.
 #[tokio::test]
 async fn frame_vectors_match_the_server() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let service = Service::generate(
         DatasetSpec {
             events: 10,
@@ -78,10 +76,12 @@ async fn frame_vectors_match_the_server() {
         },
         Limits::default(),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wire::serve(listener, service, async move {
-        let _ = stopped.await;
-    }));
+    let server = netkit::running::RunningServer::spawn(|listener, stop| {
+        wire::serve(listener, service, stop)
+    })
+    .await
+    .unwrap();
+    let addr = server.addr;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(&vector("client-hello")).await.unwrap();
     assert_eq!(read_exactly(&mut stream, 8).await, vector("server-hello"));
@@ -103,6 +103,5 @@ async fn frame_vectors_match_the_server() {
         );
     }
     drop(stream);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    server.stop().await.unwrap();
 }

@@ -5,15 +5,12 @@
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use domain::{DatasetSpec, Limits, Service};
 use http_body_util::BodyExt;
+use netkit::running::RunningServer;
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 /// The dataset the GraphQL tests run on.
@@ -26,38 +23,17 @@ pub fn service() -> Service {
     Service::generate(SPEC, Limits::default())
 }
 
-pub struct Running {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    pub fn endpoint(&self) -> String {
-        format!("http://{}/graphql", self.addr)
-    }
-
-    pub async fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.expect("server task panicked")
-    }
-}
-
-pub async fn spawn(service: Service) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
+/// Serves `service` on a port the OS picks on 127.0.0.1.
+pub async fn spawn(service: Service) -> RunningServer {
     let options = graphql::SchemaOptions::from_limits(service.limits());
-    let task = tokio::spawn(graphql::serve(listener, service, options, async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
+    RunningServer::spawn(|listener, stop| graphql::serve(listener, service, options, stop))
+        .await
+        .unwrap()
+}
+
+/// The server's GraphQL endpoint.
+pub fn endpoint(server: &RunningServer) -> String {
+    format!("http://{}/graphql", server.addr)
 }
 
 /// Posts `body` (JSON) to `/graphql` through `app` and returns status and JSON.

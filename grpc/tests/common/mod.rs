@@ -4,11 +4,8 @@
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-
 use domain::{DatasetSpec, Limits, Service};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use netkit::running::RunningServer;
 
 /// The dataset the gRPC tests run on.
 pub const SPEC: DatasetSpec = DatasetSpec {
@@ -16,46 +13,21 @@ pub const SPEC: DatasetSpec = DatasetSpec {
     seed: 7,
 };
 
-pub struct Running {
-    pub addr: SocketAddr,
-    pub service: Service,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    pub fn stop_signal(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-
-    pub async fn stop(mut self) -> std::io::Result<()> {
-        self.stop_signal();
-        (&mut self.task).await.expect("server task panicked")
-    }
-
-    pub async fn channel(&self) -> tonic::transport::Channel {
-        tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-}
-
-pub async fn spawn() -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
+/// A gRPC server on a port the OS picks, and the service behind it.
+pub async fn spawn() -> (RunningServer, Service) {
     let service = Service::generate(SPEC, Limits::default());
-    let task = tokio::spawn(grpc::serve(listener, service.clone(), async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        service,
-        stop: Some(stop),
-        task,
-    }
+    let serving = service.clone();
+    let server = RunningServer::spawn(|listener, stop| grpc::serve(listener, serving, stop))
+        .await
+        .unwrap();
+    (server, service)
+}
+
+/// A channel to the server.
+pub async fn channel(server: &RunningServer) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
 }

@@ -5,12 +5,9 @@
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-
 use domain::{DatasetSpec, Limits, Service};
+use netkit::running::RunningServer;
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 
 /// The dataset every REST test runs on: small, so tests start fast.
@@ -23,40 +20,16 @@ pub fn service() -> Service {
     Service::generate(SPEC, Limits::default())
 }
 
-/// A running server on 127.0.0.1 and the means to stop it.
-pub struct Running {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Signals shutdown and waits for the server to drain and return.
-    pub async fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.expect("server task panicked")
-    }
-}
-
 /// Serves `service` on a port the OS picks on 127.0.0.1.
-pub async fn spawn(service: Service) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(rest::serve(listener, service, async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
+pub async fn spawn(service: Service) -> RunningServer {
+    RunningServer::spawn(|listener, stop| rest::serve(listener, service, stop))
+        .await
+        .unwrap()
+}
+
+/// The server's base URL.
+pub fn url(server: &RunningServer) -> String {
+    format!("http://{}", server.addr)
 }
 
 /// The OpenAPI document, as JSON.

@@ -8,10 +8,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use domain::{DatasetSpec, Limits, Service};
+use netkit::running::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// The dataset the wire tests run on.
 pub const SPEC: DatasetSpec = DatasetSpec {
@@ -19,37 +18,15 @@ pub const SPEC: DatasetSpec = DatasetSpec {
     seed: 7,
 };
 
-pub struct Running {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Running {
-    pub async fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.expect("server task panicked")
-    }
-}
-
-pub async fn spawn_with(limits: Limits) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
+/// A wire server over a fresh store with `limits`, on a port the OS picks.
+pub async fn spawn_with(limits: Limits) -> RunningServer {
     let service = Service::generate(SPEC, limits);
-    let task = tokio::spawn(wire::serve(listener, service, async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
+    RunningServer::spawn(|listener, stop| wire::serve(listener, service, stop))
+        .await
+        .unwrap()
 }
 
-pub async fn spawn() -> Running {
+pub async fn spawn() -> RunningServer {
     spawn_with(Limits::default()).await
 }
 
