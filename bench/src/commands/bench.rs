@@ -302,21 +302,30 @@ pub async fn run(args: Args) -> Result<(), String> {
                         let event = plan
                             .contended_event(round)
                             .ok_or("no event to contend for")?;
-                        match verify_contended(client.api.as_ref(), event, &winners).await {
-                            Ok(doubles) => Some(doubles),
-                            Err(why) => {
-                                eprintln!("   contended_hold check failed: {why}");
-                                Some(u64::MAX)
-                            }
-                        }
+                        Some(verify_contended(client.api.as_ref(), event, &winners).await)
                     } else {
                         None
                     };
                     let payload = m.payload.unwrap_or_default();
-                    runs.push(build_run(
-                        protocol, scenario, shape, &args, &m.result, payload, m.before, m.after,
-                        ticks, doubles,
-                    ));
+                    let mut run = build_run(
+                        protocol,
+                        scenario,
+                        shape,
+                        &args,
+                        &m.result,
+                        payload,
+                        m.before,
+                        m.after,
+                        ticks,
+                        doubles.clone().and_then(Result::ok),
+                    );
+                    // A check that could not be made is a failure of the run, not a figure.
+                    if let Some(Err(why)) = doubles {
+                        eprintln!("   contended_hold check failed: {why}");
+                        run.errors += 1;
+                        run.first_error = Some(format!("contended_hold check: {why}"));
+                    }
+                    runs.push(run);
                 }
             }
         }
