@@ -1,5 +1,11 @@
-//! The one error vocabulary (design.md §5). Every transport maps these codes to its own
-//! idiom at its edge and back again in its client, so the code string survives every hop.
+//! The one error vocabulary. Every transport maps these codes to its own idiom at its edge
+//! and back again in its client, so the code string survives every hop.
+//!
+//! What the four error modules share lives here, so they shrink to a status table and an
+//! envelope: [`Error::details`] flattens an error into [`ErrorDetails`] (every field a
+//! client acts on, typed), [`Error::from_parts`] rebuilds the identical error from a code,
+//! a message and those details, and [`Error::public_message`] is the one text a client may
+//! see (an internal error is logged there, once, and replaced by a generic sentence).
 
 use std::fmt;
 use std::str::FromStr;
@@ -100,7 +106,7 @@ pub enum Error {
         reason: String,
     },
     /// Some of the requested seats are held or sold; nothing was held.
-    #[error("seats not available: {seats:?}")]
+    #[error("{}", seats_message(.seats))]
     SeatsUnavailable {
         /// The requested seats that are not available, ascending.
         seats: Vec<SeatId>,
@@ -135,7 +141,200 @@ pub enum Error {
     },
 }
 
+/// "seats 0, 1 are not available": the message of `SEATS_UNAVAILABLE`.
+fn seats_message(seats: &[SeatId]) -> String {
+    let list: Vec<String> = seats.iter().map(|s| s.0.to_string()).collect();
+    match seats.len() {
+        1 => format!("seat {} is not available", list[0]),
+        _ => format!("seats {} are not available", list.join(", ")),
+    }
+}
+
+/// The sentence a client sees instead of an internal error's message.
+pub const INTERNAL_PUBLIC_MESSAGE: &str = "the server failed to handle the request";
+
+/// Every detail an [`Error`] carries, flattened into optional fields with the same names
+/// in every protocol (REST problem members, gRPC `ErrorInfo` metadata keys, GraphQL
+/// `extensions` keys). Which fields are set depends on the code; see [`Error::details`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetails {
+    /// NOT_FOUND: the kind of thing (`event`, `venue`, `performer`, `booking`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// NOT_FOUND: the id asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// INVALID_ARGUMENT: the offending field, e.g. `customer.email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// INVALID_ARGUMENT and INVALID_STATE: what is wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// SEATS_UNAVAILABLE: the requested seats already held or sold, ascending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Vec<u32>>,
+    /// VERSION_MISMATCH: the version the request named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// VERSION_MISMATCH: the current version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_version: Option<u64>,
+    /// LIMIT_EXCEEDED: which limit, e.g. `seats per hold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+    /// LIMIT_EXCEEDED: the configured maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+impl ErrorDetails {
+    /// The details as `(key, value)` text pairs, for envelopes that carry only strings
+    /// (gRPC `ErrorInfo.metadata`). Seats are comma-separated.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let mut text = |key: &'static str, value: &Option<String>| {
+            if let Some(v) = value {
+                pairs.push((key, v.clone()));
+            }
+        };
+        text("resource", &self.resource);
+        text("id", &self.id);
+        text("field", &self.field);
+        text("reason", &self.reason);
+        text("what", &self.what);
+        if let Some(seats) = &self.seats {
+            let list: Vec<String> = seats.iter().map(ToString::to_string).collect();
+            pairs.push(("seats", list.join(",")));
+        }
+        for (key, value) in [
+            ("expected_version", self.expected_version),
+            ("actual_version", self.actual_version),
+            ("limit", self.limit),
+        ] {
+            if let Some(v) = value {
+                pairs.push((key, v.to_string()));
+            }
+        }
+        pairs
+    }
+
+    /// The details from text pairs written by [`ErrorDetails::to_pairs`]. Unknown keys
+    /// are ignored; a number or seat list that does not parse is left out, so a garbled
+    /// peer yields a less detailed error rather than a failure.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut details = ErrorDetails::default();
+        for (key, value) in pairs {
+            let text = Some(value.to_owned());
+            let number = value.parse::<u64>().ok();
+            match key {
+                "resource" => details.resource = text,
+                "id" => details.id = text,
+                "field" => details.field = text,
+                "reason" => details.reason = text,
+                "what" => details.what = text,
+                "expected_version" => details.expected_version = number,
+                "actual_version" => details.actual_version = number,
+                "limit" => details.limit = number,
+                "seats" => {
+                    details.seats = if value.is_empty() {
+                        Some(Vec::new())
+                    } else {
+                        value
+                            .split(',')
+                            .map(|s| s.trim().parse::<u32>())
+                            .collect::<Result<Vec<_>, _>>()
+                            .ok()
+                    };
+                }
+                _ => {}
+            }
+        }
+        details
+    }
+}
+
 impl Error {
+    /// The typed details of this error, flattened (see [`ErrorDetails`]).
+    pub fn details(&self) -> ErrorDetails {
+        let mut d = ErrorDetails::default();
+        match self {
+            Error::NotFound { resource, id } => {
+                d.resource = Some(resource.clone());
+                d.id = Some(id.clone());
+            }
+            Error::InvalidArgument { field, reason } => {
+                d.field = Some(field.clone());
+                d.reason = Some(reason.clone());
+            }
+            Error::SeatsUnavailable { seats } => {
+                d.seats = Some(seats.iter().map(|s| s.0).collect());
+            }
+            Error::VersionMismatch { expected, actual } => {
+                d.expected_version = Some(*expected);
+                d.actual_version = Some(*actual);
+            }
+            Error::InvalidState { reason } => d.reason = Some(reason.clone()),
+            Error::LimitExceeded { what, limit } => {
+                d.what = Some(what.clone());
+                d.limit = Some(*limit);
+            }
+            Error::Internal { .. } => {}
+        }
+        d
+    }
+
+    /// Rebuilds an error from what crossed the wire: its code, its public message and its
+    /// details. The inverse of ([`Error::code`], [`Error::public_message`],
+    /// [`Error::details`]) for every error but `INTERNAL`, whose message is the public one.
+    /// Missing details become empty values, so a client never fails to build an error.
+    pub fn from_parts(code: ErrorCode, message: &str, details: ErrorDetails) -> Self {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        match code {
+            ErrorCode::NotFound => Error::NotFound {
+                resource: text(details.resource),
+                id: text(details.id),
+            },
+            ErrorCode::InvalidArgument => Error::InvalidArgument {
+                field: text(details.field),
+                reason: text(details.reason),
+            },
+            ErrorCode::SeatsUnavailable => Error::SeatsUnavailable {
+                seats: details
+                    .seats
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(SeatId)
+                    .collect(),
+            },
+            ErrorCode::VersionMismatch => Error::VersionMismatch {
+                expected: details.expected_version.unwrap_or_default(),
+                actual: details.actual_version.unwrap_or_default(),
+            },
+            ErrorCode::InvalidState => Error::InvalidState {
+                reason: text(details.reason),
+            },
+            ErrorCode::LimitExceeded => Error::LimitExceeded {
+                what: text(details.what),
+                limit: details.limit.unwrap_or_default(),
+            },
+            ErrorCode::Internal => Error::Internal {
+                message: message.to_owned(),
+            },
+        }
+    }
+
+    /// The message a client may see. For `INTERNAL` the real message is logged here, at
+    /// error level, and a generic sentence ([`INTERNAL_PUBLIC_MESSAGE`]) is returned, so
+    /// no transport can leak internals by forgetting to. Call it once per error sent.
+    pub fn public_message(&self) -> String {
+        if let Error::Internal { message } = self {
+            tracing::error!(%message, "internal error");
+            INTERNAL_PUBLIC_MESSAGE.to_owned()
+        } else {
+            self.to_string()
+        }
+    }
+
     /// The stable code of this error.
     pub const fn code(&self) -> ErrorCode {
         match self {
@@ -204,5 +403,58 @@ mod tests {
         .unwrap();
         assert_eq!(json["code"], "SEATS_UNAVAILABLE");
         assert_eq!(json["seats"][0], 3);
+    }
+
+    fn one_of_each() -> Vec<Error> {
+        vec![
+            Error::not_found("event", 9),
+            Error::invalid_argument("customer.email", "must contain @"),
+            Error::SeatsUnavailable {
+                seats: vec![SeatId(0), SeatId(1)],
+            },
+            Error::SeatsUnavailable { seats: vec![] },
+            Error::VersionMismatch {
+                expected: 1,
+                actual: 2,
+            },
+            Error::invalid_state("booking 3 is cancelled"),
+            Error::limit_exceeded("seats per hold", 8u32),
+        ]
+    }
+
+    #[test]
+    fn details_and_parts_round_trip_for_every_public_error() {
+        for error in one_of_each() {
+            let back = Error::from_parts(error.code(), &error.public_message(), error.details());
+            assert_eq!(back, error);
+            let pairs = error.details().to_pairs();
+            let details = ErrorDetails::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+            assert_eq!(details, error.details(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn seats_unavailable_reads_as_a_sentence() {
+        let two = Error::SeatsUnavailable {
+            seats: vec![SeatId(0), SeatId(1)],
+        };
+        assert_eq!(two.to_string(), "seats 0, 1 are not available");
+        let one = Error::SeatsUnavailable {
+            seats: vec![SeatId(7)],
+        };
+        assert_eq!(one.to_string(), "seat 7 is not available");
+    }
+
+    #[test]
+    fn internal_messages_never_leave() {
+        let error = Error::internal("db password hunter2");
+        assert_eq!(error.public_message(), INTERNAL_PUBLIC_MESSAGE);
+        assert!(error.details().to_pairs().is_empty());
+    }
+
+    #[test]
+    fn garbled_pairs_give_less_detail_not_a_failure() {
+        let d = ErrorDetails::from_pairs([("seats", "1,x"), ("limit", "many"), ("zzz", "1")]);
+        assert_eq!(d, ErrorDetails::default());
     }
 }

@@ -1,10 +1,13 @@
 //! Quartet's ticketing domain: everything the four servers share and nothing about how
 //! they talk.
 //!
-//! - [`model`]: the data of design.md §3 (events, venues, seats, bookings).
-//! - [`Ticketing`]: the one API; [`Service`] implements it in process over a [`Store`].
-//! - [`Error`] and [`ErrorCode`]: the one error vocabulary every transport maps.
-//! - [`Limits`]: the one set of bounds every server enforces.
+//! - [`model`]: the data of the API (events, venues, seats, bookings).
+//! - [`Ticketing`]: the one API; [`Service`] implements it in process over a [`Store`];
+//!   servers hold any implementation as a [`SharedTicketing`].
+//! - [`Error`], [`ErrorCode`] and [`ErrorDetails`]: the one error vocabulary every
+//!   transport maps, with the flattening every transport shares.
+//! - [`Limits`]: the business bounds (page size, query length, seats per hold, hold TTL);
+//!   transport settings live in `netkit` and the protocol crates, not here.
 //! - [`Dataset`]: the deterministic generator; [`Catalog`]: its read-only indexes
 //!   (full-text search, ordered listing).
 //! - `conformance` (feature `conformance`): the suite every implementation must pass.
@@ -32,9 +35,9 @@ pub mod validate;
 pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dataset::{Dataset, DatasetSpec};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ErrorDetails, Result};
 pub use limits::Limits;
 pub use model::*;
 pub use service::Service;
 pub use store::{InventoryChange, Store};
-pub use ticketing::Ticketing;
+pub use ticketing::{SharedTicketing, Ticketing};

@@ -1,15 +1,16 @@
-//! `Limits`: the one set of bounds (design.md §6) shared by every server, so all four
-//! transports refuse the same inputs. Each field can be overridden; `Default` is the design.
+//! `Limits`: the business bounds every transport enforces the same way, because the
+//! domain enforces them (page size, query length, seats per hold, hold TTL, how many
+//! finished bookings an event remembers).
+//!
+//! Transport settings (body and frame sizes, timeouts, connection caps, GraphQL depth,
+//! HTTP/2 streams) are deliberately not here: they live in `netkit::config` and in each
+//! protocol crate's `Config`, so the domain knows nothing about how it is served.
 
 use std::time::Duration;
 
-/// Bounds on requests, connections and time. One value configures every server.
+/// Business bounds on requests. One value configures a [`Service`](crate::Service).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest request a server reads: HTTP body, gRPC message or wire frame, in bytes.
-    pub max_request_bytes: usize,
-    /// Largest response a client accepts, in bytes (a big seat map fits).
-    pub max_response_bytes: usize,
     /// Page size when a request names none.
     pub default_page_size: u32,
     /// Largest page size a request may name.
@@ -23,43 +24,32 @@ pub struct Limits {
     /// Cancelled or expired bookings remembered per event; older ones are forgotten
     /// (`get_booking` then answers `NOT_FOUND`), so sustained writes run in bounded memory.
     pub finished_bookings_per_event: usize,
-    /// GraphQL: deepest selection allowed.
-    pub graphql_max_depth: usize,
-    /// GraphQL: largest complexity score allowed.
-    pub graphql_max_complexity: usize,
-    /// How long a client may take to send a request's headers (or a whole wire frame).
-    pub header_read_timeout: Duration,
-    /// How long one request may take from its arrival to its answer.
-    pub request_timeout: Duration,
-    /// How long an idle wire connection is kept open.
-    pub wire_idle_timeout: Duration,
-    /// Most requests in flight on one wire connection.
-    pub wire_max_in_flight: usize,
-    /// Most open connections per server.
-    pub max_connections: usize,
-    /// How long a graceful shutdown waits for in-flight requests.
-    pub shutdown_grace: Duration,
+}
+
+impl Limits {
+    /// Page size when a request names none.
+    pub const DEFAULT_PAGE_SIZE: u32 = 20;
+    /// Largest page size a request may name.
+    pub const MAX_PAGE_SIZE: u32 = 100;
+    /// Longest search query, in characters.
+    pub const MAX_QUERY_CHARS: usize = 200;
+    /// Most seats in one hold.
+    pub const MAX_SEATS_PER_HOLD: u32 = 8;
+    /// How long a hold lasts: ten minutes.
+    pub const HOLD_TTL: Duration = Duration::from_secs(10 * 60);
+    /// Finished bookings remembered per event.
+    pub const FINISHED_BOOKINGS_PER_EVENT: usize = 4_096;
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_request_bytes: 1 << 20,
-            max_response_bytes: 16 << 20,
-            default_page_size: 20,
-            max_page_size: 100,
-            max_query_chars: 200,
-            max_seats_per_hold: 8,
-            hold_ttl: Duration::from_secs(10 * 60),
-            finished_bookings_per_event: 4_096,
-            graphql_max_depth: 12,
-            graphql_max_complexity: 3_000,
-            header_read_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            wire_idle_timeout: Duration::from_secs(60),
-            wire_max_in_flight: 256,
-            max_connections: 1_024,
-            shutdown_grace: Duration::from_secs(10),
+            default_page_size: Self::DEFAULT_PAGE_SIZE,
+            max_page_size: Self::MAX_PAGE_SIZE,
+            max_query_chars: Self::MAX_QUERY_CHARS,
+            max_seats_per_hold: Self::MAX_SEATS_PER_HOLD,
+            hold_ttl: Self::HOLD_TTL,
+            finished_bookings_per_event: Self::FINISHED_BOOKINGS_PER_EVENT,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `Service`: the in-process implementation of [`Ticketing`]. It validates every argument
 //! against the [`Limits`] and calls the [`Store`]; the store never sees an unchecked input.
-//! Every server wraps one `Service`, so all four transports share one behaviour.
+//! Every server serves some `Ticketing`; in the embedded default it is this one, so all
+//! four transports share one behaviour.
 
 use std::sync::Arc;
 

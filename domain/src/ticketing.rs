@@ -1,6 +1,7 @@
-//! `Ticketing`: the one API (design.md §2). The in-process [`Service`](crate::Service)
-//! implements it, and so does every protocol's network client; the conformance suite
-//! checks any implementation against a known dataset.
+//! `Ticketing`: the one API. The in-process [`Service`](crate::Service) implements it,
+//! and so does every protocol's network client; every server serves any implementation
+//! (held as a [`SharedTicketing`]); the conformance suite checks any implementation
+//! against a known dataset.
 
 use std::sync::Arc;
 
@@ -11,6 +12,11 @@ use crate::model::{
     Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest, ListEventsRequest,
     Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue, VenueId,
 };
+
+/// What every server holds: any `Ticketing`, shared by the tasks serving its requests.
+/// Servers take this rather than the concrete [`Service`](crate::Service), so a store
+/// backend, a caching layer or a test double slots in without touching a transport.
+pub type SharedTicketing = Arc<dyn Ticketing>;
 
 /// Every ticketing operation. Object safe (`Arc<dyn Ticketing>` works) and `Send`, so the
 /// harness can hold one implementation per protocol and drive it from many tasks.

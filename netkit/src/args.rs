@@ -1,10 +1,13 @@
 //! The flags every standalone server takes, so `cargo run -p rest -- --listen ADDR
-//! --events N --seed S` means the same for all four.
+//! --events N --seed S` means the same for all four, and [`run_standalone`], the one body
+//! of all four `main.rs` files.
 
 use std::net::SocketAddr;
 
 use domain::dataset::{DEFAULT_EVENTS, DEFAULT_SEED};
-use domain::{DatasetSpec, Limits, Service};
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
+
+use crate::config::{MAX_CONNECTIONS, ServerConfig};
 
 /// Flags of a standalone server.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,7 +22,7 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Most open connections; further clients wait in the listen backlog.
-    #[arg(long, default_value_t = Limits::default().max_connections)]
+    #[arg(long, default_value_t = MAX_CONNECTIONS)]
     pub max_connections: usize,
 }
 
@@ -38,20 +41,26 @@ impl ServerArgs {
         }
     }
 
-    /// Generates the dataset and builds the service with default limits and these flags'
-    /// overrides.
+    /// Generates the dataset and builds the in-memory service with the default business
+    /// limits.
     pub fn service(&self) -> Service {
-        let limits = Limits {
+        Service::generate(self.spec(), Limits::default())
+    }
+
+    /// The server settings these flags describe: the defaults with `--max-connections`.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
             max_connections: self.max_connections.max(1),
-            ..Limits::default()
-        };
-        Service::generate(self.spec(), limits)
+            ..ServerConfig::default()
+        }
     }
 }
 
 /// Runs a standalone server the same way for every protocol: tracing from `RUST_LOG`,
 /// the dataset these flags describe, a listener on `--listen` (or `default_port` on
 /// loopback), `serve` until Ctrl-C or SIGTERM. `name` and `hint` go into the log line.
+/// `serve` gets the listener, the API to serve and the shutdown signal; the caller has
+/// already built its protocol's config (usually from [`ServerArgs::server_config`]).
 pub async fn run_standalone<F, Fut>(
     args: &ServerArgs,
     name: &str,
@@ -60,12 +69,12 @@ pub async fn run_standalone<F, Fut>(
     serve: F,
 ) -> std::process::ExitCode
 where
-    F: FnOnce(tokio::net::TcpListener, Service, crate::running::Shutdown) -> Fut,
+    F: FnOnce(tokio::net::TcpListener, SharedTicketing, crate::running::Shutdown) -> Fut,
     Fut: std::future::Future<Output = std::io::Result<()>>,
 {
     crate::telemetry::init();
     let addr = args.listen_or(default_port);
-    let service = args.service();
+    let api: SharedTicketing = std::sync::Arc::new(args.service());
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -74,7 +83,7 @@ where
         }
     };
     tracing::info!(%addr, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
-    match serve(listener, service, Box::pin(crate::shutdown::signal())).await {
+    match serve(listener, api, Box::pin(crate::shutdown::signal())).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server failed");

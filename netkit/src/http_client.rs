@@ -1,5 +1,7 @@
-//! Reading an HTTP response body with a size limit, so a client never buffers more than
-//! it agreed to (16 MiB by default: the largest seat map fits).
+//! The HTTP side of Quartet's clients: [`HttpTransport`], the seam a REST or GraphQL
+//! client sends its exchanges through, [`ReqwestTransport`], the default one, and
+//! [`read_body_limited`], so a client never buffers more than it agreed to (16 MiB by
+//! default: the largest seat map fits).
 
 use domain::Error;
 
@@ -35,4 +37,83 @@ pub async fn read_body_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// One HTTP exchange as a client sends it: the request with its whole body, the response
+/// with its whole body (already bounded by the transport's response limit).
+///
+/// The protocol clients (REST, GraphQL) build requests and parse responses; a transport
+/// only moves them. That seam is where a caller puts what the template should not carry:
+/// the benchmark harness wraps a transport to count payload bytes, and a test can answer
+/// from memory.
+#[async_trait::async_trait]
+pub trait HttpTransport: Send + Sync + 'static {
+    /// Sends `request` and returns the response with its body.
+    ///
+    /// # Errors
+    /// `UNAVAILABLE`-style transport failures as `INTERNAL` with the cause in the
+    /// message; `LIMIT_EXCEEDED` (what: "response size") for a body over the limit.
+    async fn send(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, Error>;
+}
+
+/// The default transport: a pooled reqwest client with the config's timeouts and a
+/// response-size limit.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_response_bytes: usize,
+}
+
+impl ReqwestTransport {
+    /// A transport with `config`'s connect and request timeouts and response limit.
+    ///
+    /// # Errors
+    /// `INTERNAL` if reqwest cannot build its client (no TLS backend is needed here).
+    pub fn new(config: &crate::config::ClientConfig) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .tcp_nodelay(true)
+            // Many concurrent callers share one client; keep their connections.
+            .pool_max_idle_per_host(1024)
+            .build()
+            .map_err(|e| Error::internal(format!("building the HTTP client failed: {e}")))?;
+        Ok(ReqwestTransport {
+            client,
+            max_response_bytes: config.max_response_bytes,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpTransport for ReqwestTransport {
+    async fn send(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, Error> {
+        let request = reqwest::Request::try_from(request.map(reqwest::Body::from))
+            .map_err(|e| Error::internal(format!("building the request failed: {e}")))?;
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| Error::internal(format!("the request failed: {e}")))?;
+        let mut head = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = head.headers_mut() {
+            headers.extend(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+        let body = read_body_limited(response, self.max_response_bytes).await?;
+        head.body(bytes::Bytes::from(body))
+            .map_err(|e| Error::internal(format!("rebuilding the response failed: {e}")))
+    }
 }

@@ -18,31 +18,16 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::config::{Http2Config, ServerConfig};
 use crate::connections::{ConnectionLimit, Counted};
 
-/// Timeouts and caps for [`serve`].
-#[derive(Debug, Clone)]
+/// Timeouts and caps for [`serve`]: the settings every server has, plus HTTP/2's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpServerConfig {
-    /// How long a client may take to send a request's headers.
-    pub header_read_timeout: Duration,
-    /// Most open connections.
-    pub max_connections: usize,
-    /// How long shutdown waits for in-flight requests.
-    pub shutdown_grace: Duration,
-    /// Most concurrent HTTP/2 streams per connection.
-    pub max_concurrent_streams: u32,
-}
-
-impl HttpServerConfig {
-    /// The config the shared [`domain::Limits`] describe.
-    pub fn from_limits(limits: &domain::Limits) -> Self {
-        HttpServerConfig {
-            header_read_timeout: limits.header_read_timeout,
-            max_connections: limits.max_connections,
-            shutdown_grace: limits.shutdown_grace,
-            max_concurrent_streams: 256,
-        }
-    }
+    /// Request size, timeouts, connection cap, shutdown grace.
+    pub server: ServerConfig,
+    /// HTTP/2 streams, keep-alive and reset protection (for h2c clients).
+    pub http2: Http2Config,
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains.
@@ -59,15 +44,18 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        .header_read_timeout(config.server.header_read_timeout)
         .keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(config.max_concurrent_streams)
-        .keep_alive_interval(Some(Duration::from_secs(30)))
-        .keep_alive_timeout(Duration::from_secs(10));
-    let limit = ConnectionLimit::new(config.max_connections);
+        .max_concurrent_streams(config.http2.max_concurrent_streams)
+        .max_local_error_reset_streams(Some(config.http2.max_local_error_resets))
+        .max_pending_accept_reset_streams(Some(config.http2.max_pending_accept_resets))
+        .max_header_list_size(config.http2.max_header_list_bytes)
+        .keep_alive_interval(Some(config.http2.keepalive_interval))
+        .keep_alive_timeout(config.http2.keepalive_timeout);
+    let limit = ConnectionLimit::new(config.server.max_connections);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -90,10 +78,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tracing::info!(grace = ?config.shutdown_grace, "draining open connections");
+    tracing::info!(grace = ?config.server.shutdown_grace, "draining open connections");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(config.shutdown_grace) => {
+        () = tokio::time::sleep(config.server.shutdown_grace) => {
             tracing::warn!("grace period over; closing the remaining connections");
         }
     }

@@ -2,6 +2,8 @@
 //! pure translation and never copy each other:
 //!
 //! - [`args`]: the flags of every standalone server (`--listen`, `--events`, `--seed`).
+//! - [`config`]: the transport settings every server and client shares ([`ServerConfig`],
+//!   [`Http2Config`], [`ClientConfig`]), each magic number named once.
 //! - [`telemetry`]: tracing set up from `RUST_LOG`.
 //! - [`shutdown`]: a future that resolves on Ctrl-C or SIGTERM.
 //! - [`connections`]: a cap on open connections, taken before `accept`.
@@ -10,11 +12,13 @@
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
 //!   drain with a deadline.
-//! - `http_client` (feature `http-client`): reading a response body with a size limit.
+//! - `http_client` (feature `http-client`): the `HttpTransport` seam REST and GraphQL
+//!   clients send through, its reqwest implementation, bounded body reads.
 //!
 //! It knows nothing of any one protocol's messages; that is each protocol crate's job.
 
 pub mod args;
+pub mod config;
 pub mod connections;
 #[cfg(feature = "http-client")]
 pub mod http_client;
@@ -24,3 +28,5 @@ pub mod meter;
 pub mod running;
 pub mod shutdown;
 pub mod telemetry;
+
+pub use config::{ClientConfig, Http2Config, ServerConfig};

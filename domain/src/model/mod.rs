@@ -1,4 +1,4 @@
-//! The ticketing model of design.md §3: plain data, no behaviour beyond small helpers.
+//! The ticketing model: plain data, no behaviour beyond small helpers.
 //!
 //! Everything here is what crosses the `Ticketing` API. Transport crates translate these
 //! types into their own messages; they never add fields of their own to them. Storage

@@ -1,0 +1,123 @@
+//! Transport settings every server and client shares, named once.
+//!
+//! Each protocol crate has its own `Config` (REST's, GraphQL's, gRPC's, the wire
+//! protocol's) built on [`ServerConfig`], the part they all have: request size, header
+//! read and request timeouts, a connection cap and the shutdown grace. The HTTP/2 servers
+//! (gRPC, and REST and GraphQL when a client speaks h2c) share [`Http2Config`]. Clients
+//! share [`ClientConfig`].
+//!
+//! Business bounds (page size, seats per hold, hold TTL) are not here: they belong to the
+//! domain (`domain::Limits`), because every transport must refuse the same inputs.
+
+use std::time::Duration;
+
+/// Largest request a server reads (HTTP body, gRPC message, wire frame): 1 MiB.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// Largest response a client accepts: 16 MiB, so the largest seat map fits.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+/// Time a client has to send a request's headers (or a whole wire frame).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time one request may take from its arrival to its answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most open connections per server; further clients wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 1_024;
+/// Time a graceful shutdown waits for in-flight requests.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Most concurrent HTTP/2 streams (calls) per connection.
+pub const HTTP2_MAX_CONCURRENT_STREAMS: u32 = 256;
+/// How often an idle HTTP/2 connection is pinged to check the peer is still there.
+pub const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a keep-alive ping may go unanswered before the connection is closed.
+pub const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Streams a client may make the server reset before the connection is closed (the
+/// HTTP/2 "rapid reset" protection; hyper and tonic leave it unset).
+pub const HTTP2_MAX_LOCAL_ERROR_RESETS: usize = 1_024;
+/// Streams reset by the client before the server accepted them, at most.
+pub const HTTP2_MAX_PENDING_ACCEPT_RESETS: usize = 64;
+/// Largest HTTP/2 header list a server accepts, in bytes.
+pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+
+/// What every server has, whatever its protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Largest request a server reads: HTTP body, gRPC message or wire frame, in bytes.
+    pub max_request_bytes: usize,
+    /// Largest response the server writes (gRPC message, wire frame), in bytes.
+    pub max_response_bytes: usize,
+    /// How long a client may take to send a request's headers (or a whole wire frame).
+    pub header_read_timeout: Duration,
+    /// How long one request may take from its arrival to its answer.
+    pub request_timeout: Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// How long a graceful shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_request_bytes: MAX_REQUEST_BYTES,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// HTTP/2 settings of a server (gRPC always; REST and GraphQL for h2c clients).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Http2Config {
+    /// Most concurrent streams per connection.
+    pub max_concurrent_streams: u32,
+    /// Keep-alive ping interval on an idle connection.
+    pub keepalive_interval: Duration,
+    /// How long a ping may go unanswered.
+    pub keepalive_timeout: Duration,
+    /// Client-caused stream resets tolerated before the connection is closed.
+    pub max_local_error_resets: usize,
+    /// Streams reset before being accepted, at most.
+    pub max_pending_accept_resets: usize,
+    /// Largest header list accepted, in bytes.
+    pub max_header_list_bytes: u32,
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            max_concurrent_streams: HTTP2_MAX_CONCURRENT_STREAMS,
+            keepalive_interval: HTTP2_KEEPALIVE_INTERVAL,
+            keepalive_timeout: HTTP2_KEEPALIVE_TIMEOUT,
+            max_local_error_resets: HTTP2_MAX_LOCAL_ERROR_RESETS,
+            max_pending_accept_resets: HTTP2_MAX_PENDING_ACCEPT_RESETS,
+            max_header_list_bytes: HTTP2_MAX_HEADER_LIST_BYTES,
+        }
+    }
+}
+
+/// What every client has, whatever its protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Largest request the client sends, in bytes (the server's limit, so an oversized
+    /// request fails locally with `LIMIT_EXCEEDED` instead of on the wire).
+    pub max_request_bytes: usize,
+    /// Largest response the client accepts, in bytes.
+    pub max_response_bytes: usize,
+    /// How long connecting (and any handshake) may take.
+    pub connect_timeout: Duration,
+    /// How long one call may take before the client gives up.
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            max_request_bytes: MAX_REQUEST_BYTES,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            connect_timeout: HEADER_READ_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
