@@ -4,14 +4,18 @@
 //!   actually fires (axum 0.8's `serve` installs no timer, which silently disables it);
 //! - the connection cap of [`ConnectionLimit`], taken before `accept`;
 //! - HTTP/1.1 and HTTP/2 (prior knowledge) on one port;
+//! - an idle keep-alive timeout apart from the header-read timeout, advertised in a
+//!   `Keep-Alive` header (hyper runs one timer for both; see [`crate::http_idle`]);
 //! - a graceful drain: on shutdown, stop accepting, let in-flight requests finish, and
 //!   close whatever is still open when the grace period runs out.
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::{self as http, HeaderValue};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -20,14 +24,84 @@ use tokio::net::TcpListener;
 
 use crate::config::{Http2Config, ServerConfig};
 use crate::connections::{ConnectionLimit, Counted};
+use crate::http_idle::{ConnectionTimer, ReadClock, ReadClocked};
 
 /// Timeouts and caps for [`serve`]: the settings every server has, plus HTTP/2's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpServerConfig {
     /// Request size, timeouts, connection cap, shutdown grace.
     pub server: ServerConfig,
     /// HTTP/2 streams, keep-alive and reset protection (for h2c clients).
     pub http2: Http2Config,
+    /// How long an HTTP/1.1 keep-alive connection may sit idle between requests. Longer
+    /// than common client pools keep idle connections (90 s in Go, reqwest and many
+    /// others), so the client, not the server, retires them; advertised to clients in a
+    /// `Keep-Alive: timeout=N` response header.
+    pub idle_timeout: Duration,
+}
+
+/// Idle time allowed between requests on an HTTP/1.1 connection by default: 2 minutes.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Default for HttpServerConfig {
+    fn default() -> Self {
+        HttpServerConfig {
+            server: ServerConfig::default(),
+            http2: Http2Config::default(),
+            idle_timeout: IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// hyper's builder for one connection: its HTTP/1 timer reads that connection's
+/// [`ReadClock`], so the header-read deadline starts at a request's first byte and an
+/// idle keep-alive connection gets `idle_timeout` instead (see [`crate::http_idle`]).
+fn connection_builder(
+    config: &HttpServerConfig,
+    clock: Arc<ReadClock>,
+) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(ConnectionTimer::new(
+            clock,
+            config.server.header_read_timeout,
+            config.idle_timeout,
+        ))
+        .header_read_timeout(config.server.header_read_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(config.http2.max_concurrent_streams)
+        .max_local_error_reset_streams(Some(config.http2.max_local_error_resets))
+        .max_pending_accept_reset_streams(Some(config.http2.max_pending_accept_resets))
+        .max_header_list_size(config.http2.max_header_list_bytes)
+        .keep_alive_interval(Some(config.http2.keepalive_interval))
+        .keep_alive_timeout(config.http2.keepalive_timeout);
+    builder
+}
+
+/// Adds `Keep-Alive: timeout=N` to every HTTP/1.1 response, so clients can retire idle
+/// connections before the server does. (HTTP/2 forbids the header; it has pings.)
+fn advertise_idle_timeout(router: Router, idle_timeout: Duration) -> Router {
+    let value = HeaderValue::try_from(format!("timeout={}", idle_timeout.as_secs()))
+        .unwrap_or_else(|_| HeaderValue::from_static("timeout=120"));
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let value = value.clone();
+            async move {
+                let http1 = request.version() < http::Version::HTTP_2;
+                let mut response = next.run(request).await;
+                if http1 {
+                    response
+                        .headers_mut()
+                        .insert(http::HeaderName::from_static("keep-alive"), value);
+                }
+                response
+            }
+        },
+    ))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains.
@@ -40,22 +114,8 @@ pub async fn serve(
     config: HttpServerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.server.header_read_timeout)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(config.http2.max_concurrent_streams)
-        .max_local_error_reset_streams(Some(config.http2.max_local_error_resets))
-        .max_pending_accept_reset_streams(Some(config.http2.max_pending_accept_resets))
-        .max_header_list_size(config.http2.max_header_list_bytes)
-        .keep_alive_interval(Some(config.http2.keepalive_interval))
-        .keep_alive_timeout(config.http2.keepalive_timeout);
     let limit = ConnectionLimit::new(config.server.max_connections);
+    let router = advertise_idle_timeout(router, config.idle_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -64,8 +124,10 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(Counted(admitted.stream)), service)
+        let clock = Arc::new(ReadClock::default());
+        let stream = ReadClocked::new(Counted(admitted.stream), Arc::clone(&clock));
+        let connection = connection_builder(&config, clock)
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         let peer = admitted.peer;
@@ -171,5 +233,107 @@ mod tests {
         assert_eq!(panic_message(&"static text"), "static text");
         assert_eq!(panic_message(&String::from("owned text")), "owned text");
         assert_eq!(panic_message(&42u8), "unknown panic");
+    }
+
+    /// Serves a one-route router with these timers; returns its address and stop handle.
+    async fn serve_with_timers(
+        header_read_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpServerConfig {
+            server: ServerConfig {
+                header_read_timeout,
+                ..ServerConfig::default()
+            },
+            idle_timeout,
+            ..HttpServerConfig::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        tokio::spawn(serve(listener, router, config, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop)
+    }
+
+    /// Reads one response (headers and a 2-byte body) from `stream`.
+    async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).ends_with("\r\n\r\nok") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed mid-response");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    /// Waits (at most 20 s) for the server to close `stream`; returns when it did.
+    async fn closed_at(stream: &mut tokio::net::TcpStream) -> std::time::Instant {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 1024];
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while stream.read(&mut buf).await.unwrap_or(0) > 0 {}
+        })
+        .await
+        .expect("the server never closed the connection");
+        std::time::Instant::now()
+    }
+
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nhost: test\r\n\r\n";
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_outlives_the_header_timeout_and_is_told_so() {
+        use tokio::io::AsyncWriteExt;
+        let header = Duration::from_millis(200);
+        let idle = Duration::from_millis(1_500);
+        let (addr, _stop) = serve_with_timers(header, idle).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(REQUEST).await.unwrap();
+        let first = read_response(&mut stream).await;
+        assert!(
+            first
+                .to_ascii_lowercase()
+                .contains("keep-alive: timeout=1\r\n"),
+            "{first}"
+        );
+        // Idle for three header timeouts: the connection must still serve a request.
+        tokio::time::sleep(header * 3).await;
+        stream.write_all(REQUEST).await.unwrap();
+        let second = read_response(&mut stream).await;
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+        let answered = std::time::Instant::now();
+        // And idle past the idle timeout, it is closed (timers never fire early).
+        let closed = closed_at(&mut stream).await;
+        assert!(
+            closed - answered >= idle,
+            "closed after {:?}",
+            closed - answered
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_header_is_cut_at_the_header_timeout_not_the_idle_one() {
+        use tokio::io::AsyncWriteExt;
+        let header = Duration::from_millis(300);
+        let idle = Duration::from_secs(60);
+        let (addr, _stop) = serve_with_timers(header, idle).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: te")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let closed = closed_at(&mut stream).await;
+        // Closed no earlier than the header timeout, and long before the idle one
+        // (closed_at gives up after 20 s, a third of it).
+        assert!(
+            closed - started >= header,
+            "closed after {:?}",
+            closed - started
+        );
     }
 }

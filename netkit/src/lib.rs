@@ -12,6 +12,8 @@
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
 //!   drain with a deadline.
+//! - `http_idle` (feature `http-server`): hyper's HTTP/1 header-read timer split into a
+//!   header deadline from a request's first byte and a longer idle deadline.
 //! - `http_client` (feature `http-client`): the `HttpTransport` seam REST and GraphQL
 //!   clients send through, its reqwest implementation, bounded body reads.
 //!
@@ -22,6 +24,8 @@ pub mod config;
 pub mod connections;
 #[cfg(feature = "http-client")]
 pub mod http_client;
+#[cfg(feature = "http-server")]
+pub mod http_idle;
 #[cfg(feature = "http-server")]
 pub mod http_server;
 pub mod meter;
