@@ -10,6 +10,9 @@
 //!   transport settings live in `netkit` and the protocol crates, not here.
 //! - [`Dataset`]: the deterministic generator; [`Catalog`]: its read-only indexes
 //!   (full-text search, ordered listing).
+//! - [`Forwarding`]: a `Ticketing` decorator that counts calls (servers' tests serve it to
+//!   prove they take any implementation); [`mirror_enum!`]: a transport's copy of a domain
+//!   enum with conversions both ways.
 //! - `conformance` (feature `conformance`): the suite every implementation must pass.
 //! - `strategies` (feature `strategies`): proptest strategies for every API type, so each
 //!   protocol proves its conversions round-trip.
@@ -23,7 +26,9 @@ pub mod clock;
 pub mod conformance;
 pub mod dataset;
 pub mod error;
+pub mod forwarding;
 pub mod limits;
+pub mod mirror;
 pub mod model;
 pub mod service;
 pub mod store;
@@ -36,6 +41,7 @@ pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dataset::{Dataset, DatasetSpec};
 pub use error::{Error, ErrorCode, ErrorDetails, Result};
+pub use forwarding::Forwarding;
 pub use limits::Limits;
 pub use model::*;
 pub use service::Service;

@@ -1,6 +1,7 @@
-//! The HTTP endpoint: `POST /graphql` (GraphQL over HTTP: `application/json` in,
-//! `application/json` or `application/graphql-response+json` out, batches allowed up to
-//! a limit), `GET /graphql` (GraphiQL), `GET /healthz`.
+//! The HTTP endpoint's handlers (the router that mounts them is in [`mod@crate::app`]):
+//! `POST /graphql` (GraphQL over HTTP: `application/json` in, `application/json` or
+//! `application/graphql-response+json` out, batches allowed up to a limit) and
+//! `GET /graphql` (GraphiQL).
 //!
 //! The request is read and checked here before async-graphql sees it: a body over the
 //! limit, a document over the query-size limit or a batch over the batch limit is
@@ -8,104 +9,37 @@
 //! error object with `extensions.code`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use domain::{Error, Service};
+use domain::Error;
 use serde_json::json;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::error::{classify, code_of};
-use crate::schema::loaders::{LoaderCalls, PerformerLoader, VenueLoader};
-use crate::schema::{QuartetSchema, SchemaOptions, schema};
+use crate::app::AppState;
+use crate::config::Config;
+use crate::error::{classify, to_graphql};
+use crate::schema::loaders::{PerformerLoader, VenueLoader};
 
 /// The GraphQL-over-HTTP response media type.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// What every request handler needs.
-#[derive(Clone)]
-pub struct AppState {
-    schema: QuartetSchema,
-    service: Service,
-    options: SchemaOptions,
-    calls: Arc<LoaderCalls>,
-}
-
-impl AppState {
-    /// The schema and endpoint over `service`.
-    pub fn new(service: Service, options: SchemaOptions) -> Self {
-        let calls = Arc::new(LoaderCalls::default());
-        AppState {
-            schema: schema(service.clone(), &options, Arc::clone(&calls)),
-            service,
-            options,
-            calls,
-        }
-    }
-
-    /// The schema.
-    pub fn schema(&self) -> &QuartetSchema {
-        &self.schema
-    }
-
-    /// DataLoader batch counts since start.
-    pub fn loader_calls(&self) -> &Arc<LoaderCalls> {
-        &self.calls
-    }
-}
-
-/// The router over `state`.
-pub fn router(state: AppState) -> Router {
-    let limits = state.service.limits().clone();
-    let router = Router::new()
-        .route("/graphql", get(graphiql).post(execute))
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(limits.max_request_bytes));
-    netkit::http_server::with_request_timeout(router, limits.request_timeout, timeout_response)
-        .layer(CompressionLayer::new())
-        .layer(CatchPanicLayer::custom(
-            |panic: Box<dyn std::any::Any + Send>| {
-                let message = netkit::http_server::panic_message(panic.as_ref());
-                request_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &Error::internal(format!("handler panicked: {message}")),
-                )
-            },
-        ))
-        .layer(TraceLayer::new_for_http())
-}
-
-async fn graphiql() -> Html<String> {
+/// `GET /graphql`: the GraphiQL page.
+pub(crate) async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
 /// A request that failed before execution, as `{"errors": [...]}` with `status`.
-fn request_error(status: StatusCode, error: &Error) -> Response {
-    let graphql = crate::error::to_graphql(error);
-    let mut body = json!({"errors": [{"message": graphql.message, "extensions": {}}]});
-    if let Some(extensions) = graphql.extensions {
-        body["errors"][0]["extensions"] = serde_json::to_value(&extensions).unwrap_or_default();
-    }
-    body["errors"][0]["extensions"]["code"] = json!(code_of(error));
+pub(crate) fn request_error(status: StatusCode, error: &Error) -> Response {
+    // `to_graphql` always sets the extensions, `code` among them.
+    let graphql = to_graphql(error);
+    let body = json!({"errors": [{"message": graphql.message, "extensions": graphql.extensions}]});
     (status, Json(body)).into_response()
-}
-
-fn timeout_response(limit: Duration) -> Response {
-    request_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        &Error::limit_exceeded("request time (ms)", limit.as_millis() as u64),
-    )
 }
 
 fn wants_graphql_response(headers: &HeaderMap) -> bool {
@@ -123,7 +57,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn execute(State(state): State<AppState>, request: Request) -> Response {
+/// `POST /graphql`: checks the request, runs it, answers in the media type asked for.
+pub(crate) async fn execute(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
     if !is_json(&headers) {
         return request_error(
@@ -131,7 +66,7 @@ async fn execute(State(state): State<AppState>, request: Request) -> Response {
             &Error::invalid_argument("content-type", "must be application/json"),
         );
     }
-    let limit = state.service.limits().max_request_bytes;
+    let limit = state.config.server.max_request_bytes;
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -156,7 +91,7 @@ async fn execute(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    if let Err(error) = check(&batch, &state.options) {
+    if let Err(error) = check(&batch, &state.config) {
         return request_error(StatusCode::BAD_REQUEST, &error);
     }
     let batch = with_loaders(batch, &state);
@@ -172,24 +107,21 @@ async fn execute(State(state): State<AppState>, request: Request) -> Response {
 }
 
 /// The limits checked before anything runs.
-fn check(batch: &BatchRequest, options: &SchemaOptions) -> Result<(), Error> {
+fn check(batch: &BatchRequest, config: &Config) -> Result<(), Error> {
     let requests: &[async_graphql::Request] = match batch {
         BatchRequest::Single(one) => std::slice::from_ref(one),
         BatchRequest::Batch(many) => many,
     };
-    if requests.len() > options.max_batch {
-        return Err(Error::limit_exceeded(
-            "batch size",
-            options.max_batch as u64,
-        ));
+    if requests.len() > config.max_batch {
+        return Err(Error::limit_exceeded("batch size", config.max_batch as u64));
     }
     if requests
         .iter()
-        .any(|r| r.query.len() > options.max_query_bytes)
+        .any(|r| r.query.len() > config.max_query_bytes)
     {
         return Err(Error::limit_exceeded(
             "query size (bytes)",
-            options.max_query_bytes as u64,
+            config.max_query_bytes as u64,
         ));
     }
     Ok(())
@@ -201,17 +133,17 @@ fn with_loaders(batch: BatchRequest, state: &AppState) -> BatchRequest {
         request
             .data(
                 DataLoader::new(
-                    VenueLoader::new(state.service.clone(), Arc::clone(&state.calls)),
+                    VenueLoader::new(Arc::clone(&state.api), Arc::clone(&state.calls)),
                     tokio::spawn,
                 )
-                .delay(state.options.loader_delay),
+                .delay(state.config.loader_delay),
             )
             .data(
                 DataLoader::new(
-                    PerformerLoader::new(state.service.clone(), Arc::clone(&state.calls)),
+                    PerformerLoader::new(Arc::clone(&state.api), Arc::clone(&state.calls)),
                     tokio::spawn,
                 )
-                .delay(state.options.loader_delay),
+                .delay(state.config.loader_delay),
             )
     };
     match batch {

@@ -1,16 +1,26 @@
 //! GraphQL for `domain::Ticketing`, on async-graphql and axum: the query-language
 //! reference template.
 //!
-//! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, DataLoaders)
-//!   and its limits.
-//! - [`http`]: the endpoint (`POST /graphql`, GraphiQL on `GET /graphql`, `/healthz`)
-//!   with body, query-size and batch limits checked before anything runs.
-//! - [`app`] and [`serve`]: the router, and serving it with real timeouts.
+//! - [`app()`] (in [`mod@app`]): the `Router` over any `Ticketing` (a
+//!   [`SharedTicketing`]); [`serve`]: serving it with real timeouts, a connection cap and
+//!   a graceful drain.
+//! - [`config`]: [`Config`], every setting (netkit's server and HTTP/2 parts, and the
+//!   GraphQL limits: depth, complexity, directives, recursion, query size, batch size,
+//!   introspection, APQ, DataLoader delay).
+//! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, DataLoaders).
+//! - [`http`]: the endpoint's handlers, with body, query-size and batch limits checked
+//!   before anything runs.
 //! - [`error`]: the one domain <-> GraphQL error mapping.
-//! - [`client::Client`]: a reqwest client implementing `domain::Ticketing` with one
-//!   query document per operation, optionally with automatic persisted queries.
+//! - [`client::Client`]: a client implementing `domain::Ticketing` with one query
+//!   document per operation, optionally with automatic persisted queries, over netkit's
+//!   `HttpTransport`.
+//!
+//! Behaviour lives in `domain`; this crate only translates GraphQL to `Ticketing` calls
+//! and back.
 
+pub mod app;
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod schema;
@@ -18,33 +28,28 @@ pub mod schema;
 use std::future::Future;
 use std::io;
 
-use axum::Router;
-use domain::Service;
-use netkit::http_server::HttpServerConfig;
+use domain::SharedTicketing;
 use tokio::net::TcpListener;
 
+pub use app::app;
 pub use client::Client;
-pub use schema::{QuartetSchema, SchemaOptions};
+pub use config::Config;
+pub use schema::QuartetSchema;
 
 /// The port `cargo run -p graphql` listens on by default.
 pub const DEFAULT_PORT: u16 = 8081;
 
-/// The router for `service` with `options`.
-pub fn app(service: Service, options: SchemaOptions) -> Router {
-    http::router(http::AppState::new(service, options))
-}
-
-/// Serves the GraphQL API for `service` on `listener` until `shutdown` resolves, then
-/// drains.
+/// Serves the GraphQL API for `api` on `listener` with `config` until `shutdown`
+/// resolves, then drains in-flight requests for up to `config.server.shutdown_grace`.
 ///
 /// # Errors
 /// Only if the listener fails.
 pub async fn serve(
     listener: TcpListener,
-    service: Service,
-    options: SchemaOptions,
+    api: SharedTicketing,
+    config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let config = HttpServerConfig::from_limits(service.limits());
-    netkit::http_server::serve(listener, app(service, options), config, shutdown).await
+    let router = app(api, &config);
+    netkit::http_server::serve(listener, router, config.http_server(), shutdown).await
 }

@@ -20,19 +20,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let no_introspection = args.no_introspection;
+    let config = graphql::Config {
+        introspection: !args.no_introspection,
+        ..graphql::Config::with_server(args.server.server_config())
+    };
     netkit::args::run_standalone(
         &args.server,
         "GraphQL",
         graphql::DEFAULT_PORT,
         " (POST /graphql; GraphiQL on GET /graphql)",
-        move |listener, service, shutdown| {
-            let options = graphql::SchemaOptions {
-                introspection: !no_introspection,
-                ..graphql::SchemaOptions::from_limits(service.limits())
-            };
-            graphql::serve(listener, service, options, shutdown)
-        },
+        move |listener, api, shutdown| graphql::serve(listener, api, config, shutdown),
     )
     .await
 }

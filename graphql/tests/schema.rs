@@ -7,18 +7,23 @@
 mod common;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use domain::EventStatus;
-use graphql::SchemaOptions;
-use graphql::http::{AppState, router};
+use graphql::Config;
+use graphql::app::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 fn state() -> AppState {
-    AppState::new(common::service(), SchemaOptions::default())
+    state_with(common::service(), &Config::default())
+}
+
+fn state_with(service: domain::Service, config: &Config) -> AppState {
+    AppState::new(Arc::new(service), config)
 }
 
 fn on_sale_event(service: &domain::Service) -> u64 {
@@ -68,14 +73,14 @@ async fn every_client_document_validates_against_the_schema() {
         let request = request
             .data(async_graphql::dataloader::DataLoader::new(
                 graphql::schema::loaders::VenueLoader::new(
-                    common::service(),
+                    Arc::new(common::service()),
                     state.loader_calls().clone(),
                 ),
                 tokio::spawn,
             ))
             .data(async_graphql::dataloader::DataLoader::new(
                 graphql::schema::loaders::PerformerLoader::new(
-                    common::service(),
+                    Arc::new(common::service()),
                     state.loader_calls().clone(),
                 ),
                 tokio::spawn,
@@ -95,9 +100,9 @@ async fn every_client_document_validates_against_the_schema() {
 
 #[tokio::test]
 async fn limits_refuse_the_query_before_anything_runs() {
-    let state = state();
-    let app = router(state.clone());
-    let event = on_sale_event(&common::service());
+    let service = common::service();
+    let app = router(state_with(service.clone(), &Config::default()));
+    let event = on_sale_event(&service);
 
     // Depth 13 (introspection is the only way to nest this deep in this schema).
     let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
@@ -146,14 +151,14 @@ async fn limits_refuse_the_query_before_anything_runs() {
     assert_eq!(common::code(&body), "LIMIT_EXCEEDED");
     assert_eq!(body["errors"][0]["extensions"]["what"], "batch size");
     assert!(
-        common::service()
+        service
             .store()
             .bookings_of(domain::EventId(event))
             .is_empty()
     );
 
     // A query document over the size limit.
-    let padding = " ".repeat(SchemaOptions::default().max_query_bytes);
+    let padding = " ".repeat(Config::default().max_query_bytes);
     let (status, body) = common::post(
         &app,
         &json!({"query": format!("{{ event(id: \"1\") {{ name }} }}{padding}")}),
@@ -168,7 +173,7 @@ async fn limits_refuse_the_query_before_anything_runs() {
 
 #[tokio::test]
 async fn bad_documents_and_variables_are_validation_errors() {
-    let app = router(state());
+    let app = common::app(common::service());
     for (query, variables) in [
         ("{ event(id: \"1\") { name ", json!({})),
         ("{ event(id: \"1\") { nope } }", json!({})),
@@ -194,11 +199,11 @@ async fn bad_documents_and_variables_are_validation_errors() {
 async fn a_page_of_events_loads_venues_and_performers_in_one_batch_each() {
     // A generous delay, so the batch does not depend on how fast a debug build resolves
     // 100 events; batching itself is what is under test.
-    let options = SchemaOptions {
+    let config = Config {
         loader_delay: std::time::Duration::from_millis(200),
-        ..SchemaOptions::default()
+        ..Config::default()
     };
-    let state = AppState::new(common::service(), options);
+    let state = state_with(common::service(), &config);
     let app = router(state.clone());
     let before = state.loader_calls().snapshot();
     let query =
@@ -219,7 +224,7 @@ async fn a_page_of_events_loads_venues_and_performers_in_one_batch_each() {
 
 #[tokio::test]
 async fn persisted_queries_miss_then_hit() {
-    let app = router(state());
+    let app = common::app(common::service());
     let query = "query Name($id: ID!) { event(id: $id) { name } }";
     let hash = {
         use sha2::Digest;
@@ -249,7 +254,7 @@ async fn persisted_queries_miss_then_hit() {
 #[tokio::test]
 async fn domain_errors_carry_codes_and_a_failed_mutation_changes_nothing() {
     let service = common::service();
-    let app = router(AppState::new(service.clone(), SchemaOptions::default()));
+    let app = router(state_with(service.clone(), &Config::default()));
     let event = on_sale_event(&service);
     let hold = |seats: &str, email: &str| json!({"query": format!("mutation {{ holdSeats(input: {{eventId: \"{event}\", seatIds: {seats}, customer: {{name: \"A\", email: \"{email}\"}}}}) {{ id version }} }}")});
     let (_, body) = common::post(&app, &hold("[1, 2]", "not-an-email")).await;
@@ -286,7 +291,7 @@ async fn domain_errors_carry_codes_and_a_failed_mutation_changes_nothing() {
 
 #[tokio::test]
 async fn the_endpoint_speaks_graphql_over_http() {
-    let app = router(state());
+    let app = common::app(common::service());
     let graphiql = app
         .clone()
         .oneshot(Request::get("/graphql").body(Body::empty()).unwrap())
@@ -351,17 +356,17 @@ async fn the_endpoint_speaks_graphql_over_http() {
 
 #[tokio::test]
 async fn introspection_can_be_turned_off() {
-    let options = SchemaOptions {
+    let config = Config {
         introspection: false,
-        ..SchemaOptions::default()
+        ..Config::default()
     };
-    let app = router(AppState::new(common::service(), options));
+    let app = graphql::app(Arc::new(common::service()), &config);
     let (_, body) = common::post(&app, &json!({"query": "{ __schema { types { name } } }"})).await;
     assert!(
         body["data"]["__schema"]["types"].as_array().is_none(),
         "introspection answered: {body}"
     );
-    let on = router(state());
+    let on = common::app(common::service());
     let (_, body) = common::post(&on, &json!({"query": "{ __schema { types { name } } }"})).await;
     assert!(
         body["data"]["__schema"]["types"]

@@ -1,32 +1,37 @@
-//! `Client`: `domain::Ticketing` over gRPC with a tonic `Channel` (one HTTP/2
-//! connection, many concurrent calls). Converts messages, maps statuses and their
+//! `Client`: `domain::Ticketing` over gRPC. Converts messages, maps statuses and their
 //! details back to the identical domain errors, sends the idempotency key as
-//! `request_id`, and accepts responses up to 16 MiB.
+//! `request_id`, and accepts responses up to `ClientConfig::max_response_bytes`.
+//!
+//! The client is generic over its channel: [`Client::connect`] and
+//! [`Client::connect_with`] open a tonic `Channel` (one HTTP/2 connection, many
+//! concurrent calls), and [`Client::with_channel`] takes any
+//! `tonic::client::GrpcService`, e.g. a `Channel` behind a tower layer that counts bytes
+//! or adds headers, installed by whoever builds the client.
 
 use std::net::SocketAddr;
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
     ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
     Ticketing, Venue, VenueId,
 };
-use netkit::meter::PayloadMeter;
-use prost::Message;
+use netkit::ClientConfig;
+use netkit::config::HTTP2_KEEPALIVE_INTERVAL;
+use tonic::client::GrpcService;
 use tonic::codec::CompressionEncoding;
+use tonic::codegen::{Body, Bytes, StdError};
 use tonic::transport::{Channel, Endpoint};
 
+use crate::error::from_status;
 use crate::pb::ticketing_client::TicketingClient;
-use crate::status::from_status;
 use crate::{convert, pb};
 
-/// A gRPC client. Cheap to clone; clones share the channel.
+/// A gRPC client over the channel `T` (by default a tonic `Channel`). Cheap to clone
+/// when `T` is; clones share the connection.
 #[derive(Debug, Clone)]
-pub struct Client {
-    inner: TicketingClient<Channel>,
-    meter: Arc<PayloadMeter>,
+pub struct Client<T = Channel> {
+    inner: TicketingClient<T>,
 }
 
 /// A response the server should never send (a missing field, an unknown enum value).
@@ -34,34 +39,57 @@ fn malformed(e: &Error) -> Error {
     Error::internal(format!("malformed response from the server: {e}"))
 }
 
-impl Client {
-    /// A client for the server at `addr`, with the default limits.
+impl Client<Channel> {
+    /// A client for the server at `addr`, with the default settings and no compression.
     ///
     /// # Errors
     /// `INTERNAL` if the server cannot be reached.
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
-        Self::connect_with(addr, &Limits::default(), false).await
+        Self::connect_with(addr, &ClientConfig::default(), false).await
     }
 
-    /// A client for `addr` that gives up on a call after `limits.request_timeout`,
-    /// accepts responses up to `limits.max_response_bytes`, and, if `compress`, sends
-    /// requests gzip-compressed and accepts gzip or zstd responses.
+    /// A client for `addr` that connects within `config.connect_timeout`, gives up on a
+    /// call after `config.request_timeout`, pings an idle connection every
+    /// `netkit::config::HTTP2_KEEPALIVE_INTERVAL`, and otherwise behaves as
+    /// [`Client::with_channel`] describes.
     ///
     /// # Errors
-    /// `INTERNAL` if the server cannot be reached.
-    pub async fn connect_with(addr: SocketAddr, limits: &Limits, compress: bool) -> Result<Self> {
+    /// `INTERNAL` if the address is not usable or the server cannot be reached.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        config: &ClientConfig,
+        compress: bool,
+    ) -> Result<Self> {
         let channel = Endpoint::from_shared(format!("http://{addr}"))
             .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
             .tcp_nodelay(true)
-            .connect_timeout(limits.header_read_timeout)
-            .timeout(limits.request_timeout)
-            .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL)
             .connect()
             .await
             .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")))?;
+        Ok(Self::with_channel(channel, config, compress))
+    }
+}
+
+impl<T> Client<T>
+where
+    T: GrpcService<tonic::body::Body>,
+    T::Error: Into<StdError>,
+    T::ResponseBody: Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as Body>::Error: Into<StdError> + Send,
+{
+    /// A client over `channel`, which must already point at the server (a tonic
+    /// `Channel`, or one wrapped in tower layers). It sends requests up to
+    /// `config.max_request_bytes`, accepts responses up to `config.max_response_bytes`,
+    /// and, if `compress`, sends requests gzip-compressed and accepts gzip or zstd
+    /// responses. Timeouts are the channel's business: `connect_with` sets them on the
+    /// `Channel` it builds.
+    pub fn with_channel(channel: T, config: &ClientConfig, compress: bool) -> Self {
         let mut inner = TicketingClient::new(channel)
-            .max_decoding_message_size(limits.max_response_bytes)
-            .max_encoding_message_size(limits.max_request_bytes);
+            .max_decoding_message_size(config.max_response_bytes)
+            .max_encoding_message_size(config.max_request_bytes);
         // Off by default: the server compresses whenever the client accepts, which costs
         // far more CPU than it saves on loopback, and no other Quartet client compresses
         // unless asked.
@@ -71,44 +99,23 @@ impl Client {
                 .accept_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Zstd);
         }
-        Ok(Client {
-            inner,
-            meter: Arc::default(),
-        })
-    }
-
-    /// Payload bytes (protobuf messages, without the 5-byte gRPC prefix or HTTP/2
-    /// framing) sent and received so far.
-    pub fn meter(&self) -> &Arc<PayloadMeter> {
-        &self.meter
-    }
-
-    fn rpc(&self) -> TicketingClient<Channel> {
-        self.inner.clone()
+        Client { inner }
     }
 }
 
-/// One unary call: `$method` with `$request`, counted by the meter, statuses mapped.
+/// One unary call: `$method` with `$request` on a clone of the client (tonic's calls
+/// take `&mut self`; a clone shares the connection), the status mapped to the domain
+/// error.
 macro_rules! unary {
-    ($client:expr, $method:ident, $request:expr) => {{
-        let request = $request;
-        let sent = request.encoded_len();
-        let captured = $client.meter.capturing().then(|| request.encode_to_vec());
-        let response = match $client.rpc().$method(request).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
-                // An error has no message body (its details travel in trailers); the
-                // request still went out.
-                $client.meter.record_sizes(sent, 0);
-                return Err(from_status(&status));
-            }
-        };
-        match captured {
-            Some(sent_bytes) => $client.meter.record(&sent_bytes, &response.encode_to_vec()),
-            None => $client.meter.record_sizes(sent, response.encoded_len()),
-        }
-        response
-    }};
+    ($client:expr, $method:ident, $request:expr) => {
+        $client
+            .inner
+            .clone()
+            .$method($request)
+            .await
+            .map_err(|status| from_status(&status))?
+            .into_inner()
+    };
 }
 
 fn required<T>(field: &str, value: Option<T>) -> Result<T> {
@@ -116,7 +123,14 @@ fn required<T>(field: &str, value: Option<T>) -> Result<T> {
 }
 
 #[async_trait]
-impl Ticketing for Client {
+impl<T> Ticketing for Client<T>
+where
+    T: GrpcService<tonic::body::Body> + Clone + Send + Sync + 'static,
+    T::Future: Send,
+    T::Error: Into<StdError>,
+    T::ResponseBody: Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as Body>::Error: Into<StdError> + Send,
+{
     async fn get_event(&self, id: EventId) -> Result<Event> {
         let response = unary!(self, get_event, pb::GetEventRequest { event_id: id.0 });
         convert::event(response.event).map_err(|e| malformed(&e))

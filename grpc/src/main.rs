@@ -18,12 +18,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let config = grpc::Config::with_server(args.server.server_config());
     netkit::args::run_standalone(
         &args.server,
         "gRPC",
         grpc::DEFAULT_PORT,
         " (reflection and health on)",
-        grpc::serve,
+        move |listener, api, shutdown| grpc::serve(listener, api, config, shutdown),
     )
     .await
 }

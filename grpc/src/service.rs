@@ -1,26 +1,35 @@
 //! The gRPC service: each RPC converts its request, calls `domain::Ticketing`, and
-//! converts the answer. Nothing here decides behaviour; errors leave through `status`.
+//! converts the answer. Nothing here decides behaviour; errors leave through
+//! [`crate::error`].
 
 use domain::{
-    BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, Ticketing, VenueId,
+    BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, SharedTicketing, Ticketing,
+    VenueId,
 };
 use tonic::{Request, Response, Status};
 
 use crate::convert;
+use crate::error::to_status;
 use crate::pb;
 use crate::pb::ticketing_server::Ticketing as TicketingRpc;
-use crate::status::to_status;
 
-/// The gRPC face of a [`domain::Service`].
-#[derive(Debug, Clone)]
+/// The gRPC face of any `domain::Ticketing` (the in-memory `Service`, another store, a
+/// test double).
+#[derive(Clone)]
 pub struct TicketingService {
-    service: domain::Service,
+    api: SharedTicketing,
 }
 
 impl TicketingService {
-    /// Serves `service`.
-    pub fn new(service: domain::Service) -> Self {
-        TicketingService { service }
+    /// Serves `api`.
+    pub fn new(api: SharedTicketing) -> Self {
+        TicketingService { api }
+    }
+}
+
+impl std::fmt::Debug for TicketingService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketingService").finish_non_exhaustive()
     }
 }
 
@@ -44,14 +53,9 @@ impl TicketingRpc for TicketingService {
         request: Request<pb::GetEventRequest>,
     ) -> RpcResult<pb::GetEventResponse> {
         let id = EventId(request.into_inner().event_id);
-        reply(
-            self.service
-                .get_event(id)
-                .await
-                .map(|e| pb::GetEventResponse {
-                    event: Some(e.into()),
-                }),
-        )
+        reply(self.api.get_event(id).await.map(|e| pb::GetEventResponse {
+            event: Some(e.into()),
+        }))
     }
 
     async fn list_events(
@@ -64,7 +68,7 @@ impl TicketingRpc for TicketingService {
             cursor: Some(r.page_token).filter(|t| !t.is_empty()),
             limit: r.page_size,
         };
-        reply(self.service.list_events(request).await)
+        reply(self.api.list_events(request).await)
     }
 
     async fn search_events(
@@ -77,7 +81,7 @@ impl TicketingRpc for TicketingService {
             filter: convert::filter(r.filter).map_err(|e| reject(&e))?,
             limit: r.page_size,
         };
-        reply(self.service.search_events(request).await)
+        reply(self.api.search_events(request).await)
     }
 
     async fn get_event_detail(
@@ -85,7 +89,7 @@ impl TicketingRpc for TicketingService {
         request: Request<pb::GetEventDetailRequest>,
     ) -> RpcResult<pb::GetEventDetailResponse> {
         let id = EventId(request.into_inner().event_id);
-        reply(self.service.get_event_detail(id).await)
+        reply(self.api.get_event_detail(id).await)
     }
 
     async fn get_venue(
@@ -93,14 +97,9 @@ impl TicketingRpc for TicketingService {
         request: Request<pb::GetVenueRequest>,
     ) -> RpcResult<pb::GetVenueResponse> {
         let id = VenueId(request.into_inner().venue_id);
-        reply(
-            self.service
-                .get_venue(id)
-                .await
-                .map(|v| pb::GetVenueResponse {
-                    venue: Some(v.into()),
-                }),
-        )
+        reply(self.api.get_venue(id).await.map(|v| pb::GetVenueResponse {
+            venue: Some(v.into()),
+        }))
     }
 
     async fn get_performer(
@@ -109,7 +108,7 @@ impl TicketingRpc for TicketingService {
     ) -> RpcResult<pb::GetPerformerResponse> {
         let id = PerformerId(request.into_inner().performer_id);
         reply(
-            self.service
+            self.api
                 .get_performer(id)
                 .await
                 .map(|p| pb::GetPerformerResponse {
@@ -123,7 +122,7 @@ impl TicketingRpc for TicketingService {
         request: Request<pb::GetSeatMapRequest>,
     ) -> RpcResult<pb::GetSeatMapResponse> {
         let id = EventId(request.into_inner().event_id);
-        reply(self.service.get_seat_map(id).await)
+        reply(self.api.get_seat_map(id).await)
     }
 
     async fn hold_seats(
@@ -132,7 +131,7 @@ impl TicketingRpc for TicketingService {
     ) -> RpcResult<pb::HoldSeatsResponse> {
         let request = request.into_inner().try_into().map_err(|e| reject(&e))?;
         reply(
-            self.service
+            self.api
                 .hold_seats(request)
                 .await
                 .map(|b| pb::HoldSeatsResponse {
@@ -147,7 +146,7 @@ impl TicketingRpc for TicketingService {
     ) -> RpcResult<pb::GetBookingResponse> {
         let id = BookingId(request.into_inner().booking_id);
         reply(
-            self.service
+            self.api
                 .get_booking(id)
                 .await
                 .map(|b| pb::GetBookingResponse {
@@ -162,7 +161,7 @@ impl TicketingRpc for TicketingService {
     ) -> RpcResult<pb::ConfirmBookingResponse> {
         let r = request.into_inner();
         reply(
-            self.service
+            self.api
                 .confirm_booking(BookingId(r.booking_id), r.expected_version)
                 .await
                 .map(|b| pb::ConfirmBookingResponse {
@@ -177,7 +176,7 @@ impl TicketingRpc for TicketingService {
     ) -> RpcResult<pb::CancelBookingResponse> {
         let id = BookingId(request.into_inner().booking_id);
         reply(
-            self.service
+            self.api
                 .cancel_booking(id)
                 .await
                 .map(|b| pb::CancelBookingResponse {

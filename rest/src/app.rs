@@ -1,6 +1,10 @@
 //! Building the router: routes, the fallbacks that keep every error in problem+json, and
 //! the middleware stack (tracing, panic catching, compression, request timeout, body
 //! limit). Serving it is `crate::serve`'s job; tests call [`app`] with `oneshot`.
+//!
+//! The handlers hold the API as [`SharedTicketing`] (axum state), so any `Ticketing`
+//! can be served: the in-memory `domain::Service`, another store, or a wrapper around
+//! either.
 
 use std::any::Any;
 use std::time::Duration;
@@ -10,20 +14,23 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use domain::{Error, Service};
+use domain::{Error, SharedTicketing};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::openapi;
 use crate::routes::{bookings, events, health, performers, venues};
 
-/// The whole REST API over `service`, ready to serve or to call with `oneshot`.
-pub fn app(service: Service) -> Router {
-    let limits = service.limits().clone();
-    let api = Router::new()
+/// The whole REST API over `api`, ready to serve or to call with `oneshot`. Request
+/// bodies are capped at `config.server.max_request_bytes` and requests at
+/// `config.server.request_timeout`; the rest of `config` is for [`crate::serve`].
+pub fn app(api: SharedTicketing, config: &Config) -> Router {
+    let max_request_bytes = config.server.max_request_bytes;
+    let routes = Router::new()
         .route("/healthz", get(health::health))
         .route("/v1/events", get(events::list))
         .route("/v1/events/search", get(events::search))
@@ -36,19 +43,23 @@ pub fn app(service: Service) -> Router {
         .route("/v1/bookings/{id}", get(bookings::get))
         .route("/v1/bookings/{id}/confirm", post(bookings::confirm))
         .route("/v1/bookings/{id}/cancel", post(bookings::cancel))
-        .with_state(service);
+        .with_state(api);
     let router = Router::new()
-        .merge(api)
+        .merge(routes)
         .merge(openapi::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outside-in in the reverse of this order: the last added is outermost.
-        .layer(DefaultBodyLimit::max(limits.max_request_bytes))
-        .layer(axum::Extension(BodyLimit(limits.max_request_bytes)));
-    netkit::http_server::with_request_timeout(router, limits.request_timeout, timeout_response)
-        .layer(CompressionLayer::new())
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(max_request_bytes))
+        .layer(axum::Extension(BodyLimit(max_request_bytes)));
+    netkit::http_server::with_request_timeout(
+        router,
+        config.server.request_timeout,
+        timeout_response,
+    )
+    .layer(CompressionLayer::new())
+    .layer(CatchPanicLayer::custom(panic_response))
+    .layer(TraceLayer::new_for_http())
 }
 
 async fn unknown_route(uri: Uri) -> ApiError {

@@ -1,107 +1,127 @@
-//! `Client`: `domain::Ticketing` over this crate's HTTP API, with reqwest.
+//! `Client`: `domain::Ticketing` over this crate's HTTP API.
 //!
 //! It builds each request the way the OpenAPI document describes, sends `If-Match` and
-//! `Idempotency-Key`, reuses connections (one pool per client), caps response bodies
-//! (16 MiB by default), and maps problem+json back to the exact `domain::Error` the
-//! server started from, so callers cannot tell it from the in-process service.
+//! `Idempotency-Key`, and maps problem+json back to the exact `domain::Error` the server
+//! started from, so callers cannot tell it from the in-process service.
+//!
+//! Every exchange goes through a `netkit::http_client::HttpTransport`: by default a
+//! `ReqwestTransport` (one connection pool per client, the timeouts and the response
+//! size cap of a `netkit::ClientConfig`), or any transport the caller brings with
+//! [`Client::with_transport`] (a wrapper that counts bytes, a test double).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::SecondsFormat;
+use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventFilter, EventId, EventPage, HoldRequest,
-    Limits, ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults,
-    SeatMap, Ticketing, Venue, VenueId,
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
+    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
+    Ticketing, Venue, VenueId,
 };
-use netkit::meter::PayloadMeter;
-use reqwest::{Method, RequestBuilder, StatusCode, header};
+use http::{Method, StatusCode, header};
+use netkit::ClientConfig;
+use netkit::http_client::{HttpTransport, ReqwestTransport};
+use reqwest::Url;
 use serde::de::DeserializeOwned;
 
 use crate::error::Problem;
 use crate::extract::etag;
 use crate::model;
 
-/// A REST client for one server. Cheap to clone; clones share the connection pool.
-#[derive(Debug, Clone)]
+/// The media type of every request and response body.
+const JSON: &str = "application/json";
+
+/// A REST client for one server. Cheap to clone; clones share the transport (and so
+/// the connection pool).
+#[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    base: String,
-    max_response_bytes: usize,
-    meter: Arc<PayloadMeter>,
+    transport: Arc<dyn HttpTransport>,
+    base: Url,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`), with the
-    /// default limits.
+    /// default client settings.
     ///
     /// # Errors
     /// `INVALID_ARGUMENT` if the URL is not http(s); `INTERNAL` if the HTTP stack cannot
     /// be set up.
     pub fn new(base_url: &str) -> Result<Self> {
-        Self::with_limits(base_url, &Limits::default())
+        Self::with_config(base_url, &ClientConfig::default())
     }
 
-    /// A client for `base_url` that accepts responses up to `limits.max_response_bytes`
-    /// and gives up on a request after `limits.request_timeout`.
+    /// A client for `base_url` that gives up on connecting after
+    /// `config.connect_timeout` and on a request after `config.request_timeout`, and
+    /// accepts responses up to `config.max_response_bytes`.
     ///
     /// # Errors
     /// As [`Client::new`].
-    pub fn with_limits(base_url: &str, limits: &Limits) -> Result<Self> {
-        let base = base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid_argument(
-                "base_url",
-                format!("must start with http:// or https://, got {base_url:?}"),
-            ));
+    pub fn with_config(base_url: &str, config: &ClientConfig) -> Result<Self> {
+        Self::with_transport(base_url, Arc::new(ReqwestTransport::new(config)?))
+    }
+
+    /// A client for `base_url` that sends every exchange through `transport`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if the URL is not http(s).
+    pub fn with_transport(base_url: &str, transport: Arc<dyn HttpTransport>) -> Result<Self> {
+        let base = Url::parse(base_url)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                Error::invalid_argument(
+                    "base_url",
+                    format!("must be an http:// or https:// URL, got {base_url:?}"),
+                )
+            })?;
+        Ok(Client { transport, base })
+    }
+
+    /// A request for `path` (after the base URL's own path) with `query` parameters.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> http::request::Builder {
+        let mut url = self.base.clone();
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{prefix}{path}"));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
         }
-        let http = reqwest::Client::builder()
-            .timeout(limits.request_timeout)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
-            .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Client {
-            http,
-            base,
-            max_response_bytes: limits.max_response_bytes,
-            meter: Arc::default(),
-        })
+        http::Request::builder()
+            .method(method)
+            .uri(url.as_str())
+            .header(header::ACCEPT, JSON)
     }
 
-    /// Payload bytes (JSON bodies) sent and received so far.
-    pub fn meter(&self) -> &Arc<PayloadMeter> {
-        &self.meter
-    }
-
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.base))
-    }
-
-    /// Sends a request (with `body`, if not empty) and decodes a 2xx body as `T`, or a
-    /// problem as its domain error.
-    async fn call<T: DeserializeOwned>(&self, request: RequestBuilder, body: Vec<u8>) -> Result<T> {
-        let sent = body.len();
-        let captured = self.meter.capturing().then(|| body.clone());
+    /// Sends a request (with a JSON `body`, if not empty) and decodes a 2xx body as `T`,
+    /// or a problem as its domain error.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        request: http::request::Builder,
+        body: Vec<u8>,
+    ) -> Result<T> {
         let request = if body.is_empty() {
             request
         } else {
-            request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body)
+            request.header(header::CONTENT_TYPE, JSON)
         };
-        let response = request
-            .header(header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| Error::internal(format!("request failed: {e}")))?;
+        let request = request
+            .body(Bytes::from(body))
+            .map_err(|e| Error::internal(format!("cannot build the request: {e}")))?;
+        let response = self.transport.send(request).await?;
         let status = response.status();
-        let body =
-            netkit::http_client::read_body_limited(response, self.max_response_bytes).await?;
-        match captured {
-            Some(request) => self.meter.record(&request, &body),
-            None => self.meter.record_sizes(sent, body.len()),
-        }
+        let body = response.into_body();
         if status.is_success() {
             serde_json::from_slice(&body).map_err(|e| {
                 Error::internal(format!(
@@ -111,6 +131,12 @@ impl Client {
         } else {
             Err(problem_to_error(status, &body))
         }
+    }
+
+    /// `GET path`, decoded as `T`.
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(self.request(Method::GET, path, &[]), Vec::new())
+            .await
     }
 }
 
@@ -125,34 +151,10 @@ fn problem_to_error(status: StatusCode, body: &[u8]) -> Error {
     }
 }
 
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-fn filter_params(filter: &EventFilter, params: &mut Vec<(&'static str, String)>) {
-    if let Some(c) = filter.category {
-        params.push(("category", c.as_str().to_owned()));
-    }
-    if let Some(city) = &filter.city {
-        params.push(("city", city.clone()));
-    }
-    if let Some(from) = filter.from {
-        params.push(("from", time(from)));
-    }
-    if let Some(to) = filter.to {
-        params.push(("to", time(to)));
-    }
-}
-
 #[async_trait]
 impl Ticketing for Client {
     async fn get_event(&self, id: EventId) -> Result<Event> {
-        let event: model::Event = self
-            .call(
-                self.request(Method::GET, &format!("/v1/events/{id}")),
-                Vec::new(),
-            )
-            .await?;
+        let event: model::Event = self.get(&format!("/v1/events/{id}")).await?;
         Ok(event.into())
     }
 
@@ -164,13 +166,9 @@ impl Ticketing for Client {
         if let Some(limit) = request.limit {
             params.push(("limit", limit.to_string()));
         }
-        filter_params(&request.filter, &mut params);
-        let page: model::EventPage = self
-            .call(
-                self.request(Method::GET, "/v1/events").query(&params),
-                Vec::new(),
-            )
-            .await?;
+        model::filter_to_query(&request.filter, &mut params);
+        let request = self.request(Method::GET, "/v1/events", &params);
+        let page: model::EventPage = self.call(request, Vec::new()).await?;
         Ok(page.into())
     }
 
@@ -179,98 +177,60 @@ impl Ticketing for Client {
         if let Some(limit) = request.limit {
             params.push(("limit", limit.to_string()));
         }
-        filter_params(&request.filter, &mut params);
-        let results: model::SearchResults = self
-            .call(
-                self.request(Method::GET, "/v1/events/search")
-                    .query(&params),
-                Vec::new(),
-            )
-            .await?;
+        model::filter_to_query(&request.filter, &mut params);
+        let request = self.request(Method::GET, "/v1/events/search", &params);
+        let results: model::SearchResults = self.call(request, Vec::new()).await?;
         Ok(results.into())
     }
 
     async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
-        let detail: model::EventDetail = self
-            .call(
-                self.request(Method::GET, &format!("/v1/events/{id}/detail")),
-                Vec::new(),
-            )
-            .await?;
+        let detail: model::EventDetail = self.get(&format!("/v1/events/{id}/detail")).await?;
         Ok(detail.into())
     }
 
     async fn get_venue(&self, id: VenueId) -> Result<Venue> {
-        let venue: model::Venue = self
-            .call(
-                self.request(Method::GET, &format!("/v1/venues/{id}")),
-                Vec::new(),
-            )
-            .await?;
+        let venue: model::Venue = self.get(&format!("/v1/venues/{id}")).await?;
         Ok(venue.into())
     }
 
     async fn get_performer(&self, id: PerformerId) -> Result<Performer> {
-        let performer: model::Performer = self
-            .call(
-                self.request(Method::GET, &format!("/v1/performers/{id}")),
-                Vec::new(),
-            )
-            .await?;
+        let performer: model::Performer = self.get(&format!("/v1/performers/{id}")).await?;
         Ok(performer.into())
     }
 
     async fn get_seat_map(&self, id: EventId) -> Result<SeatMap> {
-        let map: model::SeatMap = self
-            .call(
-                self.request(Method::GET, &format!("/v1/events/{id}/seats")),
-                Vec::new(),
-            )
-            .await?;
+        let map: model::SeatMap = self.get(&format!("/v1/events/{id}/seats")).await?;
         Ok(map.into())
     }
 
-    async fn hold_seats(&self, request: HoldRequest) -> Result<Booking> {
-        let body = model::HoldSeats {
-            event_id: request.event_id.0,
-            seat_ids: request.seat_ids.iter().map(|s| s.0).collect(),
-            customer: request.customer.into(),
-        };
-        let body = serde_json::to_vec(&body)
+    async fn hold_seats(&self, mut request: HoldRequest) -> Result<Booking> {
+        let key = request.idempotency_key.take();
+        let body = serde_json::to_vec(&model::HoldSeats::from(request))
             .map_err(|e| Error::internal(format!("cannot encode the hold: {e}")))?;
-        let mut builder = self.request(Method::POST, "/v1/bookings");
-        if let Some(key) = request.idempotency_key {
-            builder = builder.header("Idempotency-Key", key);
+        let mut request = self.request(Method::POST, "/v1/bookings", &[]);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
         }
-        let booking: model::Booking = self.call(builder, body).await?;
+        let booking: model::Booking = self.call(request, body).await?;
         Ok(booking.into())
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Booking> {
-        let booking: model::Booking = self
-            .call(
-                self.request(Method::GET, &format!("/v1/bookings/{id}")),
-                Vec::new(),
-            )
-            .await?;
+        let booking: model::Booking = self.get(&format!("/v1/bookings/{id}")).await?;
         Ok(booking.into())
     }
 
     async fn confirm_booking(&self, id: BookingId, expected_version: u64) -> Result<Booking> {
-        let builder = self
-            .request(Method::POST, &format!("/v1/bookings/{id}/confirm"))
+        let request = self
+            .request(Method::POST, &format!("/v1/bookings/{id}/confirm"), &[])
             .header(header::IF_MATCH, etag(expected_version));
-        let booking: model::Booking = self.call(builder, Vec::new()).await?;
+        let booking: model::Booking = self.call(request, Vec::new()).await?;
         Ok(booking.into())
     }
 
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
-        let booking: model::Booking = self
-            .call(
-                self.request(Method::POST, &format!("/v1/bookings/{id}/cancel")),
-                Vec::new(),
-            )
-            .await?;
+        let request = self.request(Method::POST, &format!("/v1/bookings/{id}/cancel"), &[]);
+        let booking: model::Booking = self.call(request, Vec::new()).await?;
         Ok(booking.into())
     }
 }

@@ -2,18 +2,25 @@
 //!
 //! Every non-2xx response is `application/problem+json` (RFC 9457): `type`, `title`,
 //! `status`, `detail`, plus our stable `code` and the details a client acts on (`field`,
-//! `seats`, versions, limits). axum's own rejections (bad JSON, wrong content type, body
-//! too large, unknown route, wrong method) are funnelled through [`ApiError`] too, so a
-//! client only ever parses one shape. Internal errors are logged here and never sent.
+//! `seats`, versions, limits: `domain::ErrorDetails`, flattened into the problem). axum's
+//! own rejections (bad JSON, wrong content type, body too large, unknown route, wrong
+//! method) are funnelled through [`ApiError`] too, so a client only ever parses one
+//! shape. The text a client sees is `Error::public_message`: an internal error is logged
+//! there and never sent.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::{Error, ErrorCode};
+use domain::{Error, ErrorCode, ErrorDetails};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The `what` of the `LIMIT_EXCEEDED` for an oversized request body: the one limit
+/// answered with 413 instead of 400.
+pub const REQUEST_BODY: &str = "request body";
 
 /// An RFC 9457 problem with Quartet's stable code and details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -29,33 +36,40 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, the same in every Quartet protocol.
     pub code: String,
+    /// The details a client acts on (see `DetailsSchema`).
+    #[serde(flatten)]
+    #[schema(schema_with = details_schema)]
+    pub details: ErrorDetails,
+}
+
+// The OpenAPI schema of the flattened details. `domain` knows nothing of OpenAPI, so
+// `ErrorDetails` is described here, member for member; a test keeps the two in step.
+#[derive(ToSchema)]
+#[schema(description = "The details a client acts on; which are present depends on `code`.")]
+#[allow(dead_code)] // only its schema is used
+struct DetailsSchema {
     /// NOT_FOUND: the kind of thing (`event`, `venue`, `performer`, `booking`, `route`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+    resource: Option<String>,
     /// NOT_FOUND: the id (or path) asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    id: Option<String>,
     /// INVALID_ARGUMENT: the offending field, e.g. `customer.email`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    field: Option<String>,
     /// INVALID_ARGUMENT / INVALID_STATE: what is wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    reason: Option<String>,
     /// SEATS_UNAVAILABLE: the requested seats already held or sold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seats: Option<Vec<u32>>,
+    seats: Option<Vec<u32>>,
     /// VERSION_MISMATCH: the version the request named.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_version: Option<u64>,
+    expected_version: Option<u64>,
     /// VERSION_MISMATCH: the current version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actual_version: Option<u64>,
+    actual_version: Option<u64>,
     /// LIMIT_EXCEEDED: which limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub what: Option<String>,
+    what: Option<String>,
     /// LIMIT_EXCEEDED: the configured maximum.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
+    limit: Option<u64>,
+}
+
+fn details_schema() -> RefOr<Schema> {
+    DetailsSchema::schema()
 }
 
 /// A domain error on its way out as an HTTP response, with the status it maps to (or an
@@ -97,19 +111,21 @@ impl From<Error> for ApiError {
     }
 }
 
-/// The status a domain error maps to (design.md §5).
+/// The status a domain error maps to.
+///
+/// The code decides, with one HTTP quirk: an oversized request body is 413, while the
+/// other limits (page size, query length, seats per hold) are a bad argument of an
+/// acceptable request, 400.
 pub fn status_of(error: &Error) -> StatusCode {
-    match error {
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::SeatsUnavailable { .. } | Error::InvalidState { .. } => StatusCode::CONFLICT,
-        Error::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
-        // Only an oversized body is 413; other limits (page size, query length, seats per
-        // hold) are a bad argument of an acceptable request.
-        Error::LimitExceeded { what, .. } if what == "request body" => {
+    match error.code() {
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::SeatsUnavailable | ErrorCode::InvalidState => StatusCode::CONFLICT,
+        ErrorCode::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+        ErrorCode::LimitExceeded if matches!(error, Error::LimitExceeded { what, .. } if what == REQUEST_BODY) => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
-        Error::InvalidArgument { .. } | Error::LimitExceeded { .. } => StatusCode::BAD_REQUEST,
-        Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::InvalidArgument | ErrorCode::LimitExceeded => StatusCode::BAD_REQUEST,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -126,107 +142,38 @@ fn title_of(code: ErrorCode) -> &'static str {
 }
 
 impl Problem {
-    /// The problem document for `error` sent with `status`.
+    /// The problem document for `error` sent with `status`. An internal error is logged
+    /// here (by `Error::public_message`) and described only generically.
     pub fn from_error(status: StatusCode, error: &Error) -> Self {
         let code = error.code();
-        let mut problem = Problem {
+        Problem {
             problem_type: format!(
                 "/problems/{}",
                 code.as_str().to_lowercase().replace('_', "-")
             ),
             title: title_of(code).to_owned(),
             status: status.as_u16(),
-            detail: error.to_string(),
+            detail: error.public_message(),
             code: code.as_str().to_owned(),
-            resource: None,
-            id: None,
-            field: None,
-            reason: None,
-            seats: None,
-            expected_version: None,
-            actual_version: None,
-            what: None,
-            limit: None,
-        };
-        match error {
-            Error::NotFound { resource, id } => {
-                problem.resource = Some(resource.clone());
-                problem.id = Some(id.clone());
-            }
-            Error::InvalidArgument { field, reason } => {
-                problem.field = Some(field.clone());
-                problem.reason = Some(reason.clone());
-            }
-            Error::SeatsUnavailable { seats } => {
-                problem.seats = Some(seats.iter().map(|s| s.0).collect());
-            }
-            Error::VersionMismatch { expected, actual } => {
-                problem.expected_version = Some(*expected);
-                problem.actual_version = Some(*actual);
-            }
-            Error::InvalidState { reason } => problem.reason = Some(reason.clone()),
-            Error::LimitExceeded { what, limit } => {
-                problem.what = Some(what.clone());
-                problem.limit = Some(*limit);
-            }
-            Error::Internal { .. } => {
-                // The message may carry internals; the log has it, the client does not.
-                "the server failed to handle the request".clone_into(&mut problem.detail);
-            }
+            details: error.details(),
         }
-        problem
     }
 
     /// The domain error this problem describes, as the client sees it. A problem that is
     /// not one of ours (a proxy's error page, say) becomes `INTERNAL`.
     pub fn into_error(self) -> Error {
-        let Ok(code) = self.code.parse::<ErrorCode>() else {
-            return Error::internal(format!(
+        match self.code.parse::<ErrorCode>() {
+            Ok(code) => Error::from_parts(code, &self.detail, self.details),
+            Err(_) => Error::internal(format!(
                 "HTTP {} with unknown problem code {:?}: {}",
                 self.status, self.code, self.detail
-            ));
-        };
-        let text = |v: Option<String>| v.unwrap_or_default();
-        match code {
-            ErrorCode::NotFound => Error::NotFound {
-                resource: text(self.resource),
-                id: text(self.id),
-            },
-            ErrorCode::InvalidArgument => Error::InvalidArgument {
-                field: text(self.field),
-                reason: text(self.reason),
-            },
-            ErrorCode::SeatsUnavailable => Error::SeatsUnavailable {
-                seats: self
-                    .seats
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
-            },
-            ErrorCode::VersionMismatch => Error::VersionMismatch {
-                expected: self.expected_version.unwrap_or_default(),
-                actual: self.actual_version.unwrap_or_default(),
-            },
-            ErrorCode::InvalidState => Error::InvalidState {
-                reason: text(self.reason),
-            },
-            ErrorCode::LimitExceeded => Error::LimitExceeded {
-                what: text(self.what),
-                limit: self.limit.unwrap_or_default(),
-            },
-            ErrorCode::Internal => Error::Internal {
-                message: self.detail,
-            },
+            )),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Error::Internal { message } = &self.error {
-            tracing::error!(%message, "internal error");
-        }
         let problem = Problem::from_error(self.status, &self.error);
         let body = match serde_json::to_vec(&problem) {
             Ok(body) => body,
@@ -245,6 +192,8 @@ impl IntoResponse for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -271,6 +220,27 @@ mod tests {
     }
 
     #[test]
+    fn details_are_top_level_members() {
+        let error = Error::VersionMismatch {
+            expected: 7,
+            actual: 1,
+        };
+        let json = serde_json::to_value(Problem::from_error(status_of(&error), &error)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "/problems/version-mismatch",
+                "title": "Version mismatch",
+                "status": 412,
+                "detail": "version mismatch: expected 7, actual 1",
+                "code": "VERSION_MISMATCH",
+                "expected_version": 7,
+                "actual_version": 1,
+            })
+        );
+    }
+
+    #[test]
     fn internal_details_are_not_sent() {
         let problem = Problem::from_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -278,5 +248,45 @@ mod tests {
         );
         assert!(!problem.detail.contains("hunter2"));
         assert_eq!(problem.code, "INTERNAL");
+        assert_eq!(problem.details, ErrorDetails::default());
+    }
+
+    #[test]
+    fn only_an_oversized_body_is_413() {
+        let body = Error::limit_exceeded(REQUEST_BODY, 1u32 << 20);
+        assert_eq!(status_of(&body), StatusCode::PAYLOAD_TOO_LARGE);
+        let seats = Error::limit_exceeded("seats per hold", 8u32);
+        assert_eq!(status_of(&seats), StatusCode::BAD_REQUEST);
+    }
+
+    /// The documented details are exactly the members `ErrorDetails` can send.
+    #[test]
+    fn the_details_schema_matches_error_details() {
+        let every = ErrorDetails {
+            resource: Some(String::new()),
+            id: Some(String::new()),
+            field: Some(String::new()),
+            reason: Some(String::new()),
+            seats: Some(vec![1]),
+            expected_version: Some(1),
+            actual_version: Some(1),
+            what: Some(String::new()),
+            limit: Some(1),
+        };
+        let sent: BTreeSet<String> = serde_json::to_value(every)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let schema = serde_json::to_value(details_schema()).unwrap();
+        let documented: BTreeSet<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(sent, documented);
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use domain::Error;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, REQUEST_BODY};
 
 /// A JSON request body of type `T`.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ where
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(Error::limit_exceeded("request body", limit as u64))
+                    ApiError::new(Error::limit_exceeded(REQUEST_BODY, limit as u64))
                 } else {
                     ApiError::new(Error::invalid_argument("body", rejection.body_text()))
                 }

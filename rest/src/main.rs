@@ -17,12 +17,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let config = rest::Config::with_server(args.server.server_config());
     netkit::args::run_standalone(
         &args.server,
         "REST",
         rest::DEFAULT_PORT,
         " (docs at /docs/)",
-        rest::serve,
+        move |listener, api, shutdown| rest::serve(listener, api, config, shutdown),
     )
     .await
 }

@@ -4,42 +4,22 @@
 //! These mirror the domain types field for field today, but they are a separate contract:
 //! the domain can change shape without silently changing the public JSON, and the
 //! OpenAPI schemas are derived from exactly what is sent. Conversions both ways live here
-//! (the server converts domain -> JSON, the client JSON -> domain).
+//! (the server converts domain -> JSON, the client JSON -> domain), and so does the
+//! query-string form of an event filter ([`filter_to_query`], [`filter_from_query`]).
+//! The property tests at the bottom prove every conversion round-trips.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-macro_rules! mirror_enum {
-    ($(#[$doc:meta])* $name:ident <=> $domain:ty { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
+use crate::error::ApiError;
+use crate::extract::{parse_category, parse_time};
 
-        impl From<$domain> for $name {
-            fn from(value: $domain) -> Self {
-                match value {
-                    $(<$domain>::$variant => $name::$variant),+
-                }
-            }
-        }
-
-        impl From<$name> for $domain {
-            fn from(value: $name) -> Self {
-                match value {
-                    $($name::$variant => <$domain>::$variant),+
-                }
-            }
-        }
-    };
-}
-
-mirror_enum!(
+domain::mirror_enum!(
     /// Kind of event.
-    Category <=> domain::Category {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Category <=> domain::Category {
         /// Music.
         Concert,
         /// Games and matches.
@@ -52,9 +32,11 @@ mirror_enum!(
         Festival,
     }
 );
-mirror_enum!(
+domain::mirror_enum!(
     /// Sales status of an event.
-    EventStatus <=> domain::EventStatus {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EventStatus <=> domain::EventStatus {
         /// Announced, not yet on sale.
         Scheduled,
         /// Seats can be held.
@@ -65,9 +47,11 @@ mirror_enum!(
         Cancelled,
     }
 );
-mirror_enum!(
+domain::mirror_enum!(
     /// State of one seat.
-    SeatState <=> domain::SeatState {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SeatState <=> domain::SeatState {
         /// Free.
         Available,
         /// In a live hold.
@@ -76,9 +60,11 @@ mirror_enum!(
         Sold,
     }
 );
-mirror_enum!(
+domain::mirror_enum!(
     /// Where a booking is in its life.
-    BookingStatus <=> domain::BookingStatus {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum BookingStatus <=> domain::BookingStatus {
         /// Seats held until `expires_at`.
         Held,
         /// Seats bought.
@@ -607,6 +593,136 @@ impl From<Booking> for domain::Booking {
             created_at: b.created_at,
             expires_at: b.expires_at,
             version: b.version,
+        }
+    }
+}
+
+/// The body of a hold. The request's idempotency key is not part of it: it travels as
+/// the `Idempotency-Key` header.
+impl From<domain::HoldRequest> for HoldSeats {
+    fn from(r: domain::HoldRequest) -> Self {
+        HoldSeats {
+            event_id: r.event_id.0,
+            seat_ids: r.seat_ids.into_iter().map(|s| s.0).collect(),
+            customer: r.customer.into(),
+        }
+    }
+}
+
+impl HoldSeats {
+    /// The hold request this body describes, with the key from the `Idempotency-Key`
+    /// header.
+    pub fn into_request(self, idempotency_key: Option<String>) -> domain::HoldRequest {
+        domain::HoldRequest {
+            event_id: self.event_id.into(),
+            seat_ids: self.seat_ids.into_iter().map(Into::into).collect(),
+            customer: self.customer.into(),
+            idempotency_key,
+        }
+    }
+}
+
+/// `filter` as the query parameters `GET /v1/events` and `GET /v1/events/search` take
+/// (`category`, `city`, `from`, `to`), appended to `params`. Times are RFC 3339 in UTC.
+pub fn filter_to_query(filter: &domain::EventFilter, params: &mut Vec<(&'static str, String)>) {
+    let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    if let Some(c) = filter.category {
+        params.push(("category", c.as_str().to_owned()));
+    }
+    if let Some(city) = &filter.city {
+        params.push(("city", city.clone()));
+    }
+    if let Some(from) = filter.from {
+        params.push(("from", time(from)));
+    }
+    if let Some(to) = filter.to {
+        params.push(("to", time(to)));
+    }
+}
+
+/// The filter named by the query parameters `category`, `city`, `from` and `to`.
+///
+/// # Errors
+/// `INVALID_ARGUMENT` naming the parameter that does not parse.
+pub fn filter_from_query(
+    category: Option<&str>,
+    city: Option<String>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<domain::EventFilter, ApiError> {
+    Ok(domain::EventFilter {
+        category: parse_category(category)?,
+        city,
+        from: parse_time("from", from)?,
+        to: parse_time("to", to)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::strategies;
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    /// Encodes to JSON bytes and back, asserting nothing changed on the way.
+    fn through_json<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T) -> T {
+        let bytes = serde_json::to_vec(value).unwrap();
+        let back: T = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(&back, value);
+        back
+    }
+
+    fn query_value<'a>(params: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
+        params
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    proptest! {
+        /// domain -> JSON model -> bytes -> JSON model -> domain is the identity for
+        /// every response type.
+        #[test]
+        fn responses_round_trip(
+            event in strategies::event(),
+            venue in strategies::venue(),
+            performer in strategies::performer(),
+            detail in strategies::event_detail(),
+            map in strategies::seat_map(),
+            page in strategies::event_page(),
+            results in strategies::search_results(),
+            booking in strategies::booking(),
+        ) {
+            prop_assert_eq!(domain::Event::from(through_json(&Event::from(event.clone()))), event);
+            prop_assert_eq!(domain::Venue::from(through_json(&Venue::from(venue.clone()))), venue);
+            prop_assert_eq!(domain::Performer::from(through_json(&Performer::from(performer.clone()))), performer);
+            prop_assert_eq!(domain::EventDetail::from(through_json(&EventDetail::from(detail.clone()))), detail);
+            prop_assert_eq!(domain::SeatMap::from(through_json(&SeatMap::from(map.clone()))), map);
+            prop_assert_eq!(domain::EventPage::from(through_json(&EventPage::from(page.clone()))), page);
+            prop_assert_eq!(domain::SearchResults::from(through_json(&SearchResults::from(results.clone()))), results);
+            prop_assert_eq!(domain::Booking::from(through_json(&Booking::from(booking.clone()))), booking);
+        }
+
+        /// A hold request survives its body (plus the key beside it), and a filter its
+        /// query parameters.
+        #[test]
+        fn requests_round_trip(hold in strategies::hold_request(), filter in strategies::filter()) {
+            let key = hold.idempotency_key.clone();
+            let body = through_json(&HoldSeats::from(hold.clone()));
+            prop_assert_eq!(body.into_request(key), hold);
+
+            let mut params = Vec::new();
+            filter_to_query(&filter, &mut params);
+            let back = filter_from_query(
+                query_value(&params, "category"),
+                query_value(&params, "city").map(str::to_owned),
+                query_value(&params, "from"),
+                query_value(&params, "to"),
+            )
+            .unwrap();
+            prop_assert_eq!(back, filter);
         }
     }
 }

@@ -134,7 +134,7 @@ fn hold_body(event_id: u64, seats: &[u32]) -> Value {
 #[tokio::test]
 async fn reads_answer_documented_json() {
     let service = common::service();
-    let app = rest::app(service.clone());
+    let app = common::app(service.clone());
     let health = ok(&app, get("/healthz"), "/healthz", 200).await;
     assert_eq!(health.body, json!({"status": "ok"}));
     let event = ok(&app, get("/v1/events/1"), "/v1/events/{id}", 200).await;
@@ -206,7 +206,7 @@ async fn reads_answer_documented_json() {
 
 #[tokio::test]
 async fn bad_reads_are_problems() {
-    let app = rest::app(common::service());
+    let app = common::app(common::service());
     let p = problem(
         &app,
         get("/v1/events/0"),
@@ -333,7 +333,7 @@ async fn bad_reads_are_problems() {
 #[tokio::test]
 async fn booking_lifecycle_with_etags() {
     let service = common::service();
-    let app = rest::app(service.clone());
+    let app = common::app(service.clone());
     let event = on_sale_event(&service);
     let created = ok(
         &app,
@@ -421,7 +421,7 @@ async fn booking_lifecycle_with_etags() {
 #[tokio::test]
 async fn idempotency_key_makes_a_retry_return_the_first_booking() {
     let service = common::service();
-    let app = rest::app(service.clone());
+    let app = common::app(service.clone());
     let event = on_sale_event(&service);
     let request = || {
         Request::post("/v1/bookings")
@@ -446,7 +446,7 @@ async fn idempotency_key_makes_a_retry_return_the_first_booking() {
 #[tokio::test]
 async fn bad_holds_are_problems_naming_the_field() {
     let service = common::service();
-    let app = rest::app(service.clone());
+    let app = common::app(service.clone());
     let event = on_sale_event(&service);
     let template = Some("/v1/bookings");
     let cases = [
@@ -564,8 +564,33 @@ async fn bad_holds_are_problems_naming_the_field() {
 }
 
 #[tokio::test]
+async fn the_body_limit_comes_from_the_config() {
+    let service = common::service();
+    let event = on_sale_event(&service);
+    let config = rest::Config::with_server(netkit::ServerConfig {
+        max_request_bytes: 64,
+        ..netkit::ServerConfig::default()
+    });
+    let app = rest::app(std::sync::Arc::new(service), &config);
+    let body = hold_body(event, &[1]);
+    assert!(body.to_string().len() > 64);
+    let p = problem(
+        &app,
+        post_json("/v1/bookings", &body),
+        Some("/v1/bookings"),
+        413,
+        "LIMIT_EXCEEDED",
+    )
+    .await;
+    assert_eq!(
+        (p["what"].as_str(), p["limit"].as_u64()),
+        (Some("request body"), Some(64))
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
-    let app = rest::app(common::service());
+    let app = common::app(common::service());
     let p = problem(&app, get("/v1/nothing-here"), None, 404, "NOT_FOUND").await;
     assert_eq!(
         (p["resource"].as_str(), p["id"].as_str()),
@@ -580,7 +605,7 @@ async fn unknown_routes_and_methods_are_problems() {
 
 #[tokio::test]
 async fn openapi_and_docs_are_served() {
-    let app = rest::app(common::service());
+    let app = common::app(common::service());
     let reply = send(&app, get("/openapi.json")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.body["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -613,7 +638,7 @@ async fn openapi_and_docs_are_served() {
 
 #[tokio::test]
 async fn responses_are_compressed_on_request() {
-    let app = rest::app(common::service());
+    let app = common::app(common::service());
     for encoding in ["gzip", "zstd"] {
         let request = Request::get("/v1/events/1/seats")
             .header(header::ACCEPT_ENCODING, encoding)

@@ -8,12 +8,20 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use domain::{Limits, Service};
+use std::sync::Arc;
+
+use netkit::ServerConfig;
+use netkit::running::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn service_with(limits: Limits) -> Service {
-    Service::generate(common::SPEC, limits)
+/// Serves the test dataset with `server` in place of the default server settings.
+async fn spawn_with(server: ServerConfig) -> RunningServer {
+    common::spawn_with(
+        Arc::new(common::service()),
+        rest::Config::with_server(server),
+    )
+    .await
 }
 
 /// Reads until the peer closes, or gives up at `deadline`. Returns when it closed.
@@ -47,10 +55,10 @@ async fn get_healthz(stream: &mut TcpStream) -> String {
 #[tokio::test]
 async fn a_client_that_stops_mid_request_line_is_cut_off() {
     let timeout = Duration::from_millis(300);
-    let server = common::spawn(service_with(Limits {
+    let server = spawn_with(ServerConfig {
         header_read_timeout: timeout,
-        ..Limits::default()
-    }))
+        ..ServerConfig::default()
+    })
     .await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     stream.write_all(b"GET /healthz HT").await.unwrap();
@@ -69,10 +77,10 @@ async fn a_client_that_stops_mid_request_line_is_cut_off() {
 
 #[tokio::test]
 async fn the_connection_cap_holds_further_clients_back() {
-    let server = common::spawn(service_with(Limits {
+    let server = spawn_with(ServerConfig {
         max_connections: 1,
-        ..Limits::default()
-    }))
+        ..ServerConfig::default()
+    })
     .await;
     let mut first = TcpStream::connect(server.addr).await.unwrap();
     assert!(get_healthz(&mut first).await.starts_with("HTTP/1.1 200"));

@@ -6,6 +6,12 @@
 //! batches outgoing frames. When the connection drops, every waiting caller is failed at
 //! once, and later calls fail fast. A client may hold a few connections and spread calls
 //! over them round-robin.
+//!
+//! The client counts nothing. To measure what it sends and receives, wrap each
+//! connection's stream from outside with [`Client::connect_wrapped`] (or open the stream
+//! yourself and use [`Client::from_stream`]). A wrapped stream sees the 8-byte client
+//! and server hellos, then for every call one request frame and one answer frame, each
+//! 12 bytes (the 4-byte length and the 8-byte header) plus its postcard payload.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,30 +22,32 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
     ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
     Ticketing, Venue, VenueId,
 };
 use futures::{SinkExt, StreamExt};
-use netkit::meter::PayloadMeter;
+use netkit::ClientConfig;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::codec::WireCodec;
+use crate::config::MAX_IN_FLIGHT;
 use crate::error::from_payload;
-use crate::frame::{Frame, Kind, Opcode};
+use crate::frame::{Frame, HEADER_LEN, Kind, Opcode};
 use crate::handshake::{HELLO_LEN, check_server_hello, client_hello};
 use crate::messages as m;
 
 /// Callers waiting for answers, by request id. `None` once the connection is gone.
 type Pending = Mutex<Option<HashMap<u32, oneshot::Sender<Frame>>>>;
 
-/// One multiplexed connection.
+/// One multiplexed connection. Its stream belongs to its reader and writer tasks, so
+/// connections over different stream types look the same from here.
 #[derive(Debug)]
 struct Connection {
     outgoing: mpsc::Sender<Frame>,
@@ -55,7 +63,6 @@ struct Connection {
 pub struct Client {
     connections: Arc<[Connection]>,
     next: Arc<AtomicUsize>,
-    meter: Arc<PayloadMeter>,
 }
 
 fn io_error(context: &str, e: impl std::fmt::Display) -> Error {
@@ -63,39 +70,80 @@ fn io_error(context: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Client {
-    /// One connection to `addr` with the default limits.
+    /// One connection to `addr` with the default [`ClientConfig`].
     ///
     /// # Errors
     /// `INTERNAL` if the server cannot be reached or refuses the handshake.
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
-        Self::connect_with(addr, 1, &Limits::default()).await
+        Self::connect_with(addr, 1, &ClientConfig::default()).await
     }
 
     /// `connections` connections (at least 1) to `addr`, each with up to
-    /// `limits.wire_max_in_flight` requests in flight, accepting responses up to
-    /// `limits.max_response_bytes`, and failing a call after `limits.request_timeout`.
+    /// [`MAX_IN_FLIGHT`] requests in flight. `config` bounds connecting and the
+    /// handshake (`connect_timeout`), each call (`request_timeout`), request frames
+    /// (`max_request_bytes`: a bigger request fails here with `LIMIT_EXCEEDED`) and
+    /// response frames (`max_response_bytes`).
     ///
     /// # Errors
     /// As [`Client::connect`].
     pub async fn connect_with(
         addr: SocketAddr,
         connections: usize,
-        limits: &Limits,
+        config: &ClientConfig,
     ) -> Result<Self> {
         let mut opened = Vec::with_capacity(connections.max(1));
         for _ in 0..connections.max(1) {
-            opened.push(Connection::open(addr, limits).await?);
+            let (read, write) = dial(addr, config).await?.into_split();
+            opened.push(Connection::open(read, write, config).await?);
         }
-        Ok(Client {
-            connections: opened.into(),
-            next: Arc::new(AtomicUsize::new(0)),
-            meter: Arc::default(),
-        })
+        Ok(Self::over(opened))
     }
 
-    /// Payload bytes (postcard messages, without frame headers) sent and received so far.
-    pub fn meter(&self) -> &Arc<PayloadMeter> {
-        &self.meter
+    /// As [`Client::connect_with`], with every connection's stream passed through `wrap`
+    /// (after `TCP_NODELAY` is set, before the handshake): the way to count bytes, add
+    /// TLS, or inject faults without touching the client.
+    ///
+    /// # Errors
+    /// As [`Client::connect`].
+    pub async fn connect_wrapped<S, W>(
+        addr: SocketAddr,
+        connections: usize,
+        config: &ClientConfig,
+        wrap: W,
+    ) -> Result<Self>
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+        W: Fn(TcpStream) -> S,
+    {
+        let mut opened = Vec::with_capacity(connections.max(1));
+        for _ in 0..connections.max(1) {
+            let (read, write) = tokio::io::split(wrap(dial(addr, config).await?));
+            opened.push(Connection::open(read, write, config).await?);
+        }
+        Ok(Self::over(opened))
+    }
+
+    /// One connection over a stream that is already open (any transport): the hello is
+    /// exchanged on it within `config.connect_timeout`, then it carries calls as
+    /// [`Client::connect_with`] describes.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the handshake fails or the server refuses it.
+    pub async fn from_stream<S>(stream: S, config: &ClientConfig) -> Result<Self>
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let (read, write) = tokio::io::split(stream);
+        Ok(Self::over(vec![
+            Connection::open(read, write, config).await?,
+        ]))
+    }
+
+    fn over(connections: Vec<Connection>) -> Self {
+        Client {
+            connections: connections.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     fn connection(&self) -> &Connection {
@@ -119,16 +167,21 @@ impl Client {
     ) -> Result<Resp> {
         let payload =
             postcard::to_allocvec(request).map_err(|e| io_error("cannot encode the request", e))?;
-        let sent = payload.len();
-        let captured = self.meter.capturing().then(|| payload.clone());
         let frame = self.connection().call(opcode, payload.into()).await?;
-        match &captured {
-            Some(request) => self.meter.record(request, &frame.payload),
-            None => self.meter.record_sizes(sent, frame.payload.len()),
-        }
         let payload = expect_response(frame)?;
         postcard::from_bytes(&payload).map_err(|e| io_error("cannot decode the response", e))
     }
+}
+
+/// A TCP connection to `addr` within `config.connect_timeout`, with `TCP_NODELAY`.
+async fn dial(addr: SocketAddr, config: &ClientConfig) -> Result<TcpStream> {
+    let stream = tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| Error::internal(format!("connecting to {addr} timed out")))?
+        .map_err(|e| io_error(&format!("cannot connect to {addr}"), e))?;
+    // Best effort: a socket that refuses NODELAY still works, only slower.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }
 
 /// The payload of a response frame, or the error an error frame carries.
@@ -147,47 +200,51 @@ fn expect_response(frame: Frame) -> Result<Bytes> {
 }
 
 impl Connection {
-    async fn open(addr: SocketAddr, limits: &Limits) -> Result<Self> {
-        let mut stream = tokio::time::timeout(limits.header_read_timeout, TcpStream::connect(addr))
+    /// Exchanges hellos over the two halves of a stream, then starts the connection's
+    /// writer and reader tasks.
+    async fn open<R, W>(mut read: R, mut write: W, config: &ClientConfig) -> Result<Self>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let handshake = async {
+            write
+                .write_all(&client_hello())
+                .await
+                .map_err(|e| io_error("handshake", e))?;
+            write.flush().await.map_err(|e| io_error("handshake", e))?;
+            let mut hello = [0u8; HELLO_LEN];
+            read.read_exact(&mut hello)
+                .await
+                .map_err(|e| io_error("handshake", e))?;
+            check_server_hello(&hello).map_err(Error::internal)
+        };
+        tokio::time::timeout(config.connect_timeout, handshake)
             .await
-            .map_err(|_| Error::internal(format!("connecting to {addr} timed out")))?
-            .map_err(|e| io_error(&format!("cannot connect to {addr}"), e))?;
-        let _ = stream.set_nodelay(true);
-        stream
-            .write_all(&client_hello())
-            .await
-            .map_err(|e| io_error("handshake", e))?;
-        let mut hello = [0u8; HELLO_LEN];
-        tokio::time::timeout(limits.header_read_timeout, stream.read_exact(&mut hello))
-            .await
-            .map_err(|_| Error::internal("the server did not answer the hello in time"))?
-            .map_err(|e| io_error("handshake", e))?;
-        check_server_hello(&hello).map_err(Error::internal)?;
+            .map_err(|_| Error::internal("the server did not answer the hello in time"))??;
 
-        let (read_half, write_half) = stream.into_split();
-        let in_flight = limits.wire_max_in_flight.max(1);
-        let (outgoing, to_write) = mpsc::channel::<Frame>(in_flight);
+        let (outgoing, to_write) = mpsc::channel::<Frame>(MAX_IN_FLIGHT);
         let pending: Arc<Pending> = Arc::new(Mutex::new(Some(HashMap::new())));
         tokio::spawn(write_frames(
-            FramedWrite::new(write_half, WireCodec::new(limits.max_request_bytes)),
+            FramedWrite::new(write, WireCodec::new(config.max_request_bytes)),
             to_write,
         ));
         tokio::spawn(route_answers(
-            FramedRead::new(read_half, WireCodec::new(limits.max_response_bytes)),
+            FramedRead::new(read, WireCodec::new(config.max_response_bytes)),
             Arc::clone(&pending),
         ));
         Ok(Connection {
             outgoing,
             pending,
             next_id: AtomicU32::new(1),
-            in_flight: Semaphore::new(in_flight),
-            request_timeout: limits.request_timeout,
-            max_request_frame: limits.max_request_bytes,
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            request_timeout: config.request_timeout,
+            max_request_frame: config.max_request_bytes,
         })
     }
 
     async fn call(&self, opcode: Opcode, payload: Bytes) -> Result<Frame> {
-        if payload.len() + crate::frame::HEADER_LEN > self.max_request_frame {
+        if payload.len() + HEADER_LEN > self.max_request_frame {
             return Err(Error::limit_exceeded(
                 "request size",
                 self.max_request_frame as u64,
@@ -246,8 +303,8 @@ impl Connection {
     }
 }
 
-async fn write_frames(
-    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, WireCodec>,
+async fn write_frames<W: AsyncWrite + Unpin>(
+    mut sink: FramedWrite<W, WireCodec>,
     mut to_write: mpsc::Receiver<Frame>,
 ) {
     while let Some(first) = to_write.recv().await {
@@ -266,8 +323,8 @@ async fn write_frames(
 }
 
 /// Routes each answer to its caller; when the stream ends, fails everyone still waiting.
-async fn route_answers(
-    mut frames: FramedRead<tokio::net::tcp::OwnedReadHalf, WireCodec>,
+async fn route_answers<R: AsyncRead + Unpin>(
+    mut frames: FramedRead<R, WireCodec>,
     pending: Arc<Pending>,
 ) {
     while let Some(frame) = frames.next().await {

@@ -2,16 +2,21 @@
 //! protocol on TCP with a handshake, multiplexed requests and postcard payloads.
 //! `wire/PROTOCOL.md` is the specification; this crate is its reference implementation.
 //!
+//! - [`serve`]: serves any `Ticketing` (a [`SharedTicketing`](domain::SharedTicketing))
+//!   with a [`Config`], with per-connection concurrency, backpressure and deadlines.
+//! - [`config`]: [`Config`], the server's settings on `netkit`'s shared part.
 //! - [`handshake`]: the 8-byte hellos and version negotiation.
 //! - [`frame`] and [`codec`]: the frame header and the codec on tokio-util's
 //!   `LengthDelimitedCodec`.
 //! - [`messages`]: every payload, field by field, and its domain conversions.
 //! - [`error`]: the one domain error <-> error frame mapping.
-//! - [`server`]: [`serve`], with per-connection concurrency, backpressure and deadlines.
+//! - [`server`]: the accept loop, one connection's read loop, and dispatch from opcode to
+//!   `Ticketing`.
 //! - [`client`]: [`Client`], many requests in flight on one connection (or a few).
 
 pub mod client;
 pub mod codec;
+pub mod config;
 pub mod error;
 pub mod frame;
 pub mod handshake;
@@ -19,6 +24,7 @@ pub mod messages;
 pub mod server;
 
 pub use client::Client;
+pub use config::Config;
 pub use server::serve;
 
 /// The port `cargo run -p wire` listens on by default.

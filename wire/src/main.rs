@@ -17,12 +17,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let config = wire::Config::new(args.server.server_config());
     netkit::args::run_standalone(
         &args.server,
         "wire protocol",
         wire::DEFAULT_PORT,
         "",
-        wire::serve,
+        move |listener, api, shutdown| wire::serve(listener, api, config, shutdown),
     )
     .await
 }

@@ -9,45 +9,33 @@
 use domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Variant order is part of the wire format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum Category {
-    Concert,
-    Sports,
-    Theater,
-    Comedy,
-    Festival,
-}
+domain::mirror_enum!(
+    /// Variant order is part of the wire format.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub enum Category <=> domain::Category { Concert, Sports, Theater, Comedy, Festival }
+);
 
-/// Variant order is part of the wire format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum EventStatus {
-    Scheduled,
-    OnSale,
-    SoldOut,
-    Cancelled,
-}
+domain::mirror_enum!(
+    /// Variant order is part of the wire format.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub enum EventStatus <=> domain::EventStatus { Scheduled, OnSale, SoldOut, Cancelled }
+);
 
-/// Variant order is part of the wire format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum SeatState {
-    Available,
-    Held,
-    Sold,
-}
+domain::mirror_enum!(
+    /// Variant order is part of the wire format.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub enum SeatState <=> domain::SeatState { Available, Held, Sold }
+);
 
-/// Variant order is part of the wire format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum BookingStatus {
-    Held,
-    Confirmed,
-    Cancelled,
-    Expired,
-}
+domain::mirror_enum!(
+    /// Variant order is part of the wire format.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub enum BookingStatus <=> domain::BookingStatus { Held, Confirmed, Cancelled, Expired }
+);
 
 /// Filters of LIST_EVENTS and SEARCH_EVENTS.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,26 +268,6 @@ pub enum ErrorDetails {
 }
 
 // ---- conversions ------------------------------------------------------------------
-
-macro_rules! mirror_enum {
-    ($wire:ident <=> $domain:ty { $($variant:ident),+ }) => {
-        impl From<$domain> for $wire {
-            fn from(v: $domain) -> Self {
-                match v { $(<$domain>::$variant => $wire::$variant),+ }
-            }
-        }
-        impl From<$wire> for $domain {
-            fn from(v: $wire) -> Self {
-                match v { $($wire::$variant => <$domain>::$variant),+ }
-            }
-        }
-    };
-}
-
-mirror_enum!(Category <=> domain::Category { Concert, Sports, Theater, Comedy, Festival });
-mirror_enum!(EventStatus <=> domain::EventStatus { Scheduled, OnSale, SoldOut, Cancelled });
-mirror_enum!(SeatState <=> domain::SeatState { Available, Held, Sold });
-mirror_enum!(BookingStatus <=> domain::BookingStatus { Held, Confirmed, Cancelled, Expired });
 
 /// Microseconds since the epoch, the protocol's time.
 pub fn micros(t: Timestamp) -> i64 {

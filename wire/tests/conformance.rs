@@ -5,7 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use domain::{Limits, Ticketing};
+use domain::Ticketing;
+use netkit::ClientConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wire_client_conforms_on_one_connection() {
@@ -18,7 +19,7 @@ async fn wire_client_conforms_on_one_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wire_client_conforms_over_a_pool() {
     let server = common::spawn().await;
-    let client = wire::Client::connect_with(server.addr, 3, &Limits::default())
+    let client = wire::Client::connect_with(server.addr, 3, &ClientConfig::default())
         .await
         .unwrap();
     let client: Arc<dyn Ticketing> = Arc::new(client);

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use domain::{Error, ErrorCode, Limits};
+use domain::{Error, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wire::frame::{Frame, Kind, Opcode};
@@ -202,9 +202,9 @@ async fn unknown_opcodes_and_garbage_payloads_keep_the_connection_open() {
 #[tokio::test]
 async fn a_byte_at_a_time_sender_cannot_hold_a_connection() {
     let frame_timeout = Duration::from_millis(400);
-    let server = common::spawn_with(Limits {
-        header_read_timeout: frame_timeout,
-        ..Limits::default()
+    let server = common::spawn_with(wire::Config {
+        frame_timeout,
+        ..wire::Config::default()
     })
     .await;
     let mut stream = common::handshaken(server.addr).await;
@@ -260,12 +260,12 @@ async fn a_byte_at_a_time_sender_cannot_hold_a_connection() {
 
 #[tokio::test]
 async fn a_client_that_never_reads_is_disconnected_and_others_are_served() {
-    let limits = Limits {
-        request_timeout: Duration::from_millis(500),
-        wire_max_in_flight: 8,
-        ..Limits::default()
+    let config = wire::Config {
+        write_timeout: Duration::from_millis(500),
+        max_in_flight: 8,
+        ..wire::Config::default()
     };
-    let server = common::spawn_with(limits).await;
+    let server = common::spawn_with(config).await;
     let mut stream = common::handshaken(server.addr).await;
     // Seat maps are big; ask for many and read none. The socket buffers fill, the write
     // times out, and the server drops us. Bounded: a million requests at most (about

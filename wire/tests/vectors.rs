@@ -4,6 +4,7 @@
 // A failure in a helper is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{DatasetSpec, Limits, Service};
@@ -69,15 +70,15 @@ fn hello_vectors_match_the_code() {
 /// documented response, byte for byte; likewise the error vector.
 #[tokio::test]
 async fn frame_vectors_match_the_server() {
-    let service = Service::generate(
+    let api = Arc::new(Service::generate(
         DatasetSpec {
             events: 10,
             seed: 42,
         },
         Limits::default(),
-    );
+    ));
     let server = netkit::running::RunningServer::spawn(|listener, stop| {
-        wire::serve(listener, service, stop)
+        wire::serve(listener, api, wire::Config::default(), stop)
     })
     .await
     .unwrap();

@@ -1,9 +1,14 @@
-//! `Client`: `domain::Ticketing` over this crate's GraphQL endpoint, with reqwest.
+//! `Client`: `domain::Ticketing` over this crate's GraphQL endpoint.
 //!
 //! One query document per operation ([`documents`]), selecting exactly the fields the
-//! domain type needs, with variables; `extensions.code` mapped back to the identical
-//! domain error; responses capped at 16 MiB. With automatic persisted queries on, it
-//! sends only the document's SHA-256 and sends the text once, when the server asks.
+//! domain type needs, with variables; response shapes and their conversions in
+//! [`model`]; `extensions.code` mapped back to the identical domain error. With
+//! automatic persisted queries on, it sends only the document's SHA-256 and sends the
+//! text once, when the server asks.
+//!
+//! Every exchange goes through a netkit `HttpTransport`: by default `ReqwestTransport`
+//! (pooled connections, the `ClientConfig` timeouts, responses capped at 16 MiB); a
+//! caller may pass its own, e.g. one that counts the bytes it moves.
 
 pub mod documents;
 pub mod model;
@@ -12,12 +17,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
     ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
     Ticketing, Venue, VenueId,
 };
-use netkit::meter::PayloadMeter;
+use http::{Method, Uri, header};
+use netkit::ClientConfig;
+use netkit::http_client::{HttpTransport, ReqwestTransport};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -31,44 +39,60 @@ struct Document {
     sha256: String,
 }
 
-/// A GraphQL client for one server. Cheap to clone; clones share the connection pool.
-#[derive(Debug, Clone)]
+/// A GraphQL client for one server. Cheap to clone; clones share the transport (and so
+/// its connection pool).
+#[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    endpoint: String,
-    max_response_bytes: usize,
+    transport: Arc<dyn HttpTransport>,
+    endpoint: Uri,
     persisted_queries: bool,
     documents: Arc<HashMap<&'static str, Document>>,
-    meter: Arc<PayloadMeter>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint)
+            .field("persisted_queries", &self.persisted_queries)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// A client for the endpoint at `endpoint` (e.g. `http://127.0.0.1:8081/graphql`).
+    /// A client for the endpoint at `endpoint` (e.g. `http://127.0.0.1:8081/graphql`)
+    /// with the default [`ClientConfig`].
     ///
     /// # Errors
     /// `INVALID_ARGUMENT` if the URL is not http(s); `INTERNAL` if the HTTP stack cannot
     /// be set up.
     pub fn new(endpoint: &str) -> Result<Self> {
-        Self::with_limits(endpoint, &Limits::default())
+        Self::with_config(endpoint, &ClientConfig::default())
     }
 
-    /// A client for `endpoint` accepting responses up to `limits.max_response_bytes`.
+    /// A client for `endpoint` over netkit's reqwest transport with `config`'s timeouts
+    /// and response-size limit.
     ///
     /// # Errors
     /// As [`Client::new`].
-    pub fn with_limits(endpoint: &str, limits: &Limits) -> Result<Self> {
+    pub fn with_config(endpoint: &str, config: &ClientConfig) -> Result<Self> {
+        Self::with_transport(endpoint, Arc::new(ReqwestTransport::new(config)?))
+    }
+
+    /// A client for `endpoint` sending every exchange through `transport` (e.g. one
+    /// wrapping [`ReqwestTransport`] to count bytes, or one answering from memory).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if the URL is not http(s).
+    pub fn with_transport(endpoint: &str, transport: Arc<dyn HttpTransport>) -> Result<Self> {
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(Error::invalid_argument(
                 "endpoint",
                 format!("must start with http:// or https://, got {endpoint:?}"),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(limits.request_timeout)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
-            .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        let endpoint = endpoint.parse::<Uri>().map_err(|e| {
+            Error::invalid_argument("endpoint", format!("not a URL: {endpoint:?}: {e}"))
+        })?;
         let documents = documents::all()
             .into_iter()
             .map(|(name, text)| {
@@ -77,18 +101,11 @@ impl Client {
             })
             .collect();
         Ok(Client {
-            http,
-            endpoint: endpoint.to_owned(),
-            max_response_bytes: limits.max_response_bytes,
+            transport,
+            endpoint,
             persisted_queries: false,
             documents: Arc::new(documents),
-            meter: Arc::default(),
         })
-    }
-
-    /// Payload bytes (JSON request and response bodies) sent and received so far.
-    pub fn meter(&self) -> &Arc<PayloadMeter> {
-        &self.meter
     }
 
     /// Turns automatic persisted queries on or off (off by default).
@@ -99,26 +116,17 @@ impl Client {
     }
 
     async fn post(&self, body: &Value) -> Result<Value> {
-        let request = serde_json::to_vec(body).map_err(|e| Error::internal(e.to_string()))?;
-        let sent = request.len();
-        let captured = self.meter.capturing().then(|| request.clone());
-        let response = self
-            .http
-            .post(&self.endpoint)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(request)
-            .send()
-            .await
-            .map_err(|e| Error::internal(format!("request failed: {e}")))?;
+        let body = serde_json::to_vec(body).map_err(|e| Error::internal(e.to_string()))?;
+        let request = http::Request::builder()
+            .method(Method::POST)
+            .uri(self.endpoint.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Bytes::from(body))
+            .map_err(|e| Error::internal(format!("building the request failed: {e}")))?;
+        let response = self.transport.send(request).await?;
         let status = response.status();
-        let bytes =
-            netkit::http_client::read_body_limited(response, self.max_response_bytes).await?;
-        match captured {
-            Some(request) => self.meter.record(&request, &bytes),
-            None => self.meter.record_sizes(sent, bytes.len()),
-        }
-        serde_json::from_slice(&bytes).map_err(|e| {
+        serde_json::from_slice(response.body()).map_err(|e| {
             Error::internal(format!(
                 "HTTP {status}: the response is not GraphQL JSON: {e}"
             ))
@@ -312,5 +320,23 @@ impl Ticketing for Client {
             )
             .await?;
         booking.try_into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_endpoints_are_accepted() {
+        for bad in [
+            "ftp://example.org/graphql",
+            "127.0.0.1:8081/graphql",
+            "http://a b",
+        ] {
+            let error = Client::new(bad).unwrap_err();
+            assert_eq!(error.code(), domain::ErrorCode::InvalidArgument, "{bad}");
+        }
+        assert!(Client::new("http://127.0.0.1:8081/graphql").is_ok());
     }
 }

@@ -6,32 +6,16 @@ use chrono::{DateTime, Utc};
 use domain::Error;
 use serde::Deserialize;
 
+// The enums are the schema's own (`crate::schema::types`): one GraphQL spelling for
+// server and client, with the conversions to the domain derived there.
+pub use crate::schema::types::{BookingStatus, Category, EventStatus, SeatState};
+
 type Result<T> = std::result::Result<T, Error>;
 
 fn id(raw: &str) -> Result<u64> {
     raw.parse()
         .map_err(|_| Error::internal(format!("the server sent a non-numeric id {raw:?}")))
 }
-
-macro_rules! wire_enum {
-    ($name:ident => $domain:ty { $($variant:ident),+ }) => {
-        #[derive(Debug, Clone, Copy, Deserialize)]
-        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-        #[allow(missing_docs)]
-        pub enum $name { $($variant),+ }
-
-        impl From<$name> for $domain {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => <$domain>::$variant),+ }
-            }
-        }
-    };
-}
-
-wire_enum!(Category => domain::Category { Concert, Sports, Theater, Comedy, Festival });
-wire_enum!(EventStatus => domain::EventStatus { Scheduled, OnSale, SoldOut, Cancelled });
-wire_enum!(SeatState => domain::SeatState { Available, Held, Sold });
-wire_enum!(BookingStatus => domain::BookingStatus { Held, Confirmed, Cancelled, Expired });
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

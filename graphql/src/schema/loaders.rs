@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::dataloader::Loader;
-use domain::{Error, PerformerId, Service, Ticketing, VenueId};
+use domain::{Error, PerformerId, SharedTicketing, VenueId};
 
 /// How many batched lookups each loader made.
 #[derive(Debug, Default)]
@@ -31,27 +31,27 @@ impl LoaderCalls {
 
 /// Loads venues by id, in batches.
 pub struct VenueLoader {
-    service: Service,
+    api: SharedTicketing,
     calls: Arc<LoaderCalls>,
 }
 
 /// Loads performers by id, in batches.
 pub struct PerformerLoader {
-    service: Service,
+    api: SharedTicketing,
     calls: Arc<LoaderCalls>,
 }
 
 impl VenueLoader {
-    /// A loader over `service` counting into `calls`.
-    pub fn new(service: Service, calls: Arc<LoaderCalls>) -> Self {
-        VenueLoader { service, calls }
+    /// A loader over `api` counting into `calls`.
+    pub fn new(api: SharedTicketing, calls: Arc<LoaderCalls>) -> Self {
+        VenueLoader { api, calls }
     }
 }
 
 impl PerformerLoader {
-    /// A loader over `service` counting into `calls`.
-    pub fn new(service: Service, calls: Arc<LoaderCalls>) -> Self {
-        PerformerLoader { service, calls }
+    /// A loader over `api` counting into `calls`.
+    pub fn new(api: SharedTicketing, calls: Arc<LoaderCalls>) -> Self {
+        PerformerLoader { api, calls }
     }
 }
 
@@ -63,7 +63,7 @@ impl Loader<u64> for VenueLoader {
         self.calls.venues.fetch_add(1, Ordering::Relaxed);
         let mut found = HashMap::with_capacity(keys.len());
         for &id in keys {
-            match self.service.get_venue(VenueId(id)).await {
+            match self.api.get_venue(VenueId(id)).await {
                 Ok(venue) => {
                     found.insert(id, venue);
                 }
@@ -84,7 +84,7 @@ impl Loader<u64> for PerformerLoader {
         self.calls.performers.fetch_add(1, Ordering::Relaxed);
         let mut found = HashMap::with_capacity(keys.len());
         for &id in keys {
-            match self.service.get_performer(PerformerId(id)).await {
+            match self.api.get_performer(PerformerId(id)).await {
                 Ok(performer) => {
                     found.insert(id, performer);
                 }

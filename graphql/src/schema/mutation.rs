@@ -2,8 +2,9 @@
 //! nothing.
 
 use async_graphql::{Context, ID, Object, Result};
-use domain::{BookingId, HoldRequest, Service, Ticketing};
+use domain::{BookingId, HoldRequest};
 
+use super::api;
 use super::inputs::{HoldSeatsInput, parse_id};
 use super::types::Booking;
 use crate::error::to_graphql;
@@ -16,8 +17,7 @@ impl Mutation {
     /// Holds 1 to 8 seats of one event, all or nothing, for 10 minutes.
     async fn hold_seats(&self, ctx: &Context<'_>, input: HoldSeatsInput) -> Result<Booking> {
         let request = HoldRequest::try_from(input).map_err(|e| to_graphql(&e))?;
-        let booking = ctx
-            .data::<Service>()?
+        let booking = api(ctx)?
             .hold_seats(request)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -33,8 +33,7 @@ impl Mutation {
         expected_version: u64,
     ) -> Result<Booking> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        let booking = ctx
-            .data::<Service>()?
+        let booking = api(ctx)?
             .confirm_booking(BookingId(id), expected_version)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -44,8 +43,7 @@ impl Mutation {
     /// Cancels a held or confirmed booking and releases its seats.
     async fn cancel_booking(&self, ctx: &Context<'_>, id: ID) -> Result<Booking> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        let booking = ctx
-            .data::<Service>()?
+        let booking = api(ctx)?
             .cancel_booking(BookingId(id))
             .await
             .map_err(|e| to_graphql(&e))?;

@@ -3,10 +3,9 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, Result};
-use domain::{
-    BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, Service, Ticketing, VenueId,
-};
+use domain::{BookingId, EventId, Limits, ListEventsRequest, PerformerId, SearchRequest, VenueId};
 
+use super::api;
 use super::inputs::{EventFilter, page_size, parse_id};
 use super::types::{Booking, Event, Performer, SearchHit, Venue};
 use crate::error::to_graphql;
@@ -14,8 +13,15 @@ use crate::error::to_graphql;
 /// Reads.
 pub struct Query;
 
-fn service<'a>(ctx: &Context<'a>) -> Result<&'a Service> {
-    ctx.data::<Service>()
+/// The complexity of a list field: its selection once per item of the page asked for
+/// (the default page when `first` is absent, at most the largest page), plus one.
+fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let page = match first {
+        None => Limits::DEFAULT_PAGE_SIZE,
+        // A negative size is refused before anything runs; it costs nothing.
+        Some(n) => u32::try_from(n).unwrap_or(0),
+    };
+    page.min(Limits::MAX_PAGE_SIZE) as usize * child_complexity + 1
 }
 
 #[Object]
@@ -23,7 +29,7 @@ impl Query {
     /// One event; null if there is none with this id.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match service(ctx)?.get_event(EventId(id)).await {
+        match api(ctx)?.get_event(EventId(id)).await {
             Ok(event) => Ok(Some(Event(event))),
             Err(domain::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(to_graphql(&e)),
@@ -32,7 +38,7 @@ impl Query {
 
     /// Events ordered by start time then id, as a Relay connection: pass an edge's
     /// `cursor` (or `pageInfo.endCursor`) as `after` for the next page.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -45,7 +51,7 @@ impl Query {
             cursor: after.clone(),
             limit: page_size(first).map_err(|e| to_graphql(&e))?,
         };
-        let page = service(ctx)?
+        let page = api(ctx)?
             .list_events(request)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -60,7 +66,7 @@ impl Query {
     }
 
     /// Full-text search; every word must match. Best first, ties by id.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn search_events(
         &self,
         ctx: &Context<'_>,
@@ -73,7 +79,7 @@ impl Query {
             filter: filter.unwrap_or_default().into(),
             limit: page_size(first).map_err(|e| to_graphql(&e))?,
         };
-        let results = service(ctx)?
+        let results = api(ctx)?
             .search_events(request)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -90,7 +96,7 @@ impl Query {
     /// One venue; null if there is none with this id.
     async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match service(ctx)?.get_venue(VenueId(id)).await {
+        match api(ctx)?.get_venue(VenueId(id)).await {
             Ok(venue) => Ok(Some(Venue(venue))),
             Err(domain::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(to_graphql(&e)),
@@ -100,7 +106,7 @@ impl Query {
     /// One performer; null if there is none with this id.
     async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Performer>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match service(ctx)?.get_performer(PerformerId(id)).await {
+        match api(ctx)?.get_performer(PerformerId(id)).await {
             Ok(performer) => Ok(Some(Performer(performer))),
             Err(domain::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(to_graphql(&e)),
@@ -110,7 +116,7 @@ impl Query {
     /// One booking; null if there is none with this id.
     async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match service(ctx)?.get_booking(BookingId(id)).await {
+        match api(ctx)?.get_booking(BookingId(id)).await {
             Ok(booking) => Ok(Some(booking.into())),
             Err(domain::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(to_graphql(&e)),

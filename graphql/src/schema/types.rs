@@ -4,85 +4,75 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
-use domain::{Service, Ticketing};
+use serde::Deserialize;
 
+use super::api;
 use super::loaders::{PerformerLoader, VenueLoader};
 use crate::error::to_graphql;
 
-macro_rules! mirror_enum {
-    ($(#[$doc:meta])* $name:ident <=> $domain:ty { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
+// Each enum is the GraphQL spelling of a domain enum: async-graphql's `remote` derives
+// the conversions both ways, and the client reads the same type (its serde names are the
+// GraphQL ones, SCREAMING_SNAKE_CASE), so server and client cannot disagree.
 
-        impl From<$domain> for $name {
-            fn from(v: $domain) -> Self {
-                match v { $(<$domain>::$variant => $name::$variant),+ }
-            }
-        }
-
-        impl From<$name> for $domain {
-            fn from(v: $name) -> Self {
-                match v { $($name::$variant => <$domain>::$variant),+ }
-            }
-        }
-    };
+/// Kind of event.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(remote = "domain::Category")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Category {
+    /// Music.
+    Concert,
+    /// Games and matches.
+    Sports,
+    /// Plays and musicals.
+    Theater,
+    /// Stand-up and sketch.
+    Comedy,
+    /// Multi-act events.
+    Festival,
 }
 
-mirror_enum!(
-    /// Kind of event.
-    Category <=> domain::Category {
-        /// Music.
-        Concert,
-        /// Games and matches.
-        Sports,
-        /// Plays and musicals.
-        Theater,
-        /// Stand-up and sketch.
-        Comedy,
-        /// Multi-act events.
-        Festival,
-    }
-);
-mirror_enum!(
-    /// Sales status of an event.
-    EventStatus <=> domain::EventStatus {
-        /// Announced, not yet on sale.
-        Scheduled,
-        /// Seats can be held.
-        OnSale,
-        /// Every seat is held or sold right now.
-        SoldOut,
-        /// Called off.
-        Cancelled,
-    }
-);
-mirror_enum!(
-    /// State of one seat.
-    SeatState <=> domain::SeatState {
-        /// Free.
-        Available,
-        /// In a live hold.
-        Held,
-        /// Bought.
-        Sold,
-    }
-);
-mirror_enum!(
-    /// Where a booking is in its life.
-    BookingStatus <=> domain::BookingStatus {
-        /// Seats held until `expiresAt`.
-        Held,
-        /// Seats bought.
-        Confirmed,
-        /// Released by the customer.
-        Cancelled,
-        /// The hold lapsed.
-        Expired,
-    }
-);
+/// Sales status of an event.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(remote = "domain::EventStatus")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    /// Announced, not yet on sale.
+    Scheduled,
+    /// Seats can be held.
+    OnSale,
+    /// Every seat is held or sold right now.
+    SoldOut,
+    /// Called off.
+    Cancelled,
+}
+
+/// State of one seat.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(remote = "domain::SeatState")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SeatState {
+    /// Free.
+    Available,
+    /// In a live hold.
+    Held,
+    /// Bought.
+    Sold,
+}
+
+/// Where a booking is in its life.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(remote = "domain::BookingStatus")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BookingStatus {
+    /// Seats held until `expiresAt`.
+    Held,
+    /// Seats bought.
+    Confirmed,
+    /// Released by the customer.
+    Cancelled,
+    /// The hold lapsed.
+    Expired,
+}
 
 /// Something people buy seats for.
 pub struct Event(pub domain::Event);
@@ -172,8 +162,7 @@ impl Event {
     }
     /// Seats still available in each section.
     async fn availability(&self, ctx: &Context<'_>) -> Result<Vec<SectionAvailability>> {
-        let service = ctx.data::<Service>()?;
-        let detail = service
+        let detail = api(ctx)?
             .get_event_detail(self.0.id)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -186,8 +175,7 @@ impl Event {
     /// Every seat with its state (large: thousands of seats for a big venue).
     #[graphql(complexity = "50 + child_complexity")]
     async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
-        let service = ctx.data::<Service>()?;
-        let map = service
+        let map = api(ctx)?
             .get_seat_map(self.0.id)
             .await
             .map_err(|e| to_graphql(&e))?;
@@ -414,8 +402,7 @@ pub struct Booking {
 impl Booking {
     /// The event the seats belong to.
     async fn event(&self, ctx: &Context<'_>) -> Result<Event> {
-        let service = ctx.data::<Service>()?;
-        let event = service
+        let event = api(ctx)?
             .get_event(self.domain_event_id)
             .await
             .map_err(|e| to_graphql(&e))?;

@@ -1,13 +1,15 @@
-//! Test helpers: a GraphQL server on a loopback port the test picked, and a way to post
-//! a raw request to the router without a socket.
+//! Test helpers: a GraphQL server on a loopback port the OS picked, and a way to post a
+//! raw request to the router without a socket.
 
 // Each test binary uses its own subset of these helpers, and a failure in them is a
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use domain::{DatasetSpec, Limits, Service};
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use http_body_util::BodyExt;
 use netkit::running::RunningServer;
 use serde_json::Value;
@@ -23,10 +25,19 @@ pub fn service() -> Service {
     Service::generate(SPEC, Limits::default())
 }
 
-/// Serves `service` on a port the OS picks on 127.0.0.1.
+/// The router over `service` with the default settings, for `oneshot` calls.
+pub fn app(service: Service) -> axum::Router {
+    graphql::app(Arc::new(service), &graphql::Config::default())
+}
+
+/// Serves `service` with the default settings on a port the OS picks on 127.0.0.1.
 pub async fn spawn(service: Service) -> RunningServer {
-    let options = graphql::SchemaOptions::from_limits(service.limits());
-    RunningServer::spawn(|listener, stop| graphql::serve(listener, service, options, stop))
+    spawn_with(Arc::new(service), graphql::Config::default()).await
+}
+
+/// Serves `api` with `config` on a port the OS picks on 127.0.0.1.
+pub async fn spawn_with(api: SharedTicketing, config: graphql::Config) -> RunningServer {
+    RunningServer::spawn(|listener, stop| graphql::serve(listener, api, config, stop))
         .await
         .unwrap()
 }

@@ -4,7 +4,9 @@
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use domain::{DatasetSpec, Limits, Service};
+use std::sync::Arc;
+
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use netkit::running::RunningServer;
 
 /// The dataset the gRPC tests run on.
@@ -13,14 +15,23 @@ pub const SPEC: DatasetSpec = DatasetSpec {
     seed: 7,
 };
 
+/// The in-memory service on the test dataset.
+pub fn generate() -> Service {
+    Service::generate(SPEC, Limits::default())
+}
+
 /// A gRPC server on a port the OS picks, and the service behind it.
 pub async fn spawn() -> (RunningServer, Service) {
-    let service = Service::generate(SPEC, Limits::default());
-    let serving = service.clone();
-    let server = RunningServer::spawn(|listener, stop| grpc::serve(listener, serving, stop))
-        .await
-        .unwrap();
+    let service = generate();
+    let server = serve(Arc::new(service.clone())).await;
     (server, service)
+}
+
+/// A gRPC server over `api` with the default config, on a port the OS picks.
+pub async fn serve(api: SharedTicketing) -> RunningServer {
+    RunningServer::spawn(|listener, stop| grpc::serve(listener, api, grpc::Config::default(), stop))
+        .await
+        .unwrap()
 }
 
 /// A channel to the server.

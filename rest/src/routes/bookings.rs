@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::{BookingId, EventId, HoldRequest, Service, Ticketing};
+use domain::{BookingId, SharedTicketing, Ticketing};
 
 use super::ApiResult;
 use crate::error::Problem;
@@ -51,17 +51,12 @@ fn booking_response(status: StatusCode, booking: domain::Booking) -> Response {
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn hold(
-    State(service): State<Service>,
+    State(api): State<SharedTicketing>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<HoldSeats>,
 ) -> ApiResult<Response> {
-    let request = HoldRequest {
-        event_id: EventId(body.event_id),
-        seat_ids: body.seat_ids.into_iter().map(Into::into).collect(),
-        customer: body.customer.into(),
-        idempotency_key: idempotency_key(&headers)?,
-    };
-    let booking = service.hold_seats(request).await?;
+    let request = body.into_request(idempotency_key(&headers)?);
+    let booking = api.hold_seats(request).await?;
     Ok(booking_response(StatusCode::CREATED, booking))
 }
 
@@ -77,8 +72,8 @@ pub async fn hold(
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Response> {
-    let booking = service.get_booking(BookingId(id)).await?;
+pub async fn get(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Response> {
+    let booking = api.get_booking(BookingId(id)).await?;
     Ok(booking_response(StatusCode::OK, booking))
 }
 
@@ -102,12 +97,12 @@ pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Respon
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn confirm(
-    State(service): State<Service>,
+    State(api): State<SharedTicketing>,
     Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let booking = service.confirm_booking(BookingId(id), expected).await?;
+    let booking = api.confirm_booking(BookingId(id), expected).await?;
     Ok(booking_response(StatusCode::OK, booking))
 }
 
@@ -124,7 +119,7 @@ pub async fn confirm(
         (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already cancelled or expired", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn cancel(State(service): State<Service>, Id(id): Id) -> ApiResult<Response> {
-    let booking = service.cancel_booking(BookingId(id)).await?;
+pub async fn cancel(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Response> {
+    let booking = api.cancel_booking(BookingId(id)).await?;
     Ok(booking_response(StatusCode::OK, booking))
 }

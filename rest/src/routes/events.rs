@@ -2,14 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use domain::{EventFilter, EventId, ListEventsRequest, SearchRequest, Service, Ticketing};
+use domain::{EventId, ListEventsRequest, SearchRequest, SharedTicketing, Ticketing};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::ApiResult;
 use crate::error::Problem;
-use crate::extract::{Id, QueryParams, parse_category, parse_time, parse_u32};
-use crate::model::{Category, Event, EventDetail, EventPage, SearchResults, SeatMap};
+use crate::extract::{Id, QueryParams, parse_u32};
+use crate::model::{
+    Category, Event, EventDetail, EventPage, SearchResults, SeatMap, filter_from_query,
+};
 
 /// Query parameters of `GET /v1/events`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,20 +58,6 @@ pub struct SearchParams {
     to: Option<String>,
 }
 
-fn filter(
-    category: Option<&str>,
-    city: Option<String>,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> ApiResult<EventFilter> {
-    Ok(EventFilter {
-        category: parse_category(category)?,
-        city,
-        from: parse_time("from", from)?,
-        to: parse_time("to", to)?,
-    })
-}
-
 /// A page of events, ordered by start time then id.
 ///
 /// # Errors
@@ -80,11 +68,11 @@ fn filter(
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
-    State(service): State<Service>,
+    State(api): State<SharedTicketing>,
     QueryParams(params): QueryParams<ListParams>,
 ) -> ApiResult<Json<EventPage>> {
     let request = ListEventsRequest {
-        filter: filter(
+        filter: filter_from_query(
             params.category.as_deref(),
             params.city,
             params.from.as_deref(),
@@ -93,7 +81,7 @@ pub async fn list(
         cursor: params.cursor,
         limit: parse_u32("limit", params.limit.as_deref())?,
     };
-    Ok(Json(service.list_events(request).await?.into()))
+    Ok(Json(api.list_events(request).await?.into()))
 }
 
 /// Full-text search over names, descriptions, performers, cities and tags, ranked.
@@ -106,7 +94,7 @@ pub async fn list(
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn search(
-    State(service): State<Service>,
+    State(api): State<SharedTicketing>,
     QueryParams(params): QueryParams<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
     let Some(query) = params.q else {
@@ -114,7 +102,7 @@ pub async fn search(
     };
     let request = SearchRequest {
         query,
-        filter: filter(
+        filter: filter_from_query(
             params.category.as_deref(),
             params.city,
             params.from.as_deref(),
@@ -122,7 +110,7 @@ pub async fn search(
         )?,
         limit: parse_u32("limit", params.limit.as_deref())?,
     };
-    Ok(Json(service.search_events(request).await?.into()))
+    Ok(Json(api.search_events(request).await?.into()))
 }
 
 /// One event.
@@ -136,8 +124,8 @@ pub async fn search(
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<Event>> {
-    Ok(Json(service.get_event(EventId(id)).await?.into()))
+pub async fn get(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Json<Event>> {
+    Ok(Json(api.get_event(EventId(id)).await?.into()))
 }
 
 /// An event with its venue, performers and per-section availability.
@@ -151,8 +139,11 @@ pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<E
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn detail(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<EventDetail>> {
-    Ok(Json(service.get_event_detail(EventId(id)).await?.into()))
+pub async fn detail(
+    State(api): State<SharedTicketing>,
+    Id(id): Id,
+) -> ApiResult<Json<EventDetail>> {
+    Ok(Json(api.get_event_detail(EventId(id)).await?.into()))
 }
 
 /// Every seat of the event with its state.
@@ -166,6 +157,6 @@ pub async fn detail(State(service): State<Service>, Id(id): Id) -> ApiResult<Jso
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn seat_map(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<SeatMap>> {
-    Ok(Json(service.get_seat_map(EventId(id)).await?.into()))
+pub async fn seat_map(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Json<SeatMap>> {
+    Ok(Json(api.get_seat_map(EventId(id)).await?.into()))
 }

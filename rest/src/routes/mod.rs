@@ -1,5 +1,6 @@
-//! Handlers, one module per resource. Each handler parses its input, calls the service,
-//! and converts the answer; nothing here decides behaviour.
+//! Handlers, one module per resource. Each handler parses its input, calls the API (the
+//! `SharedTicketing` in the router's state) and converts the answer; nothing here
+//! decides behaviour.
 
 pub mod bookings;
 pub mod events;

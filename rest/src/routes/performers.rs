@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use domain::{PerformerId, Service, Ticketing};
+use domain::{PerformerId, SharedTicketing, Ticketing};
 
 use super::ApiResult;
 use crate::error::Problem;
@@ -20,6 +20,6 @@ use crate::model::Performer;
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such performer", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<Performer>> {
-    Ok(Json(service.get_performer(PerformerId(id)).await?.into()))
+pub async fn get(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Json<Performer>> {
+    Ok(Json(api.get_performer(PerformerId(id)).await?.into()))
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use domain::{Service, Ticketing, VenueId};
+use domain::{SharedTicketing, Ticketing, VenueId};
 
 use super::ApiResult;
 use crate::error::Problem;
@@ -20,6 +20,6 @@ use crate::model::Venue;
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such venue", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(service): State<Service>, Id(id): Id) -> ApiResult<Json<Venue>> {
-    Ok(Json(service.get_venue(VenueId(id)).await?.into()))
+pub async fn get(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Json<Venue>> {
+    Ok(Json(api.get_venue(VenueId(id)).await?.into()))
 }

@@ -1,11 +1,13 @@
-//! Test helpers: a server on a loopback port the test picked, and the OpenAPI document
-//! as a JSON Schema validator for responses.
+//! Test helpers: the router or a server on a loopback port over a generated `Service`,
+//! and the OpenAPI document as a JSON Schema validator for responses.
 
 // Each test binary uses its own subset of these helpers, and a failure in them is a
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use domain::{DatasetSpec, Limits, Service};
+use std::sync::Arc;
+
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use netkit::running::RunningServer;
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -20,9 +22,19 @@ pub fn service() -> Service {
     Service::generate(SPEC, Limits::default())
 }
 
-/// Serves `service` on a port the OS picks on 127.0.0.1.
+/// The router over `service` with the default settings, for `oneshot` calls.
+pub fn app(service: Service) -> axum::Router {
+    rest::app(Arc::new(service), &rest::Config::default())
+}
+
+/// Serves `service` with the default settings on a port the OS picks on 127.0.0.1.
 pub async fn spawn(service: Service) -> RunningServer {
-    RunningServer::spawn(|listener, stop| rest::serve(listener, service, stop))
+    spawn_with(Arc::new(service), rest::Config::default()).await
+}
+
+/// Serves `api` with `config` on a port the OS picks on 127.0.0.1.
+pub async fn spawn_with(api: SharedTicketing, config: rest::Config) -> RunningServer {
+    RunningServer::spawn(|listener, stop| rest::serve(listener, api, config, stop))
         .await
         .unwrap()
 }

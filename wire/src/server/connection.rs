@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use domain::{Error, Service};
+use domain::{Error, SharedTicketing};
 use futures::{SinkExt, StreamExt};
 use netkit::connections::Counted;
 use parking_lot::Mutex;
@@ -25,9 +25,9 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-use super::Config;
 use super::dispatch::{answer, error_frame};
 use crate::codec::{CodecError, WireCodec};
+use crate::config::Config;
 use crate::frame::{Frame, NO_OPCODE};
 use crate::handshake::{HELLO_LEN, NOT_QUARTET, Negotiated, negotiate};
 
@@ -78,7 +78,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for ClockedReader<R> {
 /// Runs one connection to its end.
 pub(super) async fn run(
     stream: TcpStream,
-    service: Service,
+    api: SharedTicketing,
     config: Config,
     mut stopping: watch::Receiver<bool>,
 ) -> io::Result<()> {
@@ -109,8 +109,8 @@ pub(super) async fn run(
     }
     clock.reset(false);
 
-    let mut frames = FramedRead::new(reader, WireCodec::new(config.max_request_frame));
-    let sink = FramedWrite::new(write_half, WireCodec::new(config.max_response_frame));
+    let mut frames = FramedRead::new(reader, WireCodec::new(config.server.max_request_bytes));
+    let sink = FramedWrite::new(write_half, WireCodec::new(config.server.max_response_bytes));
     let (responses, outgoing) = mpsc::channel::<Frame>(config.max_in_flight.max(1));
     let writer = tokio::spawn(write_responses(sink, outgoing, config.write_timeout));
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
@@ -127,6 +127,10 @@ pub(super) async fn run(
             _ = stopping.changed() => break,
             frame = frames.next() => {
                 let Some(frame) = frame else { break };
+                // The writer gave up: stop before the next buffered frame, not after all.
+                if responses.is_closed() {
+                    break;
+                }
                 let frame = match frame {
                     Ok(frame) => frame,
                     Err(e) => {
@@ -143,11 +147,11 @@ pub(super) async fn run(
                 last_frame = Instant::now();
                 clock.reset(!frames.read_buffer().is_empty());
                 let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
-                let service = service.clone();
+                let api = SharedTicketing::clone(&api);
                 let responses = responses.clone();
-                let max_response = config.max_response_frame;
+                let max_response = config.server.max_response_bytes;
                 tokio::spawn(async move {
-                    let response = answer(&service, frame, max_response).await;
+                    let response = answer(api.as_ref(), frame, max_response).await;
                     // The writer is gone only if the connection is closing anyway.
                     let _ = responses.send(response).await;
                     drop(permit);

@@ -1,8 +1,9 @@
 //! One request frame in, one response or error frame out: decode the payload for the
-//! opcode, call the service, encode the answer. The only place opcodes meet `Ticketing`.
+//! opcode, call the API (any `Ticketing`), encode the answer. The only place opcodes
+//! meet `Ticketing`.
 
 use bytes::Bytes;
-use domain::{BookingId, Error, EventId, PerformerId, Service, Ticketing, VenueId};
+use domain::{BookingId, Error, EventId, PerformerId, Ticketing, VenueId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -12,10 +13,10 @@ use crate::messages as m;
 
 /// Answers one request frame. Never fails: every problem becomes an error frame with
 /// the request's id, and the connection stays open.
-pub(super) async fn answer(service: &Service, request: Frame, max_frame: usize) -> Frame {
+pub(super) async fn answer(api: &dyn Ticketing, request: Frame, max_frame: usize) -> Frame {
     let id = request.request_id;
     let opcode = request.opcode;
-    match run(service, &request).await {
+    match run(api, &request).await {
         Ok(payload) if payload.len() + HEADER_LEN > max_frame => {
             let error = Error::limit_exceeded("response size", max_frame as u64);
             error_frame(opcode, id, &error)
@@ -61,7 +62,7 @@ fn encode<T: Serialize>(message: &T) -> Result<Bytes, Error> {
         .map_err(|e| Error::internal(format!("cannot encode a response: {e}")))
 }
 
-async fn run(service: &Service, request: &Frame) -> Result<Bytes, Error> {
+async fn run(api: &dyn Ticketing, request: &Frame) -> Result<Bytes, Error> {
     if request.kind != Kind::Request {
         return Err(Error::invalid_argument(
             "kind",
@@ -87,9 +88,7 @@ async fn run(service: &Service, request: &Frame) -> Result<Bytes, Error> {
         }
         Opcode::GetEvent => {
             let r: m::EventIdRequest = decode(p)?;
-            encode(&m::Event::from(
-                service.get_event(EventId(r.event_id)).await?,
-            ))
+            encode(&m::Event::from(api.get_event(EventId(r.event_id)).await?))
         }
         Opcode::ListEvents => {
             let r: m::ListEventsRequest = decode(p)?;
@@ -98,7 +97,7 @@ async fn run(service: &Service, request: &Frame) -> Result<Bytes, Error> {
                 cursor: r.cursor,
                 limit: r.limit,
             };
-            encode(&m::EventPage::from(service.list_events(request).await?))
+            encode(&m::EventPage::from(api.list_events(request).await?))
         }
         Opcode::SearchEvents => {
             let r: m::SearchEventsRequest = decode(p)?;
@@ -107,45 +106,41 @@ async fn run(service: &Service, request: &Frame) -> Result<Bytes, Error> {
                 filter: r.filter.try_into()?,
                 limit: r.limit,
             };
-            encode(&m::SearchResults::from(
-                service.search_events(request).await?,
-            ))
+            encode(&m::SearchResults::from(api.search_events(request).await?))
         }
         Opcode::GetEventDetail => {
             let r: m::EventIdRequest = decode(p)?;
             encode(&m::EventDetail::from(
-                service.get_event_detail(EventId(r.event_id)).await?,
+                api.get_event_detail(EventId(r.event_id)).await?,
             ))
         }
         Opcode::GetVenue => {
             let r: m::IdRequest = decode(p)?;
-            encode(&m::Venue::from(service.get_venue(VenueId(r.id)).await?))
+            encode(&m::Venue::from(api.get_venue(VenueId(r.id)).await?))
         }
         Opcode::GetPerformer => {
             let r: m::IdRequest = decode(p)?;
             encode(&m::Performer::from(
-                service.get_performer(PerformerId(r.id)).await?,
+                api.get_performer(PerformerId(r.id)).await?,
             ))
         }
         Opcode::GetSeatMap => {
             let r: m::EventIdRequest = decode(p)?;
             encode(&m::SeatMap::from(
-                service.get_seat_map(EventId(r.event_id)).await?,
+                api.get_seat_map(EventId(r.event_id)).await?,
             ))
         }
         Opcode::HoldSeats => {
             let r: m::HoldSeatsRequest = decode(p)?;
-            encode(&m::Booking::from(service.hold_seats(r.into()).await?))
+            encode(&m::Booking::from(api.hold_seats(r.into()).await?))
         }
         Opcode::GetBooking => {
             let r: m::IdRequest = decode(p)?;
-            encode(&m::Booking::from(
-                service.get_booking(BookingId(r.id)).await?,
-            ))
+            encode(&m::Booking::from(api.get_booking(BookingId(r.id)).await?))
         }
         Opcode::ConfirmBooking => {
             let r: m::ConfirmBookingRequest = decode(p)?;
-            let booking = service
+            let booking = api
                 .confirm_booking(BookingId(r.booking_id), r.expected_version)
                 .await?;
             encode(&m::Booking::from(booking))
@@ -153,7 +148,7 @@ async fn run(service: &Service, request: &Frame) -> Result<Bytes, Error> {
         Opcode::CancelBooking => {
             let r: m::IdRequest = decode(p)?;
             encode(&m::Booking::from(
-                service.cancel_booking(BookingId(r.id)).await?,
+                api.cancel_booking(BookingId(r.id)).await?,
             ))
         }
     }

@@ -7,7 +7,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use domain::{DatasetSpec, Limits, Service};
+use std::sync::Arc;
+
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use netkit::running::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -18,16 +20,26 @@ pub const SPEC: DatasetSpec = DatasetSpec {
     seed: 7,
 };
 
-/// A wire server over a fresh store with `limits`, on a port the OS picks.
-pub async fn spawn_with(limits: Limits) -> RunningServer {
-    let service = Service::generate(SPEC, limits);
-    RunningServer::spawn(|listener, stop| wire::serve(listener, service, stop))
+/// A fresh in-process service on [`SPEC`].
+pub fn service() -> Service {
+    Service::generate(SPEC, Limits::default())
+}
+
+/// A wire server for `api` with `config`, on a port the OS picks.
+pub async fn serve(api: SharedTicketing, config: wire::Config) -> RunningServer {
+    RunningServer::spawn(|listener, stop| wire::serve(listener, api, config, stop))
         .await
         .unwrap()
 }
 
+/// A wire server over a fresh store with `config`, on a port the OS picks.
+pub async fn spawn_with(config: wire::Config) -> RunningServer {
+    serve(Arc::new(service()), config).await
+}
+
+/// A wire server over a fresh store with the default config.
 pub async fn spawn() -> RunningServer {
-    spawn_with(Limits::default()).await
+    spawn_with(wire::Config::default()).await
 }
 
 /// A raw connection that has completed the handshake.

@@ -1,0 +1,96 @@
+//! Building the router: the routes (`POST /graphql`, GraphiQL on `GET /graphql`,
+//! `/healthz`), the state every request shares (the schema, the served `Ticketing`, the
+//! config, the DataLoader counters), and the middleware stack (tracing, panic catching,
+//! compression, request timeout, body limit). Serving it is `crate::serve`'s job; tests
+//! call [`app`] or [`router`] with `oneshot`.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::{Error, SharedTicketing};
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::http::{execute, graphiql, request_error};
+use crate::schema::loaders::LoaderCalls;
+use crate::schema::{QuartetSchema, schema};
+
+/// The whole GraphQL API over `api` with `config`, ready to serve or to call with
+/// `oneshot`.
+pub fn app(api: SharedTicketing, config: &Config) -> Router {
+    router(AppState::new(api, config))
+}
+
+/// What every request handler needs. Cheap to clone: everything in it is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) schema: QuartetSchema,
+    pub(crate) api: SharedTicketing,
+    pub(crate) config: Arc<Config>,
+    pub(crate) calls: Arc<LoaderCalls>,
+}
+
+impl AppState {
+    /// The schema and endpoint over `api` with `config`.
+    pub fn new(api: SharedTicketing, config: &Config) -> Self {
+        let calls = Arc::new(LoaderCalls::default());
+        AppState {
+            schema: schema(Arc::clone(&api), config, Arc::clone(&calls)),
+            api,
+            config: Arc::new(config.clone()),
+            calls,
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &QuartetSchema {
+        &self.schema
+    }
+
+    /// DataLoader batch counts since start.
+    pub fn loader_calls(&self) -> &Arc<LoaderCalls> {
+        &self.calls
+    }
+}
+
+/// The router over `state`.
+pub fn router(state: AppState) -> Router {
+    let server = state.config.server.clone();
+    let router = Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(server.max_request_bytes));
+    netkit::http_server::with_request_timeout(router, server.request_timeout, timeout_response)
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// A request that ran past the configured time: 503 with a LIMIT_EXCEEDED error.
+fn timeout_response(limit: Duration) -> Response {
+    request_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &Error::limit_exceeded("request time (ms)", limit.as_millis() as u64),
+    )
+}
+
+/// A handler that panicked: 500 with an INTERNAL error; the panic goes to the log only,
+/// and the connection and the server live on.
+#[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
+fn panic_response(panic: Box<dyn Any + Send>) -> Response {
+    let message = netkit::http_server::panic_message(panic.as_ref());
+    request_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &Error::internal(format!("handler panicked: {message}")),
+    )
+}

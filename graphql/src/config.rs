@@ -1,0 +1,106 @@
+//! `Config`: every setting of the GraphQL server, each default named once.
+//!
+//! The transport part is netkit's ([`ServerConfig`]: request size, header-read and
+//! request timeouts, connection cap, shutdown grace; [`Http2Config`] for h2c clients).
+//! The rest is GraphQL's own: async-graphql leaves depth, complexity, directives and
+//! recursion unlimited, so every one is set here, with the query-document size, the
+//! batch size, introspection, the persisted-query cache and the DataLoader delay.
+//!
+//! Business bounds (page size, seats per hold) are not here: the domain enforces them
+//! (`domain::Limits`), so every transport refuses the same inputs.
+
+use std::time::Duration;
+
+use netkit::http_server::HttpServerConfig;
+use netkit::{Http2Config, ServerConfig};
+
+/// Deepest selection allowed. Introspection is the only way to nest deeper than the
+/// client's own documents (about 6) in this schema.
+pub const MAX_DEPTH: usize = 12;
+/// Largest complexity score allowed: each field costs 1, `events` and `searchEvents`
+/// multiply their selection by `first`, a seat map costs 50. The client's largest query,
+/// a page of 100 events, scores about 1 400.
+pub const MAX_COMPLEXITY: usize = 3_000;
+/// Most directives on one field.
+pub const MAX_DIRECTIVES: usize = 8;
+/// Deepest nesting of the query document itself (fragments, input values).
+pub const MAX_RECURSION: usize = 32;
+/// Longest query document: 32 KiB.
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Most operations in one batched request.
+pub const MAX_BATCH: usize = 10;
+/// Persisted queries remembered for APQ (least recently used ones are forgotten).
+pub const APQ_CACHE: usize = 1_024;
+/// How long a DataLoader waits after the first key before fetching (async-graphql's own
+/// default).
+pub const LOADER_DELAY: Duration = Duration::from_millis(1);
+
+/// Settings of the GraphQL server. `Config::default()` is what `cargo run -p graphql`
+/// serves with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Request body size, header-read and request timeouts, connection cap, shutdown
+    /// grace.
+    pub server: ServerConfig,
+    /// HTTP/2 streams, keep-alive and reset protection, for clients speaking h2c.
+    pub http2: Http2Config,
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Largest complexity score allowed (each field 1; list fields multiply by `first`,
+    /// the seat map costs 50).
+    pub max_complexity: usize,
+    /// Most directives on one field.
+    pub max_directives: usize,
+    /// Deepest nesting of the query document itself (fragments, input values).
+    pub max_recursion: usize,
+    /// Longest query document, in bytes.
+    pub max_query_bytes: usize,
+    /// Most operations in one batched request.
+    pub max_batch: usize,
+    /// Whether introspection (`__schema`, `__type`) is served.
+    pub introspection: bool,
+    /// Persisted queries remembered for APQ.
+    pub apq_cache: usize,
+    /// How long a DataLoader waits after the first key before fetching the batch: every
+    /// key that arrives within it joins one lookup. Each nested level that uses a loader
+    /// pays it once per request, so it is a latency / batching trade-off.
+    pub loader_delay: Duration,
+}
+
+impl Config {
+    /// The defaults with `server` in place of the default server settings (what
+    /// `main.rs` builds from its flags).
+    pub fn with_server(server: ServerConfig) -> Self {
+        Config {
+            server,
+            ..Config::default()
+        }
+    }
+
+    /// The settings netkit's HTTP server runs with (its own defaults for the rest).
+    pub fn http_server(&self) -> HttpServerConfig {
+        HttpServerConfig {
+            server: self.server.clone(),
+            http2: self.http2.clone(),
+            ..HttpServerConfig::default()
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            http2: Http2Config::default(),
+            max_depth: MAX_DEPTH,
+            max_complexity: MAX_COMPLEXITY,
+            max_directives: MAX_DIRECTIVES,
+            max_recursion: MAX_RECURSION,
+            max_query_bytes: MAX_QUERY_BYTES,
+            max_batch: MAX_BATCH,
+            introspection: true,
+            apq_cache: APQ_CACHE,
+            loader_delay: LOADER_DELAY,
+        }
+    }
+}

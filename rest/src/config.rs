@@ -1,0 +1,47 @@
+//! [`Config`]: every setting of the REST server, built on netkit's shared parts.
+//!
+//! `Config::default()` is what `cargo run -p rest` and the harness serve with. No number
+//! lives here: each default is one of netkit's named values (`netkit::config`), shared
+//! with the other servers. Business bounds (page size, query length, seats per hold) are
+//! not here either: the domain enforces them, the same for every protocol.
+
+use netkit::http_server::HttpServerConfig;
+use netkit::{Http2Config, ServerConfig};
+
+/// The REST server's settings.
+///
+/// - `server`: request bodies up to `max_request_bytes` (a larger one is a 413 problem
+///   naming the limit), `request_timeout` per request (a slower one is a 503 problem),
+///   `header_read_timeout` for a client to send its request line and headers (the
+///   connection is closed after it), `max_connections` open at once (further clients
+///   wait in the listen backlog), and `shutdown_grace` for the drain.
+///   `max_response_bytes` is not used: the server writes whole JSON documents.
+/// - `http2`: concurrent streams per connection, keep-alive ping interval and timeout,
+///   the rapid-reset protections and the header-list size, for clients that speak h2c.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// What every Quartet server has: request size, timeouts, connection cap, grace.
+    pub server: ServerConfig,
+    /// The HTTP/2 settings for h2c clients.
+    pub http2: Http2Config,
+}
+
+impl Config {
+    /// The defaults with `server` in place of the default server settings (what
+    /// `main.rs` builds from its flags).
+    pub fn with_server(server: ServerConfig) -> Self {
+        Config {
+            server,
+            ..Config::default()
+        }
+    }
+
+    /// The settings netkit's HTTP server runs with (its own defaults for the rest).
+    pub fn http_server(&self) -> HttpServerConfig {
+        HttpServerConfig {
+            server: self.server.clone(),
+            http2: self.http2.clone(),
+            ..HttpServerConfig::default()
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `Config`: every setting of a wire server, in one value.
+//!
+//! It is built on [`netkit::ServerConfig`], the part every Quartet server shares (frame
+//! sizes, connection cap, shutdown grace), plus what only this protocol has: deadlines
+//! for a frame and for writing answers, an idle timeout, and a cap on requests in flight
+//! per connection. `Config::default()` is what `cargo run -p wire` serves with.
+
+use std::time::Duration;
+
+use netkit::ServerConfig;
+
+/// Most requests in flight on one connection. Past it the server stops reading that
+/// connection until an answer has gone out (TCP backpressure), and a
+/// [`Client`](crate::Client) makes further callers on that connection wait.
+pub const MAX_IN_FLIGHT: usize = 256;
+
+/// A connection with no frame for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The settings of one wire server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// What every server has. The wire server reads `max_request_bytes` (the largest
+    /// request frame, header included), `max_response_bytes` (the largest response frame
+    /// it writes; a bigger answer becomes `LIMIT_EXCEEDED`), `max_connections` and
+    /// `shutdown_grace`. A frame has no headers and the server sets no per-request
+    /// deadline, so `header_read_timeout` and `request_timeout` are only where
+    /// [`Config::new`] takes the defaults of [`Config::frame_timeout`] and
+    /// [`Config::write_timeout`] from.
+    pub server: ServerConfig,
+    /// Time allowed for the hello, and for each whole frame from its first byte, so a
+    /// one-byte-at-a-time sender cannot hold a connection.
+    pub frame_timeout: Duration,
+    /// A connection with no frame for this long is closed.
+    pub idle_timeout: Duration,
+    /// A batch of answers that cannot be written for this long (a peer that does not
+    /// read) closes the connection.
+    pub write_timeout: Duration,
+    /// Most requests in flight on one connection; past it the server stops reading.
+    pub max_in_flight: usize,
+}
+
+impl Config {
+    /// The wire settings over `server`: the frame deadline is its header-read timeout,
+    /// the write deadline its request timeout, and the idle timeout and in-flight cap
+    /// are [`IDLE_TIMEOUT`] and [`MAX_IN_FLIGHT`].
+    pub fn new(server: ServerConfig) -> Self {
+        Config {
+            frame_timeout: server.header_read_timeout,
+            idle_timeout: IDLE_TIMEOUT,
+            write_timeout: server.request_timeout,
+            max_in_flight: MAX_IN_FLIGHT,
+            server,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new(ServerConfig::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults are the ones PROTOCOL.md promises.
+    #[test]
+    fn defaults_match_the_specification() {
+        let config = Config::default();
+        assert_eq!(config.server.max_request_bytes, 1 << 20);
+        assert_eq!(config.server.max_response_bytes, 16 << 20);
+        assert_eq!(config.frame_timeout, Duration::from_secs(10));
+        assert_eq!(config.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.write_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_in_flight, 256);
+        assert_eq!(config.server.max_connections, 1_024);
+        assert_eq!(config.server.shutdown_grace, Duration::from_secs(10));
+    }
+}
