@@ -10,12 +10,13 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use domain::{
     Customer, DatasetSpec, EventId, HoldRequest, Limits, ListEventsRequest, SeatId, Service,
-    Ticketing,
+    SharedTicketing, Ticketing,
 };
 use futures::executor::block_on;
 use prost::Message;
@@ -32,6 +33,8 @@ struct Payloads {
 }
 
 fn payloads(service: &Service) -> Payloads {
+    // The dataset the service was built from (to find the biggest venue): the one use of
+    // the concrete service here.
     let data = service.store().catalog().dataset();
     let big_event = data
         .events
@@ -96,25 +99,25 @@ fn graphql_case(
         .find(|(name, _)| *name == operation)
         .map(|(_, d)| d)
         .unwrap_or_default();
-    let service = schema.data::<Service>().cloned();
+    let api = schema.data::<SharedTicketing>().cloned();
     let encode = move || {
-        let calls = std::sync::Arc::new(graphql::schema::loaders::LoaderCalls::default());
+        let calls = Arc::new(graphql::schema::loaders::LoaderCalls::default());
         let mut request = async_graphql::Request::new(document.clone())
             .operation_name(operation)
             .variables(async_graphql::Variables::from_json(variables.clone()));
-        if let Some(service) = &service {
+        if let Some(api) = &api {
             request = request
                 // No batching delay: this measures encoding, not the loader's wait.
                 .data(
                     async_graphql::dataloader::DataLoader::new(
-                        graphql::schema::loaders::VenueLoader::new(service.clone(), calls.clone()),
+                        graphql::schema::loaders::VenueLoader::new(Arc::clone(api), calls.clone()),
                         |f| drop(tokio::spawn(f)),
                     )
                     .delay(Duration::ZERO),
                 )
                 .data(
                     async_graphql::dataloader::DataLoader::new(
-                        graphql::schema::loaders::PerformerLoader::new(service.clone(), calls),
+                        graphql::schema::loaders::PerformerLoader::new(Arc::clone(api), calls),
                         |f| drop(tokio::spawn(f)),
                     )
                     .delay(Duration::ZERO),
@@ -142,10 +145,8 @@ thread_local! {
 }
 
 #[allow(clippy::many_single_char_names, clippy::items_after_statements)] // one letter per payload
-fn cases(p: &Payloads, service: &Service) -> Vec<Case> {
-    let schema = graphql::http::AppState::new(service.clone(), graphql::SchemaOptions::default())
-        .schema()
-        .clone();
+fn cases(p: &Payloads, api: SharedTicketing) -> Vec<Case> {
+    let schema = graphql::schema::schema(api, &graphql::Config::default(), Arc::default());
     let mut cases = Vec::new();
     macro_rules! rest_case {
         ($name:literal, $value:expr, $model:ty, $domain:ty) => {{
@@ -340,7 +341,7 @@ fn cases(p: &Payloads, service: &Service) -> Vec<Case> {
 fn codecs(c: &mut Criterion) {
     let service = Service::generate(DatasetSpec::default(), Limits::default());
     let payloads = payloads(&service);
-    let cases = cases(&payloads, &service);
+    let cases = cases(&payloads, Arc::new(service));
     let mut table = String::from(
         "| payload | encoding | raw bytes | gzip bytes | zstd bytes |\n|---|---|---:|---:|---:|\n",
     );

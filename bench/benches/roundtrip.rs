@@ -14,37 +14,18 @@ use std::time::Duration;
 use bench::floor::{self, FloorClient};
 use bench::protocol::{self, Protocol};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use domain::{DatasetSpec, EventId, Limits, Service, Ticketing};
+use domain::{DatasetSpec, EventId, Limits, Service, SharedTicketing, Ticketing};
+use netkit::ServerConfig;
 use netkit::running::RunningServer;
 use tokio::sync::Mutex;
-
-fn wire_exchange(opcode: wire::frame::Opcode, payload: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
-    let request =
-        postcard::to_allocvec(&wire::messages::EventIdRequest { event_id: 1 }).unwrap_or_default();
-    let request =
-        wire::codec::encode_frame(wire::frame::Frame::request(opcode, 1, request), 1 << 20)
-            .map(|b| b.to_vec())
-            .unwrap_or_default();
-    let response = wire::codec::encode_frame(
-        wire::frame::Frame {
-            kind: wire::frame::Kind::Response,
-            opcode: opcode as u16,
-            request_id: 1,
-            payload: payload.into(),
-        },
-        16 << 20,
-    )
-    .map(|b| b.to_vec())
-    .unwrap_or_default();
-    (request, response)
-}
 
 fn roundtrip(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let service = Service::generate(DatasetSpec::default(), Limits::default());
+    let service: SharedTicketing =
+        Arc::new(Service::generate(DatasetSpec::default(), Limits::default()));
     // A 5 000-seat-class seat map: event 1's venue.
     let seat_map = futures::executor::block_on(service.get_seat_map(EventId(1)))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -57,11 +38,11 @@ fn roundtrip(c: &mut Criterion) {
     let exchanges = [
         (
             "get_event",
-            wire_exchange(wire::frame::Opcode::GetEvent, event_payload),
+            floor::frames(wire::frame::Opcode::GetEvent, event_payload),
         ),
         (
             "seat_map",
-            wire_exchange(wire::frame::Opcode::GetSeatMap, seat_map_payload),
+            floor::frames(wire::frame::Opcode::GetSeatMap, seat_map_payload),
         ),
     ];
     for (operation, (request, response)) in exchanges {
@@ -103,10 +84,10 @@ fn roundtrip(c: &mut Criterion) {
         );
         drop(runtime.block_on(floor_server.stop()));
         for protocol in Protocol::APIS {
-            let serving = service.clone();
+            let serving = Arc::clone(&service);
             let server = runtime
                 .block_on(RunningServer::spawn(|listener, stop| {
-                    protocol::serve(protocol, listener, serving, stop)
+                    protocol::serve(protocol, listener, serving, ServerConfig::default(), stop)
                 }))
                 .unwrap_or_else(|e| panic!("{e}"));
             let addr = server.addr;

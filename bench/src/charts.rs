@@ -96,9 +96,11 @@ pub fn bytes(scenario: &str, runs: &[&Run]) -> String {
     let runs = busiest(runs);
     let mut svg = String::new();
     let total = |r: &Run| {
-        r.bytes_per_op.wire_sent.max(r.bytes_per_op.request_payload)
+        r.bytes_per_op
+            .socket_sent
+            .max(r.bytes_per_op.request_payload)
             + r.bytes_per_op
-                .wire_received
+                .socket_received
                 .max(r.bytes_per_op.response_payload)
     };
     let max = runs.iter().map(|r| total(r)).fold(1.0, f64::max) * 1.15;

@@ -5,32 +5,39 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
-use domain::{EventId, Service};
+use domain::{Event, EventId, Ticketing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The event whose GET_EVENT exchange the floor carries.
+pub const EVENT: EventId = EventId(1);
+
 /// The request and response frames (length prefixes included) of one GET_EVENT for
-/// event 1 on the wire protocol: what the floor sends and answers.
-pub fn exchange(service: &Service) -> (Vec<u8>, Vec<u8>) {
-    let request =
-        postcard::to_allocvec(&wire::messages::EventIdRequest { event_id: 1 }).unwrap_or_default();
-    let request = wire::codec::encode_frame(
-        wire::frame::Frame::request(wire::frame::Opcode::GetEvent, 1, request),
-        1 << 20,
-    )
-    .map(|b| b.to_vec())
-    .unwrap_or_default();
-    let payload = service
-        .store()
-        .event(EventId(1))
-        .ok()
+/// [`EVENT`] on the wire protocol, answered with `event`: what the floor sends and
+/// answers. Without the event the response carries an empty payload.
+pub fn exchange(event: Option<Event>) -> (Vec<u8>, Vec<u8>) {
+    let payload = event
         .and_then(|e| postcard::to_allocvec(&wire::messages::Event::from(e)).ok())
         .unwrap_or_default();
+    frames(wire::frame::Opcode::GetEvent, payload)
+}
+
+/// The frames of one wire-protocol exchange: a request for `opcode` about [`EVENT`],
+/// and its response carrying `payload`.
+pub fn frames(opcode: wire::frame::Opcode, payload: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
+    let request = postcard::to_allocvec(&wire::messages::EventIdRequest { event_id: EVENT.0 })
+        .unwrap_or_default();
+    let request =
+        wire::codec::encode_frame(wire::frame::Frame::request(opcode, 1, request), 1 << 20)
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
     let response = wire::codec::encode_frame(
         wire::frame::Frame {
             kind: wire::frame::Kind::Response,
-            opcode: wire::frame::Opcode::GetEvent as u16,
+            opcode: opcode as u16,
             request_id: 1,
             payload: payload.into(),
         },
@@ -41,16 +48,17 @@ pub fn exchange(service: &Service) -> (Vec<u8>, Vec<u8>) {
     (request, response)
 }
 
-/// Serves the floor: for every request-sized chunk read, the response bytes are written.
+/// Serves the floor: for every request-sized chunk read, the response bytes of
+/// [`EVENT`] as `api` has it are written.
 ///
 /// # Errors
 /// If the listener fails.
 pub async fn serve(
     listener: TcpListener,
-    service: &Service,
+    api: &dyn Ticketing,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let (request, response) = exchange(service);
+    let (request, response) = exchange(api.get_event(EVENT).await.ok());
     serve_exchange(listener, request.len(), response, shutdown).await
 }
 
@@ -64,7 +72,7 @@ pub async fn serve_exchange(
     response: Vec<u8>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let response = std::sync::Arc::new(response);
+    let response = Arc::new(response);
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -73,7 +81,7 @@ pub async fn serve_exchange(
         };
         let _ = stream.set_nodelay(true);
         let mut stream = netkit::connections::Counted(stream);
-        let response = std::sync::Arc::clone(&response);
+        let response = Arc::clone(&response);
         tokio::spawn(async move {
             let mut buf = vec![0u8; request_len];
             while stream.read_exact(&mut buf).await.is_ok() {
@@ -93,21 +101,12 @@ pub struct FloorClient {
 }
 
 impl FloorClient {
-    /// Connects to the floor server at `addr`.
-    ///
-    /// # Errors
-    /// If it cannot connect.
-    pub async fn connect(addr: std::net::SocketAddr, service: &Service) -> io::Result<Self> {
-        let (request, response) = exchange(service);
-        Self::connect_exchange(addr, request, response).await
-    }
-
     /// Connects to a [`serve_exchange`] server that answers `request` with `response`.
     ///
     /// # Errors
     /// If it cannot connect.
     pub async fn connect_exchange(
-        addr: std::net::SocketAddr,
+        addr: SocketAddr,
         request: Vec<u8>,
         response: Vec<u8>,
     ) -> io::Result<Self> {

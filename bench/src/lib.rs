@@ -4,8 +4,12 @@
 //! - [`commands`]: one module per subcommand (bench, serve, call, payloads, report,
 //!   compare, dataset, and the hidden serve-one the harness runs as a child process).
 //! - [`protocol`]: serving and connecting each protocol; [`floor`]: the raw-TCP floor.
+//! - [`metering`]: payload byte counting, installed around each client from outside.
 //! - [`scenario`]: what one operation of each scenario is, and the check its answer
-//!   must pass; [`load`]: closed- and open-loop drivers; [`stats`]: histograms.
+//!   must pass; [`steps`]: where a protocol's workers come from (the APIs' clients or
+//!   the floor's connections); [`load`]: closed- and open-loop drivers; [`stats`]:
+//!   histograms.
+//! - [`operation`]: the `Ticketing` operations as values, for `call` and `payloads`.
 //! - [`child`] and [`procfs`]: server child processes and what /proc says about them.
 //! - [`results`], [`report`], [`charts`]: the results file and what is made of it.
 
@@ -14,9 +18,12 @@ pub mod child;
 pub mod commands;
 pub mod floor;
 pub mod load;
+pub mod metering;
+pub mod operation;
 pub mod procfs;
 pub mod protocol;
 pub mod report;
 pub mod results;
 pub mod scenario;
 pub mod stats;
+pub mod steps;

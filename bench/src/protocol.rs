@@ -1,6 +1,6 @@
-//! The protocols the harness drives, and the two things it does with each: serve a
-//! `domain::Service` on a listener, and connect a client that implements `Ticketing`
-//! (with its payload meter).
+//! The protocols the harness drives, and the two things it does with each: serve any
+//! `Ticketing` on a listener, and connect a client that implements `Ticketing` with a
+//! payload meter installed from outside (see [`crate::metering`]).
 
 use std::fmt;
 use std::future::Future;
@@ -8,9 +8,14 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use domain::{Service, Ticketing};
-use netkit::meter::PayloadMeter;
+use domain::SharedTicketing;
+use netkit::{ClientConfig, ServerConfig};
 use tokio::net::TcpListener;
+
+use crate::metering::PayloadMeter;
+use crate::metering::grpc::MeterLayer;
+use crate::metering::http::MeteredTransport;
+use crate::metering::wire::MeteredStream;
 
 /// A protocol, or the raw-TCP floor.
 #[derive(
@@ -86,25 +91,38 @@ impl FromStr for Protocol {
     }
 }
 
-/// Serves `service` over `protocol` on `listener` until `shutdown` resolves.
+/// Serves `api` over `protocol` on `listener` with `server`'s settings (and the
+/// protocol's defaults for the rest) until `shutdown` resolves.
 ///
 /// # Errors
 /// If the server fails.
 pub async fn serve(
     protocol: Protocol,
     listener: TcpListener,
-    service: Service,
+    api: SharedTicketing,
+    server: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     match protocol {
-        Protocol::Rest => rest::serve(listener, service, shutdown).await,
-        Protocol::Graphql => {
-            let options = graphql::SchemaOptions::from_limits(service.limits());
-            graphql::serve(listener, service, options, shutdown).await
+        Protocol::Rest => {
+            rest::serve(listener, api, rest::Config::with_server(server), shutdown).await
         }
-        Protocol::Grpc => grpc::serve(listener, service, shutdown).await,
-        Protocol::Wire => wire::serve(listener, service, shutdown).await,
-        Protocol::TcpFloor => crate::floor::serve(listener, &service, shutdown).await,
+        Protocol::Graphql => {
+            graphql::serve(
+                listener,
+                api,
+                graphql::Config::with_server(server),
+                shutdown,
+            )
+            .await
+        }
+        Protocol::Grpc => {
+            grpc::serve(listener, api, grpc::Config::with_server(server), shutdown).await
+        }
+        Protocol::Wire => {
+            wire::serve(listener, api, wire::Config::with_server(server), shutdown).await
+        }
+        Protocol::TcpFloor => crate::floor::serve(listener, api.as_ref(), shutdown).await,
     }
 }
 
@@ -112,44 +130,47 @@ pub async fn serve(
 #[derive(Clone)]
 pub struct Connected {
     /// The client.
-    pub api: Arc<dyn Ticketing>,
+    pub api: SharedTicketing,
     /// Its payload counters.
     pub meter: Arc<PayloadMeter>,
 }
 
-/// Connects a client for `protocol` to `addr`.
+/// Connects a client for `protocol` to `addr`, with the default client settings and a
+/// payload meter around its transport.
 ///
 /// # Errors
 /// If the server cannot be reached, or for the floor (it has no `Ticketing` client).
 pub async fn connect(protocol: Protocol, addr: SocketAddr) -> domain::Result<Connected> {
-    Ok(match protocol {
+    let meter = Arc::new(PayloadMeter::default());
+    let config = ClientConfig::default();
+    let api: SharedTicketing = match protocol {
         Protocol::Rest => {
-            let client = rest::Client::new(&format!("http://{addr}"))?;
-            Connected {
-                meter: Arc::clone(client.meter()),
-                api: Arc::new(client),
-            }
+            let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
+            Arc::new(rest::Client::with_transport(
+                &format!("http://{addr}"),
+                transport,
+            )?)
         }
         Protocol::Graphql => {
-            let client = graphql::Client::new(&format!("http://{addr}/graphql"))?;
-            Connected {
-                meter: Arc::clone(client.meter()),
-                api: Arc::new(client),
-            }
+            let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
+            Arc::new(graphql::Client::with_transport(
+                &format!("http://{addr}/graphql"),
+                transport,
+            )?)
         }
         Protocol::Grpc => {
-            let client = grpc::Client::connect(addr).await?;
-            Connected {
-                meter: Arc::clone(client.meter()),
-                api: Arc::new(client),
-            }
+            let channel = grpc::client::channel(addr, &config).await?;
+            let channel = tower::Layer::layer(&MeterLayer::new(Arc::clone(&meter)), channel);
+            Arc::new(grpc::Client::with_channel(channel, &config, false))
         }
         Protocol::Wire => {
-            let client = wire::Client::connect(addr).await?;
-            Connected {
-                meter: Arc::clone(client.meter()),
-                api: Arc::new(client),
-            }
+            let wrap_meter = Arc::clone(&meter);
+            Arc::new(
+                wire::Client::connect_wrapped(addr, 1, &config, move |stream| {
+                    MeteredStream::new(stream, Arc::clone(&wrap_meter))
+                })
+                .await?,
+            )
         }
         Protocol::TcpFloor => {
             return Err(domain::Error::invalid_argument(
@@ -157,5 +178,6 @@ pub async fn connect(protocol: Protocol, addr: SocketAddr) -> domain::Result<Con
                 "tcp-floor has no Ticketing client",
             ));
         }
-    })
+    };
+    Ok(Connected { api, meter })
 }

@@ -6,8 +6,25 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, Table, presets::UTF8_FULL};
 
-use crate::commands::bench::by_scenario;
 use crate::results::{Results, Run};
+use crate::scenario::Scenario;
+
+/// Runs grouped by scenario, in report order (the order of [`Scenario::ALL`], then any
+/// scenario this build does not know, by name).
+pub fn by_scenario(results: &Results) -> BTreeMap<(usize, String), Vec<&Run>> {
+    let mut groups: BTreeMap<(usize, String), Vec<&Run>> = BTreeMap::new();
+    for run in &results.runs {
+        let order = Scenario::ALL
+            .iter()
+            .position(|s| s.name() == run.scenario)
+            .unwrap_or(usize::MAX);
+        groups
+            .entry((order, run.scenario.clone()))
+            .or_default()
+            .push(run);
+    }
+    groups
+}
 
 fn mode_label(run: &Run) -> String {
     match run.rate {
@@ -82,7 +99,7 @@ fn rows(results: &Results) -> Vec<(String, Vec<Vec<String>>)> {
                     ),
                     format!(
                         "{:.0}/{:.0}",
-                        run.bytes_per_op.wire_sent, run.bytes_per_op.wire_received
+                        run.bytes_per_op.socket_sent, run.bytes_per_op.socket_received
                     ),
                     run.server_cpu_us_per_op
                         .map_or_else(|| "-".to_owned(), |c| format!("{c:.1}")),

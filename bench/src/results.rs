@@ -5,8 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::Latency;
 
-/// Bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field changes meaning, name or disappears.
+///
+/// - 1: the first.
+/// - 2: `bytes_per_op.wire_sent`/`wire_received` renamed `socket_sent`/`socket_received`
+///   (same figures: bytes the server read and wrote on its connections).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version [`read`] accepts: every version since reads into today's types.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// A whole results file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,9 +62,13 @@ pub struct BytesPerOp {
     pub response_payload: f64,
     /// Everything the client put on the socket: payload plus HTTP headers, HTTP/2
     /// frames, gRPC prefixes, frame headers (counted by the server as it read them).
-    pub wire_sent: f64,
+    /// Called `wire_sent` in schema version 1.
+    #[serde(alias = "wire_sent")]
+    pub socket_sent: f64,
     /// Everything the client took off the socket (counted by the server as it wrote).
-    pub wire_received: f64,
+    /// Called `wire_received` in schema version 1.
+    #[serde(alias = "wire_received")]
+    pub socket_received: f64,
 }
 
 /// One measured run.
@@ -120,21 +131,85 @@ impl Run {
     }
 }
 
-/// Reads a results file.
+/// Reads a results file of any version from [`OLDEST_READABLE_VERSION`] to
+/// [`SCHEMA_VERSION`] (older names are read into today's fields).
 ///
 /// # Errors
 /// If it cannot be read or is not a results file of a version this build reads.
 pub fn read(path: &std::path::Path) -> Result<Results, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let results: Results = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a results file: {e}", path.display()))?;
-    if results.schema_version != SCHEMA_VERSION {
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Parses the text of a results file, as [`read`] does.
+///
+/// # Errors
+/// If it is not a results file of a version this build reads.
+pub fn parse(text: &str) -> Result<Results, String> {
+    let results: Results =
+        serde_json::from_str(text).map_err(|e| format!("not a results file: {e}"))?;
+    if !(OLDEST_READABLE_VERSION..=SCHEMA_VERSION).contains(&results.schema_version) {
         return Err(format!(
-            "{} has schema_version {}, this build reads {SCHEMA_VERSION}",
-            path.display(),
+            "schema_version {}, this build reads {OLDEST_READABLE_VERSION} to {SCHEMA_VERSION}",
             results.schema_version
         ));
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Part of a run written with schema version 1 (from docs/sample-run).
+    const VERSION_1: &str = include_str!("../tests/data/results-v1.json");
+
+    #[test]
+    fn a_version_1_file_reads_into_the_socket_fields() {
+        let old: serde_json::Value = serde_json::from_str(VERSION_1).unwrap_or_default();
+        assert_eq!(old["schema_version"], 1);
+        let results = parse(VERSION_1).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!results.runs.is_empty());
+        for (run, raw) in results
+            .runs
+            .iter()
+            .zip(old["runs"].as_array().into_iter().flatten())
+        {
+            let bytes = &raw["bytes_per_op"];
+            assert_eq!(
+                Some(run.bytes_per_op.socket_sent),
+                bytes["wire_sent"].as_f64()
+            );
+            assert_eq!(
+                Some(run.bytes_per_op.socket_received),
+                bytes["wire_received"].as_f64()
+            );
+        }
+        assert!(
+            results
+                .runs
+                .iter()
+                .any(|r| r.bytes_per_op.socket_sent > 0.0)
+        );
+    }
+
+    #[test]
+    fn a_current_file_round_trips_with_the_new_names() {
+        let mut results = parse(VERSION_1).unwrap_or_else(|e| panic!("{e}"));
+        results.schema_version = SCHEMA_VERSION;
+        let text = serde_json::to_string(&results).unwrap_or_default();
+        assert!(text.contains("\"socket_sent\"") && !text.contains("\"wire_sent\""));
+        let again = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.runs.len(), results.runs.len());
+        assert_eq!(again.runs[0].bytes_per_op, results.runs[0].bytes_per_op);
+    }
+
+    #[test]
+    fn unknown_versions_are_refused() {
+        let mut results = parse(VERSION_1).unwrap_or_else(|e| panic!("{e}"));
+        results.schema_version = SCHEMA_VERSION + 1;
+        let text = serde_json::to_string(&results).unwrap_or_default();
+        assert!(parse(&text).is_err());
+    }
 }

@@ -13,7 +13,7 @@ use domain::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// One scenario of design.md §7.
+/// One scenario of the suite: an operation mix every protocol runs the same way.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]

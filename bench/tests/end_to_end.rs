@@ -40,7 +40,7 @@ fn a_tiny_bench_writes_complete_results() {
 
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["schema_version"], 1);
+    assert_eq!(results["schema_version"], 2);
     assert_eq!(results["meta"]["dataset_events"], 400);
     let runs = results["runs"].as_array().unwrap();
     for protocol in ["rest", "graphql", "grpc", "wire"] {
@@ -73,11 +73,11 @@ fn a_tiny_bench_writes_complete_results() {
                 "{protocol} {scenario}"
             );
             assert!(
-                run["bytes_per_op"]["wire_received"].as_f64().unwrap() > 0.0,
+                run["bytes_per_op"]["socket_received"].as_f64().unwrap() > 0.0,
                 "{protocol} {scenario}"
             );
             assert!(
-                run["bytes_per_op"]["wire_sent"].as_f64().unwrap() > 0.0,
+                run["bytes_per_op"]["socket_sent"].as_f64().unwrap() > 0.0,
                 "{protocol} {scenario}"
             );
             assert!(run["server_cpu_us_per_op"].as_f64().is_some());
@@ -98,11 +98,11 @@ fn a_tiny_bench_writes_complete_results() {
     assert_eq!(floor["errors"], 0);
     // The floor's socket bytes are exactly its exchange: counting is exact end to end.
     assert_eq!(
-        floor["bytes_per_op"]["wire_sent"],
+        floor["bytes_per_op"]["socket_sent"],
         floor["bytes_per_op"]["request_payload"]
     );
     assert_eq!(
-        floor["bytes_per_op"]["wire_received"],
+        floor["bytes_per_op"]["socket_received"],
         floor["bytes_per_op"]["response_payload"]
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -114,4 +114,35 @@ fn a_tiny_bench_writes_complete_results() {
         "the HTML report loads nothing from the network"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `quartet payloads` on a tiny dataset: every operation over every protocol, with the
+/// captured response compressed.
+#[test]
+fn payloads_measures_every_operation_of_every_protocol() {
+    let output = Command::new(env!("CARGO_BIN_EXE_quartet"))
+        .args(["payloads", "--json", "--events", "200", "--seed", "3"])
+        .output()
+        .expect("run quartet payloads");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4 * 11);
+    for row in rows {
+        assert!(row["response_payload"].as_u64().unwrap() > 0, "{row}");
+        assert!(row["response_gzip"].as_u64().unwrap() > 0, "{row}");
+    }
+    // get_event(42)'s request: no body over REST, a protobuf varint field, a postcard
+    // varint.
+    for (protocol, request) in [("rest", 0), ("grpc", 2), ("wire", 1)] {
+        let row = rows
+            .iter()
+            .find(|r| r["protocol"] == protocol && r["operation"] == "get_event")
+            .unwrap();
+        assert_eq!(row["request_payload"], request, "{row}");
+    }
 }

@@ -2,24 +2,25 @@
 //! wire protocol's 8-byte hellos and 12-byte PING frames. (Its own test binary: the
 //! counters are per process.)
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{DatasetSpec, Limits, Service};
+use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PINGS: u32 = 100;
 
 #[tokio::test]
 async fn socket_counters_match_an_exchange_of_known_size() {
-    let service = Service::generate(
+    let api: SharedTicketing = Arc::new(Service::generate(
         DatasetSpec {
             events: 50,
             seed: 1,
         },
         Limits::default(),
-    );
+    ));
     let server = netkit::running::RunningServer::spawn(|listener, stop| {
-        wire::serve(listener, service, stop)
+        wire::serve(listener, api, wire::Config::default(), stop)
     })
     .await
     .unwrap();

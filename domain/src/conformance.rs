@@ -343,6 +343,29 @@ impl Suite {
             matches!(e, Error::InvalidArgument { ref field, .. } if field == "cursor"),
             "{e:?}"
         );
+        // A cursor is bound to the filter it was issued for: another filter would skip or
+        // repeat events, so it is refused.
+        let first = self
+            .api
+            .list_events(list(Some(2), None, EventFilter::default()))
+            .await
+            .expect("first page");
+        let issued = first.next_cursor.expect("more than two events");
+        let comedy = EventFilter {
+            category: Some(Category::Comedy),
+            ..EventFilter::default()
+        };
+        let e = self.expect_err(
+            "cursor from another filter",
+            self.api
+                .list_events(list(Some(2), Some(&issued), comedy))
+                .await,
+            ErrorCode::InvalidArgument,
+        );
+        assert!(
+            matches!(e, Error::InvalidArgument { ref field, .. } if field == "cursor"),
+            "{e:?}"
+        );
         let t = epoch();
         let backwards = EventFilter {
             from: Some(t),

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::catalog::Cursor;
 use crate::clock::{Clock, SystemClock};
 use crate::dataset::{Dataset, DatasetSpec};
 use crate::error::Result;
@@ -66,7 +65,7 @@ impl Ticketing for Service {
         let after = request
             .cursor
             .as_deref()
-            .map(|raw| catalog.decode_cursor(raw))
+            .map(|raw| catalog.decode_cursor(raw, &request.filter))
             .transpose()?;
         let (events, next) = catalog.list(&request.filter, after, limit);
         Ok(EventPage {
@@ -74,7 +73,7 @@ impl Ticketing for Service {
                 .into_iter()
                 .map(|e| self.store.with_live_status(e))
                 .collect(),
-            next_cursor: next.map(Cursor::encode),
+            next_cursor: next.map(|c| c.encode(&request.filter)),
         })
     }
 

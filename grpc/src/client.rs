@@ -60,17 +60,27 @@ impl Client<Channel> {
         config: &ClientConfig,
         compress: bool,
     ) -> Result<Self> {
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
-            .tcp_nodelay(true)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL)
-            .connect()
-            .await
-            .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")))?;
+        let channel = channel(addr, config).await?;
         Ok(Self::with_channel(channel, config, compress))
     }
+}
+
+/// A connected `Channel` to `addr` with `config`'s connect and call timeouts, TCP_NODELAY
+/// and HTTP/2 keep-alive pings: what [`Client::connect_with`] uses, for callers that put
+/// tower layers around it before [`Client::with_channel`].
+///
+/// # Errors
+/// `INTERNAL` if the address is not usable or the server cannot be reached.
+pub async fn channel(addr: SocketAddr, config: &ClientConfig) -> Result<Channel> {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
+        .tcp_nodelay(true)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL)
+        .connect()
+        .await
+        .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")))
 }
 
 impl<T> Client<T>

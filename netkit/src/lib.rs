@@ -7,7 +7,6 @@
 //! - [`telemetry`]: tracing set up from `RUST_LOG`.
 //! - [`shutdown`]: a future that resolves on Ctrl-C or SIGTERM.
 //! - [`connections`]: a cap on open connections, taken before `accept`.
-//! - [`meter`]: payload byte counters every client keeps, for the harness.
 //! - [`running`]: a server spawned on a loopback port, with its stop handle.
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
@@ -28,7 +27,6 @@ pub mod http_client;
 pub mod http_idle;
 #[cfg(feature = "http-server")]
 pub mod http_server;
-pub mod meter;
 pub mod running;
 pub mod shutdown;
 pub mod telemetry;

@@ -44,7 +44,7 @@ impl Config {
     /// The wire settings over `server`: the frame deadline is its header-read timeout,
     /// the write deadline its request timeout, and the idle timeout and in-flight cap
     /// are [`IDLE_TIMEOUT`] and [`MAX_IN_FLIGHT`].
-    pub fn new(server: ServerConfig) -> Self {
+    pub fn with_server(server: ServerConfig) -> Self {
         Config {
             frame_timeout: server.header_read_timeout,
             idle_timeout: IDLE_TIMEOUT,
@@ -57,7 +57,7 @@ impl Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config::new(ServerConfig::default())
+        Config::with_server(ServerConfig::default())
     }
 }
 

@@ -17,7 +17,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let config = wire::Config::new(args.server.server_config());
+    let config = wire::Config::with_server(args.server.server_config());
     netkit::args::run_standalone(
         &args.server,
         "wire protocol",

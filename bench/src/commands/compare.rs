@@ -71,8 +71,8 @@ fn row(old: &Run, new: &Run) -> Vec<String> {
         stddev(&old.throughput_per_second),
         stddev(&new.throughput_per_second),
     );
-    let bytes_old = old.bytes_per_op.wire_sent + old.bytes_per_op.wire_received;
-    let bytes_new = new.bytes_per_op.wire_sent + new.bytes_per_op.wire_received;
+    let bytes_old = old.bytes_per_op.socket_sent + old.bytes_per_op.socket_received;
+    let bytes_new = new.bytes_per_op.socket_sent + new.bytes_per_op.socket_received;
     // Byte counts are deterministic: any change beyond rounding is real.
     let bytes = (bytes_new - bytes_old).abs() > 0.01 * bytes_old.max(1.0);
     vec![

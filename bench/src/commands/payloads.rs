@@ -6,13 +6,11 @@
 use std::io::Write;
 
 use comfy_table::{Table, presets::UTF8_FULL};
-use domain::{
-    Booking, Customer, EventFilter, EventId, HoldRequest, ListEventsRequest, PerformerId,
-    SearchRequest, SeatId, Ticketing, VenueId,
-};
+use domain::{Booking, EventId, Ticketing};
 use serde::Serialize;
 
 use crate::child::ServerChild;
+use crate::operation::{Answer, Operation};
 use crate::protocol::{self, Protocol};
 
 /// Flags of `quartet payloads`.
@@ -40,28 +38,66 @@ pub struct PayloadRow {
     pub request_payload: usize,
     /// Response payload bytes.
     pub response_payload: usize,
-    /// Bytes the client put on the socket.
-    pub wire_sent: u64,
-    /// Bytes the client took off the socket.
-    pub wire_received: u64,
+    /// Bytes the client put on the socket (as the server read them).
+    pub socket_sent: u64,
+    /// Bytes the client took off the socket (as the server wrote them).
+    pub socket_received: u64,
     /// Response payload, gzip (level 6).
     pub response_gzip: usize,
     /// Response payload, zstd (level 3).
     pub response_zstd: usize,
 }
 
-const OPERATIONS: [&str; 11] = [
-    "get_event",
-    "list_events",
-    "search_events",
-    "get_event_detail",
-    "get_venue",
-    "get_performer",
-    "get_seat_map",
-    "hold_seats",
-    "get_booking",
-    "confirm_booking",
-    "cancel_booking",
+/// What the operations of one call round act on.
+struct Round<'a> {
+    /// 0 for the warm-up call, 1 for the measured one.
+    n: u32,
+    /// An on-sale event to hold seats of.
+    event: EventId,
+    /// The bookings the hold_seats calls made, by round.
+    held: &'a [Booking],
+}
+
+impl Round<'_> {
+    /// The booking this round's hold_seats made (id 0, which is never found, if none).
+    fn booking(&self) -> (u64, u64) {
+        self.held
+            .get(self.n as usize)
+            .map_or((0, 0), |b| (b.id.0, b.version))
+    }
+}
+
+/// The operations measured, in table order, with fixed arguments: two fresh seats per
+/// round for hold_seats; the booking operations act on the booking of the same round.
+const OPERATIONS: [fn(&Round) -> Operation; 11] = [
+    |_| Operation::GetEvent { id: 42 },
+    |_| Operation::ListEvents {
+        limit: Some(20),
+        cursor: None,
+        category: None,
+        city: None,
+    },
+    |_| Operation::SearchEvents {
+        query: "live".into(),
+        limit: Some(20),
+    },
+    |_| Operation::GetEventDetail { id: 42 },
+    |_| Operation::GetVenue { id: 7 },
+    |_| Operation::GetPerformer { id: 7 },
+    |_| Operation::GetSeatMap { id: 42 },
+    |r| Operation::HoldSeats {
+        event: r.event.0,
+        seats: vec![2 * r.n, 2 * r.n + 1],
+        name: "Ada Lovelace".into(),
+        email: "ada@example.org".into(),
+        key: None,
+    },
+    |r| Operation::GetBooking { id: r.booking().0 },
+    |r| {
+        let (id, version) = r.booking();
+        Operation::ConfirmBooking { id, version }
+    },
+    |r| Operation::CancelBooking { id: r.booking().0 },
 ];
 
 fn gzip(bytes: &[u8]) -> usize {
@@ -74,55 +110,32 @@ fn zstd_len(bytes: &[u8]) -> usize {
     zstd::encode_all(bytes, 3).map_or(0, |v| v.len())
 }
 
-/// Runs `operation` once; `n` (0 warm-up, 1 measured) picks fresh seats and bookings.
+/// Runs `make`'s operation for call `n` (0 warm-up, 1 measured) and returns its name;
+/// keeps the booking a hold makes.
+///
+/// # Errors
+/// The operation's error, after its name.
 async fn call(
     api: &dyn Ticketing,
-    operation: &str,
+    make: fn(&Round) -> Operation,
+    n: u32,
     event: EventId,
     held: &mut Vec<Booking>,
-    n: u32,
-) -> domain::Result<()> {
-    match operation {
-        "get_event" => api.get_event(EventId(42)).await.map(drop),
-        "list_events" => api
-            .list_events(ListEventsRequest {
-                limit: Some(20),
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        "search_events" => api
-            .search_events(SearchRequest {
-                query: "live".into(),
-                filter: EventFilter::default(),
-                limit: Some(20),
-            })
-            .await
-            .map(drop),
-        "get_event_detail" => api.get_event_detail(EventId(42)).await.map(drop),
-        "get_venue" => api.get_venue(VenueId(7)).await.map(drop),
-        "get_performer" => api.get_performer(PerformerId(7)).await.map(drop),
-        "get_seat_map" => api.get_seat_map(EventId(42)).await.map(drop),
-        "hold_seats" => {
-            let request = HoldRequest {
-                event_id: event,
-                seat_ids: vec![SeatId(2 * n), SeatId(2 * n + 1)],
-                customer: Customer {
-                    name: "Ada Lovelace".into(),
-                    email: "ada@example.org".into(),
-                },
-                idempotency_key: None,
-            };
-            held.push(api.hold_seats(request).await?);
-            Ok(())
+) -> Result<&'static str, String> {
+    let operation = make(&Round {
+        n,
+        event,
+        held: held.as_slice(),
+    });
+    let name = operation.name();
+    let holds = matches!(operation, Operation::HoldSeats { .. });
+    match operation.run(api).await {
+        Ok(Answer::Booking(booking)) if holds => {
+            held.push(booking);
+            Ok(name)
         }
-        "get_booking" => api.get_booking(held[n as usize].id).await.map(drop),
-        "confirm_booking" => api
-            .confirm_booking(held[n as usize].id, held[n as usize].version)
-            .await
-            .map(drop),
-        "cancel_booking" => api.cancel_booking(held[n as usize].id).await.map(drop),
-        other => Err(domain::Error::invalid_argument("operation", other)),
+        Ok(_) => Ok(name),
+        Err(e) => Err(format!("{name}: {e}")),
     }
 }
 
@@ -145,18 +158,19 @@ pub async fn measure(events: u32, seed: u64) -> Result<Vec<PayloadRow>, String> 
             .await
             .map_err(|e| e.to_string())?;
         client.meter.set_capture(true);
-        let mut held = Vec::new();
-        for operation in OPERATIONS {
-            call(client.api.as_ref(), operation, event, &mut held, 0)
+        let mut held: Vec<Booking> = Vec::new();
+        for make in OPERATIONS {
+            let api = client.api.as_ref();
+            call(api, make, 0, event, &mut held)
                 .await
-                .map_err(|e| format!("{protocol} {operation}: {e}"))?;
+                .map_err(|e| format!("{protocol} {e}"))?;
             let before = server
                 .socket_bytes()
                 .ok_or("the server did not report its socket bytes")?;
             let meter_before = client.meter.totals();
-            call(client.api.as_ref(), operation, event, &mut held, 1)
+            let operation = call(api, make, 1, event, &mut held)
                 .await
-                .map_err(|e| format!("{protocol} {operation}: {e}"))?;
+                .map_err(|e| format!("{protocol} {e}"))?;
             let after = server
                 .socket_bytes()
                 .ok_or("the server did not report its socket bytes")?;
@@ -167,8 +181,8 @@ pub async fn measure(events: u32, seed: u64) -> Result<Vec<PayloadRow>, String> 
                 protocol: protocol.name().to_owned(),
                 request_payload: (meter_after.0 - meter_before.0) as usize,
                 response_payload: (meter_after.1 - meter_before.1) as usize,
-                wire_sent: after.0 - before.0,
-                wire_received: after.1 - before.1,
+                socket_sent: after.0 - before.0,
+                socket_received: after.1 - before.1,
                 response_gzip: gzip(&response),
                 response_zstd: zstd_len(&response),
             });
@@ -209,8 +223,8 @@ pub async fn run(args: Args) -> Result<(), String> {
             r.protocol.clone(),
             r.request_payload.to_string(),
             r.response_payload.to_string(),
-            r.wire_sent.to_string(),
-            r.wire_received.to_string(),
+            r.socket_sent.to_string(),
+            r.socket_received.to_string(),
             r.response_gzip.to_string(),
             r.response_zstd.to_string(),
         ]);

@@ -1,8 +1,11 @@
 //! `quartet serve`: the chosen servers in one process over ONE store, on their default
 //! ports: a booking made over REST is visible over gRPC at once.
 
-use domain::{DatasetSpec, Limits, Service};
+use std::sync::Arc;
+
+use domain::SharedTicketing;
 use futures::future::join_all;
+use netkit::args::ServerArgs;
 
 use crate::protocol::{self, Protocol};
 
@@ -12,43 +15,41 @@ pub struct Args {
     /// Which servers, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "rest,graphql,grpc,wire")]
     pub protocols: Vec<Protocol>,
-    /// Events in the dataset.
-    #[arg(long, default_value_t = domain::dataset::DEFAULT_EVENTS)]
-    pub events: u32,
-    /// Dataset seed.
-    #[arg(long, default_value_t = domain::dataset::DEFAULT_SEED)]
-    pub seed: u64,
+    /// The flags every server takes (`--listen` only with a single protocol; each
+    /// server listens on its default port otherwise).
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains every server.
 ///
 /// # Errors
-/// If a port cannot be bound or a server fails.
+/// If a port cannot be bound or a server fails, or `--listen` is given for several
+/// protocols.
 pub async fn run(args: Args) -> Result<(), String> {
     netkit::telemetry::init();
-    let service = Service::generate(
-        DatasetSpec {
-            events: args.events,
-            seed: args.seed,
-        },
-        Limits::default(),
-    );
-    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut servers = Vec::new();
-    for protocol in args
+    let protocols: Vec<Protocol> = args
         .protocols
         .iter()
         .copied()
         .filter(|p| *p != Protocol::TcpFloor)
-    {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], protocol.default_port()));
+        .collect();
+    if args.server.listen.is_some() && protocols.len() != 1 {
+        return Err("--listen needs exactly one protocol (the others have a port each)".into());
+    }
+    let api: SharedTicketing = Arc::new(args.server.service());
+    let config = args.server.server_config();
+    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut servers = Vec::new();
+    for protocol in protocols {
+        let addr = args.server.listen_or(protocol.default_port());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr} for {protocol}: {e}"))?;
         let mut stopped = stop.subscribe();
-        let service = service.clone();
+        let (api, config) = (Arc::clone(&api), config.clone());
         servers.push(tokio::spawn(async move {
-            protocol::serve(protocol, listener, service, async move {
+            protocol::serve(protocol, listener, api, config, async move {
                 let _ = stopped.recv().await;
             })
             .await
@@ -63,7 +64,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     println!(
         "one store, {} events, seed {}; Ctrl-C to stop",
-        args.events, args.seed
+        args.server.events, args.server.seed
     );
     netkit::shutdown::signal().await;
     let _ = stop.send(());

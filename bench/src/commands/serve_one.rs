@@ -4,9 +4,10 @@
 //! stdin closes (the harness dropping it) or on a signal.
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::sync::Arc;
 
-use domain::{DatasetSpec, Limits, Service};
+use domain::SharedTicketing;
+use netkit::args::ServerArgs;
 
 use crate::protocol::{self, Protocol};
 
@@ -15,15 +16,10 @@ use crate::protocol::{self, Protocol};
 pub struct Args {
     /// Which server.
     pub protocol: Protocol,
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub listen: SocketAddr,
-    /// Events in the dataset.
-    #[arg(long, default_value_t = domain::dataset::DEFAULT_EVENTS)]
-    pub events: u32,
-    /// Dataset seed.
-    #[arg(long, default_value_t = domain::dataset::DEFAULT_SEED)]
-    pub seed: u64,
+    /// The flags every server takes (the harness passes `--listen 127.0.0.1:0`: any free
+    /// port).
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Serves until stdin closes or a signal arrives.
@@ -32,16 +28,11 @@ pub struct Args {
 /// If the address cannot be bound or the server fails.
 pub async fn run(args: Args) -> Result<(), String> {
     netkit::telemetry::init();
-    let service = Service::generate(
-        DatasetSpec {
-            events: args.events,
-            seed: args.seed,
-        },
-        Limits::default(),
-    );
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let api: SharedTicketing = Arc::new(args.server.service());
+    let listen = args.server.listen_or(args.protocol.default_port());
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = async {
         // The parent's channel: a line `stats` asks for the socket byte counters (answered
@@ -68,7 +59,8 @@ pub async fn run(args: Args) -> Result<(), String> {
     writeln!(stdout, "READY {addr}")
         .and_then(|()| stdout.flush())
         .map_err(|e| e.to_string())?;
-    protocol::serve(args.protocol, listener, service, shutdown)
+    let config = args.server.server_config();
+    protocol::serve(args.protocol, listener, api, config, shutdown)
         .await
         .map_err(|e| e.to_string())
 }

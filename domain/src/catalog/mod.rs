@@ -132,12 +132,19 @@ impl Catalog {
             .search(&self.dataset.events, &terms, &matcher, limit))
     }
 
-    /// Decodes a cursor and checks it points at a real event.
+    /// Decodes a cursor issued for `filter` and checks it points at a real event.
     ///
     /// # Errors
-    /// `INVALID_ARGUMENT` for anything this catalogue did not issue.
-    pub fn decode_cursor(&self, raw: &str) -> Result<Cursor> {
-        let cursor = Cursor::decode(raw)
+    /// `INVALID_ARGUMENT` for anything this catalogue did not issue, and for a cursor
+    /// issued for a different filter (it would skip or repeat events).
+    pub fn decode_cursor(&self, raw: &str, filter: &EventFilter) -> Result<Cursor> {
+        if Cursor::is_well_formed(raw) && Cursor::decode(raw, filter).is_none() {
+            return Err(Error::invalid_argument(
+                "cursor",
+                "was issued for a different filter; pass the same filter as the first page",
+            ));
+        }
+        let cursor = Cursor::decode(raw, filter)
             .filter(|c| {
                 self.event(c.event_id)
                     .is_ok_and(|e| e.starts_at.timestamp_micros() == c.starts_at_micros)

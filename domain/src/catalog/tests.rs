@@ -80,7 +80,7 @@ fn paging_walks_exactly_the_matching_events_in_order() {
                 match next {
                     Some(n) => {
                         assert_eq!(page.len(), limit, "a page before the last is full");
-                        let decoded = c.decode_cursor(&n.encode()).unwrap();
+                        let decoded = c.decode_cursor(&n.encode(&filter), &filter).unwrap();
                         cursor = Some(decoded);
                     }
                     None => break,
@@ -96,14 +96,24 @@ fn paging_walks_exactly_the_matching_events_in_order() {
 fn forged_cursors_are_refused() {
     let c = catalog();
     let e = &c.dataset().events[5];
+    let none = EventFilter::default();
     let good = Cursor::after(e);
-    assert!(c.decode_cursor(&good.encode()).is_ok());
+    assert!(c.decode_cursor(&good.encode(&none), &none).is_ok());
     let shifted = Cursor {
         starts_at_micros: good.starts_at_micros + 1,
         ..good
     };
-    for bad in [shifted.encode(), "garbage".into(), String::new()] {
-        let err = c.decode_cursor(&bad).unwrap_err();
+    let other_filter = EventFilter {
+        category: Some(e.category),
+        ..EventFilter::default()
+    };
+    for bad in [
+        shifted.encode(&none),
+        good.encode(&other_filter),
+        "garbage".into(),
+        String::new(),
+    ] {
+        let err = c.decode_cursor(&bad, &none).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument { ref field, .. } if field == "cursor"));
     }
 }

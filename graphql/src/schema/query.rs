@@ -46,8 +46,9 @@ impl Query {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
         filter: Option<EventFilter>,
     ) -> Result<Connection<String, Event>> {
+        let filter: domain::EventFilter = filter.unwrap_or_default().into();
         let request = ListEventsRequest {
-            filter: filter.unwrap_or_default().into(),
+            filter: filter.clone(),
             cursor: after.clone(),
             limit: page_size(first).map_err(|e| to_graphql(&e))?,
         };
@@ -59,7 +60,8 @@ impl Query {
         connection
             .edges
             .extend(page.events.into_iter().map(|event| {
-                let cursor = domain::catalog::Cursor::after(&event).encode();
+                // Every edge gets a cursor bound to the same filter, as the page's own.
+                let cursor = domain::catalog::Cursor::after(&event).encode(&filter);
                 Edge::new(cursor, Event(event))
             }));
         Ok(connection)

@@ -1,0 +1,230 @@
+//! The run loop: for one protocol's server and step provider, every scenario the
+//! provider runs at every shape, each warmed up, then measured with the server's
+//! counters read at the window's edges and a live progress bar, then checked.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::record::{self, Measurement, ServerStats, Shape};
+use crate::child::ServerChild;
+use crate::load::{self, Live, LoadConfig, LoadResult};
+use crate::procfs;
+use crate::protocol::Protocol;
+use crate::results::Run;
+use crate::scenario::Scenario;
+use crate::steps::StepProvider;
+
+/// The server a protocol's runs talk to.
+pub enum Server {
+    /// A `quartet serve-one` child the harness started.
+    Child(ServerChild),
+    /// A server elsewhere (`--target`): not measured.
+    Target(SocketAddr),
+}
+
+impl Server {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Server::Child(child) => child.addr,
+            Server::Target(addr) => *addr,
+        }
+    }
+
+    /// CPU and memory from /proc; socket bytes from the server's own counters (every
+    /// server wraps its connections in `netkit::connections::Counted`).
+    fn stats(&mut self) -> Option<ServerStats> {
+        match self {
+            Server::Child(child) => {
+                let process = procfs::process_stats(child.pid()).ok()?;
+                let (socket_read, socket_written) = child.socket_bytes()?;
+                Some(ServerStats {
+                    process,
+                    socket_read,
+                    socket_written,
+                })
+            }
+            Server::Target(_) => None,
+        }
+    }
+
+    /// Stops a child; a target is left alone.
+    pub fn stop(self) {
+        if let Server::Child(child) = self {
+            child.stop();
+        }
+    }
+}
+
+/// What every protocol's runs share: the scenarios and shapes to run, the windows, and
+/// the records made so far.
+pub struct Suite {
+    /// Time run before each measured window, not measured (not for contended_hold).
+    pub warmup: Duration,
+    /// Time measured per run.
+    pub duration: Duration,
+    /// Scenarios, in order.
+    pub scenarios: Vec<Scenario>,
+    /// Shapes, in order.
+    pub shapes: Vec<Shape>,
+    /// Clock ticks per second, for CPU time.
+    pub ticks: u64,
+    /// Runs of the contended scenario so far (each fights over a fresh event).
+    pub contended_round: usize,
+    /// The records made so far.
+    pub runs: Vec<Run>,
+}
+
+impl Suite {
+    /// Runs every scenario `provider` runs, at every shape, against `server`.
+    ///
+    /// # Errors
+    /// If the provider cannot set up its workers.
+    pub async fn run_protocol<P: StepProvider>(
+        &mut self,
+        protocol: Protocol,
+        server: &mut Server,
+        provider: &P,
+    ) -> Result<(), String> {
+        let scenarios: Vec<Scenario> = self
+            .scenarios
+            .iter()
+            .copied()
+            .filter(|s| provider.runs(*s))
+            .collect();
+        for scenario in scenarios {
+            for shape in self.shapes.clone() {
+                let round = self.contended_round;
+                if scenario == Scenario::ContendedHold {
+                    self.contended_round += 1;
+                }
+                let workers = provider.workers(scenario, round, shape.concurrency).await?;
+                let windows = (self.warmup, self.duration);
+                let m = measure(
+                    server, provider, workers, windows, shape, protocol, scenario,
+                )
+                .await;
+                let check = provider.check(scenario, round, &m.workers).await;
+                let mut run = record::run(
+                    &Measurement {
+                        protocol,
+                        scenario,
+                        shape,
+                        duration: self.duration,
+                        result: &m.result,
+                        payload: m.payload,
+                        before: m.before,
+                        after: m.after,
+                        double_bookings: check.as_ref().ok().copied().flatten(),
+                    },
+                    self.ticks,
+                );
+                if let Some(why) = &run.first_error {
+                    eprintln!(
+                        "   {protocol} {scenario}: {} failed, first: {why}",
+                        run.errors
+                    );
+                }
+                // A check that could not be made is a failure of the run, not a figure.
+                if let Err(why) = check {
+                    eprintln!("   {scenario} check failed: {why}");
+                    run.errors += 1;
+                    run.first_error = Some(format!("{scenario} check: {why}"));
+                }
+                self.runs.push(run);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A measured window: the load result, the workers back, the server's stats at both
+/// edges, and the client's payload bytes within it.
+struct Measured<S> {
+    result: LoadResult,
+    workers: Vec<S>,
+    before: Option<ServerStats>,
+    after: Option<ServerStats>,
+    payload: (u64, u64),
+}
+
+/// Warms up, then measures, with the server's /proc stats read at the window's edges
+/// and a live progress bar.
+async fn measure<P: StepProvider>(
+    server: &mut Server,
+    provider: &P,
+    workers: Vec<P::Step>,
+    (warmup, duration): (Duration, Duration),
+    shape: Shape,
+    protocol: Protocol,
+    scenario: Scenario,
+) -> Measured<P::Step> {
+    let mut workers = workers;
+    // The contended scenario measures from the first request: warming up would spend the
+    // seats it is about.
+    if !warmup.is_zero() && scenario != Scenario::ContendedHold {
+        let config = LoadConfig {
+            concurrency: shape.concurrency,
+            rate: shape.rate,
+            warmup: Duration::ZERO,
+            duration: warmup,
+        };
+        workers = load::run(workers, config, Arc::default()).await.1;
+    }
+    let live = Arc::new(Live::default());
+    let bar = ProgressBar::new(duration.as_millis() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>34} [{bar:24}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mode = shape.rate.map_or_else(
+        || format!("c={}", shape.concurrency),
+        |r| format!("rate={r}"),
+    );
+    bar.set_prefix(format!("{protocol} {scenario} {mode}"));
+    let ticker = {
+        let (bar, live) = (bar.clone(), Arc::clone(&live));
+        tokio::spawn(async move {
+            let start = Instant::now();
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let elapsed = start.elapsed();
+                let ops = live.ops.load(Ordering::Relaxed);
+                bar.set_position(elapsed.as_millis() as u64);
+                bar.set_message(format!(
+                    "{:>9.0} ops/s  p99 {:>7} µs",
+                    ops as f64 / elapsed.as_secs_f64().max(0.001),
+                    live.latency.p99()
+                ));
+            }
+        })
+    };
+    let before = server.stats();
+    let payload_before = provider.payload();
+    let config = LoadConfig {
+        concurrency: shape.concurrency,
+        rate: shape.rate,
+        warmup: Duration::ZERO,
+        duration,
+    };
+    let (result, workers) = load::run(workers, config, Arc::clone(&live)).await;
+    let payload_after = provider.payload();
+    let after = server.stats();
+    ticker.abort();
+    bar.finish_and_clear();
+    Measured {
+        result,
+        workers,
+        before,
+        after,
+        payload: (
+            payload_after.0 - payload_before.0,
+            payload_after.1 - payload_before.1,
+        ),
+    }
+}
