@@ -6,8 +6,9 @@
 //! - [`service()`]: the tonic service over any `domain::Ticketing` (the
 //!   [`service`](mod@service) module: one method per RPC), with message-size limits and
 //!   compression set.
-//! - [`serve`]: that service plus the standard health and reflection services, with
-//!   every protection tonic leaves unset turned on, a connection cap and a drain.
+//! - [`serve`]: that service plus the standard health and reflection (v1 and v1alpha)
+//!   services, with every protection tonic leaves unset turned on, a connection cap and
+//!   a drain.
 //! - [`convert`]: domain <-> protobuf; [`error`]: the one error mapping.
 //! - [`incoming`]: the accepted connections tonic serves, under the connection cap.
 //! - [`client::Client`]: a tonic client implementing `domain::Ticketing`, generic over
@@ -59,7 +60,18 @@ pub fn service(api: SharedTicketing, config: &Config) -> TicketingServer<Ticketi
         .send_compressed(CompressionEncoding::Zstd)
 }
 
-/// Serves Ticketing (over `api`), health and reflection on `listener` until `shutdown`
+/// The reflection builder both versions are built from: Ticketing, health and both
+/// reflection services, so a client of either version lists all four.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        .include_reflection_service(false)
+}
+
+/// Serves Ticketing (over `api`), health and reflection (v1 and v1alpha) on `listener` until `shutdown`
 /// resolves, with the limits of `config`. Then health flips to NOT_SERVING, new calls
 /// are refused, in-flight calls finish, and after `config.server.shutdown_grace`
 /// whatever remains is dropped.
@@ -77,11 +89,10 @@ pub async fn serve(
     health
         .set_serving::<TicketingServer<TicketingService>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(io::Error::other)?;
+    // Both reflection versions: grpcurl and grpcui speak v1; Python's grpcio-reflection,
+    // Postman, Evans and older grpcurl speak only v1alpha. Same descriptors in each.
+    let reflection_v1 = reflection().build_v1().map_err(io::Error::other)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(io::Error::other)?;
     let (drain, draining) = tokio::sync::oneshot::channel::<()>();
     let streams = http2.max_concurrent_streams;
     let server_future = Server::builder()
@@ -102,7 +113,8 @@ pub async fn serve(
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(self::service(api, &config))
         .serve_with_incoming_shutdown(incoming::limited(listener, server.max_connections), async {
             let _ = draining.await;
