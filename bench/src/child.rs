@@ -1,7 +1,8 @@
 //! Servers as child processes of the harness's own binary (`quartet serve-one`), so
 //! servers never compete with each other and their CPU, memory and socket bytes can be
-//! read from /proc. A child prints `READY <addr>` when it listens and shuts down
-//! gracefully when its stdin closes.
+//! read from /proc. A child is started with `--control-stdin`: it prints `READY <addr>`
+//! when it listens, answers `stats` on stdin, and shuts down gracefully when its stdin
+//! closes.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -43,7 +44,8 @@ impl ServerChild {
             None => Command::new(&exe),
         };
         command
-            .args(["serve-one", protocol.name(), "--listen", "127.0.0.1:0"])
+            .args(["serve-one", protocol.name(), "--control-stdin"])
+            .args(["--listen", "127.0.0.1:0"])
             .args(["--events", &events.to_string(), "--seed", &seed.to_string()])
             // Quiet: anything the server writes would count as bytes it wrote.
             .env("RUST_LOG", "error")

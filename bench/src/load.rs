@@ -1,7 +1,9 @@
 //! The load generator: closed loop (N clients, each sending its next request when the
 //! last one is answered) and open loop (requests at a fixed rate, latency measured from
 //! each request's *intended* start, as wrk2 does, so a stall shows up in every request it
-//! delayed instead of hiding as one slow sample). Every loop is bounded in time.
+//! delayed instead of hiding as one slow sample). Every loop is bounded in time: no
+//! request is sent after the measured window ends, and the requests still in flight get
+//! at most [`DRAIN`] to finish before they are abandoned (counted, never waited on).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +15,10 @@ use tokio::time::Instant;
 
 use crate::scenario::Outcome;
 use crate::stats::{histogram, record};
+
+/// How long requests still in flight when the window ends may take to finish; after
+/// that they are dropped and counted in [`LoadResult::abandoned`].
+pub const DRAIN: Duration = Duration::from_secs(2);
 
 /// Something that performs one operation at a time.
 #[async_trait]
@@ -63,6 +69,20 @@ pub struct LoadResult {
     pub per_second: Vec<Histogram<u64>>,
     /// The first failure seen, for the report.
     pub first_error: Option<String>,
+    /// Operations that finished inside the measured window (open loop: the achieved rate
+    /// is this over the window).
+    pub completed_in_window: u64,
+    /// Open loop: requests due before the window's end that were never sent because the
+    /// window ended first (the backlog the schedule had built up by then).
+    pub backlog_at_end: u64,
+    /// Open loop: requests already overdue (due, not yet sent) when the measured window
+    /// began; the backlog grew if [`LoadResult::backlog_at_end`] exceeds this.
+    pub backlog_at_start: u64,
+    /// Requests still running [`DRAIN`] after the window's end, dropped unanswered.
+    pub abandoned: u64,
+    /// Wall time from the first request to the end of the drain (what the load
+    /// generator's own CPU time is divided by).
+    pub wall: Duration,
 }
 
 /// Live counters a progress display reads while the run goes.
@@ -117,6 +137,10 @@ struct Tally {
     uncorrected: Option<Histogram<u64>>,
     per_second: Vec<Histogram<u64>>,
     first_error: Option<String>,
+    completed_in_window: u64,
+    abandoned: u64,
+    /// Open loop: due times taken off the queue after the window ended, never sent.
+    unsent: u64,
 }
 
 impl Tally {
@@ -130,6 +154,9 @@ impl Tally {
             uncorrected: open.then(histogram),
             per_second: (0..seconds).map(|_| histogram()).collect(),
             first_error: None,
+            completed_in_window: 0,
+            abandoned: 0,
+            unsent: 0,
         }
     }
 
@@ -160,6 +187,9 @@ impl Tally {
         self.attempted += other.attempted;
         self.errors += other.errors;
         self.conflicts += other.conflicts;
+        self.completed_in_window += other.completed_in_window;
+        self.abandoned += other.abandoned;
+        self.unsent += other.unsent;
         let _ = self.latency.add(&other.latency);
         if let (Some(mine), Some(theirs)) = (self.uncorrected.as_mut(), other.uncorrected.as_ref())
         {
@@ -212,10 +242,15 @@ async fn closed_loop<S: Step + 'static>(
                     if sent >= end {
                         break;
                     }
-                    let outcome = worker.step().await;
-                    let done = Instant::now();
                     tally.attempted += 1;
+                    let Ok(outcome) = tokio::time::timeout_at(end + DRAIN, worker.step()).await
+                    else {
+                        tally.abandoned += 1;
+                        break;
+                    };
+                    let done = Instant::now();
                     if sent >= measure_from && done <= end {
+                        tally.completed_in_window += 1;
                         let latency = micros(done - sent);
                         let second = (sent - measure_from).as_secs() as usize;
                         tally.count(outcome, latency, None, second);
@@ -232,7 +267,24 @@ async fn closed_loop<S: Step + 'static>(
             })
         })
         .collect();
-    finish(tasks, config, false).await
+    finish(tasks, config, false, start, Backlog::default()).await
+}
+
+/// The open loop's schedule lag at the window's two edges, in requests.
+#[derive(Debug, Default, Clone, Copy)]
+struct Backlog {
+    at_start: u64,
+    at_end: u64,
+}
+
+/// Requests due in `[from, until)` on a schedule starting at `start` every `interval`.
+fn due_between(start: Instant, interval: Duration, from: Instant, until: Instant) -> u64 {
+    let count = |t: Instant| -> u64 {
+        let nanos = t.saturating_duration_since(start).as_nanos();
+        let step = interval.as_nanos().max(1);
+        u64::try_from(nanos.div_ceil(step)).unwrap_or(u64::MAX)
+    };
+    count(until).saturating_sub(count(from))
 }
 
 async fn open_loop<S: Step + 'static>(
@@ -264,9 +316,22 @@ async fn open_loop<S: Step + 'static>(
                         break;
                     };
                     let sent = Instant::now();
-                    let outcome = worker.step().await;
-                    let done = Instant::now();
+                    // Nothing is sent after the window: a request still queued then is
+                    // part of the backlog, not of the drain.
+                    if sent >= end {
+                        tally.unsent += 1;
+                        continue;
+                    }
                     tally.attempted += 1;
+                    let Ok(outcome) = tokio::time::timeout_at(end + DRAIN, worker.step()).await
+                    else {
+                        tally.abandoned += 1;
+                        break;
+                    };
+                    let done = Instant::now();
+                    if done >= measure_from && done <= end {
+                        tally.completed_in_window += 1;
+                    }
                     if intended >= measure_from && intended < end {
                         let corrected = micros(done - intended);
                         let second = (intended - measure_from).as_secs() as usize;
@@ -283,22 +348,37 @@ async fn open_loop<S: Step + 'static>(
             })
         })
         .collect();
+    // The schedule: each due time is handed to a free connection. It stops at the
+    // window's end even when it is behind; what it had not sent by then is the backlog.
     let mut intended = start;
+    let mut backlog = Backlog::default();
+    let mut start_seen = measure_from <= start;
     while intended < end {
         tokio::time::sleep_until(intended).await;
-        if due_tx.send(intended).await.is_err() {
+        let now = Instant::now();
+        if now >= end {
             break;
         }
-        intended += interval;
+        if !start_seen && now >= measure_from {
+            start_seen = true;
+            backlog.at_start = due_between(start, interval, intended, now);
+        }
+        match tokio::time::timeout_at(end, due_tx.send(intended)).await {
+            Ok(Ok(())) => intended += interval,
+            Ok(Err(_)) | Err(_) => break,
+        }
     }
+    backlog.at_end = due_between(start, interval, intended, end);
     drop(due_tx);
-    finish(tasks, config, true).await
+    finish(tasks, config, true, start, backlog).await
 }
 
 async fn finish<S: Step + 'static>(
     tasks: Vec<tokio::task::JoinHandle<(Tally, S)>>,
     config: LoadConfig,
     open: bool,
+    start: Instant,
+    backlog: Backlog,
 ) -> (LoadResult, Vec<S>) {
     let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
     let mut total = Tally::new(seconds, open);
@@ -332,6 +412,11 @@ async fn finish<S: Step + 'static>(
         uncorrected: total.uncorrected,
         per_second,
         first_error: total.first_error,
+        completed_in_window: total.completed_in_window,
+        backlog_at_end: backlog.at_end + total.unsent,
+        backlog_at_start: backlog.at_start,
+        abandoned: total.abandoned,
+        wall: start.elapsed(),
     };
     (result, workers)
 }
@@ -456,5 +541,67 @@ mod tests {
         assert!(result.conflicts > 0 && result.errors > 0);
         assert_eq!(result.first_error.as_deref(), Some("odd"));
         assert_eq!(result.latency.len(), result.ops);
+    }
+
+    /// Answers every request after 1 ms.
+    struct Slow;
+
+    #[async_trait]
+    impl Step for Slow {
+        async fn step(&mut self) -> Outcome {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Outcome::Ok
+        }
+    }
+
+    /// A rate far beyond what two 1 ms connections can do: the schedule falls behind,
+    /// sending stops at the window's end (not after millions of due requests), and the
+    /// result says how far behind it was.
+    #[tokio::test]
+    async fn an_unreachable_rate_stops_at_the_window_and_reports_its_backlog() {
+        let config = LoadConfig {
+            concurrency: 2,
+            rate: Some(1e9),
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(200),
+        };
+        let started = std::time::Instant::now();
+        let (result, workers) = run(vec![Slow, Slow], config, Arc::default()).await;
+        assert!(
+            started.elapsed() < Duration::from_millis(200) + DRAIN,
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(workers.len(), 2);
+        // Two connections of 1 ms each: at most ~400 answers in 200 ms, against 2e8 due.
+        assert!(result.completed_in_window > 0);
+        assert!(result.completed_in_window < 1_000, "{result:?}");
+        assert!(result.backlog_at_end > 1_000_000, "{result:?}");
+        assert!(result.attempted <= result.completed_in_window + 2);
+        assert_eq!(result.abandoned, 0);
+    }
+
+    /// A step that never answers is abandoned after the drain, and the run still ends.
+    #[tokio::test]
+    async fn a_hung_request_is_abandoned_after_the_drain() {
+        struct Hang;
+        #[async_trait]
+        impl Step for Hang {
+            async fn step(&mut self) -> Outcome {
+                std::future::pending::<()>().await;
+                Outcome::Ok
+            }
+        }
+        let config = LoadConfig {
+            concurrency: 1,
+            rate: None,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(50),
+        };
+        let started = std::time::Instant::now();
+        let (result, workers) = run(vec![Hang], config, Arc::default()).await;
+        assert!(started.elapsed() < Duration::from_millis(50) + DRAIN + Duration::from_secs(1));
+        assert_eq!(workers.len(), 1);
+        assert_eq!((result.abandoned, result.ops), (1, 0));
     }
 }

@@ -33,8 +33,8 @@ enum Command {
     Compare(compare::Args),
     /// Build the dataset and its indexes; print counts, build time and memory.
     Dataset(dataset::Args),
-    /// One server for the harness to run as a child process.
-    #[command(hide = true)]
+    /// One server in a process of its own, until SIGINT/SIGTERM (the harness runs it
+    /// as a child with --control-stdin).
     ServeOne(serve_one::Args),
 }
 

@@ -103,6 +103,16 @@ fn rows(results: &Results) -> Vec<(String, Vec<Vec<String>>)> {
                     ),
                     run.server_cpu_us_per_op
                         .map_or_else(|| "-".to_owned(), |c| format!("{c:.1}")),
+                    run.client_cpu_us_per_op.map_or_else(
+                        || "-".to_owned(),
+                        |c| {
+                            format!(
+                                "{c:.1}{}",
+                                run.client_cpu_share
+                                    .map_or_else(String::new, |s| format!(" ({:.0}%)", s * 100.0))
+                            )
+                        },
+                    ),
                     format!(
                         "{}{}",
                         run.errors,
@@ -112,6 +122,7 @@ fn rows(results: &Results) -> Vec<(String, Vec<Vec<String>>)> {
                             String::new()
                         }
                     ),
+                    flags(run),
                 ]);
             }
             out.push((format!("{scenario} {shape}"), table));
@@ -120,7 +131,34 @@ fn rows(results: &Results) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
-const HEADER: [&str; 12] = [
+/// What a reader must know before trusting a row: the client set the pace, the open loop
+/// fell behind its rate, requests were dropped unanswered.
+fn flags(run: &Run) -> String {
+    let mut flags = Vec::new();
+    if run.client_bound {
+        flags.push("CLIENT-BOUND".to_owned());
+    }
+    if let (Some(rate), Some(achieved)) = (run.rate, run.achieved_rate_ops_s) {
+        let mut text = format!("achieved {achieved:.0}/{rate:.0}/s");
+        if run.rate_not_met {
+            text = format!("RATE NOT MET: {text}");
+            if let Some(backlog) = run.backlog_at_end.filter(|b| *b > 0) {
+                let _ = write!(text, ", {backlog} unsent");
+            }
+        }
+        flags.push(text);
+    }
+    if run.abandoned > 0 {
+        flags.push(format!("{} abandoned", run.abandoned));
+    }
+    if flags.is_empty() {
+        "-".to_owned()
+    } else {
+        flags.join("; ")
+    }
+}
+
+const HEADER: [&str; 14] = [
     "protocol",
     "ops/s",
     "tput vs best",
@@ -132,8 +170,32 @@ const HEADER: [&str; 12] = [
     "payload B/op req/resp",
     "socket B/op sent/recv",
     "server CPU µs/op",
+    "client CPU µs/op (share of its cores)",
     "errors",
+    "flags",
 ];
+
+/// What the CPU columns and flags mean, for every report.
+fn legend(results: &Results) -> String {
+    let m = &results.meta;
+    let threshold = m
+        .client_bound_threshold
+        .unwrap_or(crate::commands::bench::record::CLIENT_BOUND_THRESHOLD);
+    let cores = m
+        .client_cores
+        .map_or_else(|| "its cores".to_owned(), |c| format!("its {c} core(s)"));
+    format!(
+        "Server CPU is the server process's CPU time per op (\"-\" for a --target the harness did not start); client CPU is the load generator's (this `quartet bench` process, every thread), per op and as a share of {cores}. CLIENT-BOUND: the load generator used {:.0}% or more of {cores} over the window, so the client may have set the pace and ops/s is a floor on what the server can do. Open loop: achieved = operations finished inside the window per second; RATE NOT MET when under {:.0}% of the rate asked for or when the backlog of unsent requests grew; nothing is sent after the window and requests in flight get {} s to finish (then abandoned).",
+        threshold * 100.0,
+        crate::commands::bench::record::RATE_MET_SHARE * 100.0,
+        crate::load::DRAIN.as_secs()
+    )
+}
+
+/// The runs that measured nothing, one line each.
+fn failure_lines(results: &Results) -> Vec<String> {
+    results.failures.iter().map(ToString::to_string).collect()
+}
 
 /// The table printed at the end of `quartet bench`.
 pub fn console_table(results: &Results) -> String {
@@ -150,8 +212,12 @@ pub fn console_table(results: &Results) -> String {
     }
     let _ = writeln!(
         text,
-        "* = lowest median latency. Bytes: payload = message bodies; socket = everything on the wire (HTTP, HTTP/2, gRPC and frame headers included)."
+        "* = lowest median latency. Bytes: payload = message bodies; socket = everything on the wire (HTTP, HTTP/2, gRPC and frame headers included).\n{}",
+        legend(results)
     );
+    for line in failure_lines(results) {
+        let _ = writeln!(text, "FAILED {line}");
+    }
     text
 }
 
@@ -178,6 +244,19 @@ pub fn markdown(results: &Results) -> String {
     let mut md = String::from("# Quartet benchmark report\n\n");
     md.push_str(&meta_lines(results));
     md.push_str("\nLatency in µs (closed loop: from send to answer; open loop: from each request's intended start). `*` marks the lowest median. Payload bytes are message bodies as the client counted them; socket bytes are what the server read from and wrote to its connections (counted on the connection itself), headers and framing included. hold_cancel counts a hold plus its cancel as one op.\n");
+    let _ = writeln!(md, "\n{}", legend(results));
+    let failures = failure_lines(results);
+    if !failures.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Runs that measured nothing (no figures)\n\n{}",
+            failures
+                .iter()
+                .map(|f| format!("- {f}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
     for (title, rows) in rows(results) {
         let _ = writeln!(md, "\n## {title}\n");
         let _ = writeln!(md, "| {} |", HEADER.join(" | "));
@@ -219,7 +298,18 @@ pub fn html(results: &Results) -> String {
          .charts{display:flex;flex-wrap:wrap;gap:12px}</style></head><body><h1>Quartet benchmark report</h1><pre>",
     );
     page.push_str(&escape(&meta_lines(results)));
-    page.push_str("</pre><h2>Latency percentiles (closed loop)</h2><div class=\"charts\">");
+    page.push_str("</pre><p>");
+    page.push_str(&escape(&legend(results)));
+    page.push_str("</p>");
+    let failures = failure_lines(results);
+    if !failures.is_empty() {
+        page.push_str("<h2>Runs that measured nothing (no figures)</h2><ul>");
+        for f in failures {
+            let _ = write!(page, "<li>{}</li>", escape(&f));
+        }
+        page.push_str("</ul>");
+    }
+    page.push_str("<h2>Latency percentiles (closed loop)</h2><div class=\"charts\">");
     for ((_, scenario), runs) in by_scenario(results) {
         page.push_str(&crate::charts::percentiles(&scenario, &runs));
     }

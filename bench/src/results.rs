@@ -9,7 +9,11 @@ use crate::stats::Latency;
 ///
 /// - 1: the first.
 /// - 2: `bytes_per_op.wire_sent`/`wire_received` renamed `socket_sent`/`socket_received`
-///   (same figures: bytes the server read and wrote on its connections).
+///   (same figures: bytes the server read and wrote on its connections). Later added
+///   to 2, optional (absent in older files, read as null/false/empty):
+///   `meta.client_cores`, `meta.client_bound_threshold`, `runs[].client_cpu_us_per_op`,
+///   `runs[].client_cpu_share`, `runs[].client_bound`, `runs[].achieved_rate_ops_s`,
+///   `runs[].backlog_at_end`, `runs[].abandoned`, `runs[].rate_not_met`, and `failures`.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -22,8 +26,46 @@ pub struct Results {
     pub schema_version: u32,
     /// Where and how the run was made.
     pub meta: Meta,
-    /// One entry per (protocol, scenario, mode, concurrency or rate).
+    /// One entry per (protocol, scenario, mode, concurrency or rate) that measured
+    /// something (at least one successful operation).
     pub runs: Vec<Run>,
+    /// Runs that measured nothing (no operation succeeded, or the server could not be
+    /// reached): they have no figures, only their cause. `quartet bench` exits non-zero
+    /// when there is any.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+}
+
+/// A run, or a whole protocol, that measured nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The protocol.
+    pub protocol: String,
+    /// The scenario, or null when the protocol's server could not be reached at all.
+    pub scenario: Option<String>,
+    /// `c=N` or `open R/s`, or null with the scenario.
+    pub shape: Option<String>,
+    /// Operations tried, all failed.
+    pub attempted: u64,
+    /// Why: the first error.
+    pub cause: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.protocol)?;
+        if let Some(scenario) = &self.scenario {
+            write!(f, " {scenario}")?;
+        }
+        if let Some(shape) = &self.shape {
+            write!(f, " {shape}")?;
+        }
+        write!(
+            f,
+            ": measured nothing ({} operations tried, none succeeded); first error: {}",
+            self.attempted, self.cause
+        )
+    }
 }
 
 /// The circumstances of a run.
@@ -51,6 +93,13 @@ pub struct Meta {
     pub pinned: bool,
     /// Seconds of warm-up before each measured window.
     pub warmup_s: f64,
+    /// Cores the load generator was given (1 when pinned, else every core).
+    #[serde(default)]
+    pub client_cores: Option<usize>,
+    /// The share of `client_cores` at or above which the load generator's CPU over a
+    /// window flags the run `client_bound` (0.9).
+    #[serde(default)]
+    pub client_bound_threshold: Option<f64>,
 }
 
 /// Per-op byte counts.
@@ -104,6 +153,32 @@ pub struct Run {
     pub server_cpu_us_per_op: Option<f64>,
     /// Server peak resident memory, in bytes (null for a target elsewhere).
     pub server_rss_bytes: Option<u64>,
+    /// The load generator's own CPU time (user + system, every thread of the `quartet
+    /// bench` process) per op, in µs, over the same span as the server's.
+    #[serde(default)]
+    pub client_cpu_us_per_op: Option<f64>,
+    /// The load generator's CPU time over the window as a share of the cores it was
+    /// given (`meta.client_cores`): 1.0 = every given core busy the whole time.
+    #[serde(default)]
+    pub client_cpu_share: Option<f64>,
+    /// Whether `client_cpu_share` reached `meta.client_bound_threshold`: the client, not
+    /// the server, may have set the pace, so ops/s is a floor on the server's capacity.
+    #[serde(default)]
+    pub client_bound: bool,
+    /// Open loop: operations that finished inside the window, per second of it.
+    #[serde(default)]
+    pub achieved_rate_ops_s: Option<f64>,
+    /// Open loop: requests due in the window but never sent (the schedule's lag when
+    /// the window ended).
+    #[serde(default)]
+    pub backlog_at_end: Option<u64>,
+    /// Requests still unanswered when the drain after the window ran out (dropped).
+    #[serde(default)]
+    pub abandoned: u64,
+    /// Open loop: the achieved rate was under 95% of `rate`, or the backlog grew over
+    /// the window. Its latencies describe an overloaded server, not the rate asked for.
+    #[serde(default)]
+    pub rate_not_met: bool,
     /// Operations per second in each second of the window (run-to-run noise).
     pub throughput_per_second: Vec<f64>,
     /// p50 in each second of the window, in µs.

@@ -59,6 +59,19 @@ pub trait HttpTransport: Send + Sync + 'static {
     ) -> Result<http::Response<bytes::Bytes>, Error>;
 }
 
+/// `e` and its sources, "outer: inner: root", so "connection refused" is not lost behind
+/// reqwest's "error sending request".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The default transport: a pooled reqwest client with the config's timeouts and a
 /// response-size limit.
 #[derive(Debug, Clone)]
@@ -100,7 +113,7 @@ impl HttpTransport for ReqwestTransport {
             .client
             .execute(request)
             .await
-            .map_err(|e| Error::internal(format!("the request failed: {e}")))?;
+            .map_err(|e| Error::internal(format!("the request failed: {}", chain(&e))))?;
         let mut head = http::Response::builder()
             .status(response.status())
             .version(response.version());

@@ -1,7 +1,10 @@
-//! `quartet serve-one PROTOCOL` (hidden): one server over a generated dataset, for the
-//! harness to run as a child process. Prints `READY <addr>` once listening; answers a
-//! `stats` line on stdin with its socket byte counters; shuts down gracefully when its
-//! stdin closes (the harness dropping it) or on a signal.
+//! `quartet serve-one PROTOCOL`: one server over a generated dataset, in a process of its
+//! own (the harness runs it as a child; BENCHMARKS.md runs it by hand beside wrk and
+//! h2load). Prints `READY <addr>` once listening and serves until SIGINT or SIGTERM.
+//! With `--control-stdin` (what the harness passes) stdin is its control channel too: a
+//! `stats` line is answered with its socket byte counters, and EOF (the harness dropping
+//! the pipe) shuts it down gracefully. Without the flag stdin is never read, so a server
+//! started from a script with `&` (stdin closed or /dev/null) keeps serving.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -20,9 +23,14 @@ pub struct Args {
     /// port).
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Read stdin as a control channel: `stats` asks for the socket byte counters
+    /// (answered on stdout as `STATS <read> <written>`), EOF means shut down. Without
+    /// it, only SIGINT/SIGTERM stop the server.
+    #[arg(long)]
+    pub control_stdin: bool,
 }
 
-/// Serves until stdin closes or a signal arrives.
+/// Serves until a signal arrives (or, with `--control-stdin`, stdin closes).
 ///
 /// # Errors
 /// If the address cannot be bound or the server fails.
@@ -34,7 +42,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let shutdown = async {
+    let control_stdin = args.control_stdin;
+    let shutdown = async move {
+        if !control_stdin {
+            netkit::shutdown::signal().await;
+            return;
+        }
         // The parent's channel: a line `stats` asks for the socket byte counters (answered
         // on stdout as `STATS <read> <written>`); EOF means shut down.
         let stdin_closed = tokio::task::spawn_blocking(|| {

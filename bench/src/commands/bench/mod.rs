@@ -23,7 +23,7 @@ use crate::child::ServerChild;
 use crate::procfs;
 use crate::protocol::Protocol;
 use crate::report;
-use crate::results::{Results, SCHEMA_VERSION};
+use crate::results::{Failure, Results, SCHEMA_VERSION};
 use crate::scenario::{Plan, Scenario};
 use crate::steps::{ApiSteps, FloorSteps};
 
@@ -49,7 +49,7 @@ pub struct Args {
     pub concurrency: Option<Vec<usize>>,
     /// Also run each scenario open loop at this many requests per second (latency from
     /// each request's intended start), over `--open-connections` connections.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Connections (workers) for the open loop.
     #[arg(long, default_value_t = 32)]
@@ -87,6 +87,19 @@ pub struct Args {
     /// Results folder [default: results/<timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|e| format!("bad rate {text:?}: {e}"))?;
+    if rate.is_finite() && rate > 0.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "the rate must be a positive number of requests per second, not {text}"
+        ))
+    }
 }
 
 fn parse_target(text: &str) -> Result<(Protocol, SocketAddr), String> {
@@ -136,8 +149,10 @@ impl Args {
 /// Runs the suite and writes the results.
 ///
 /// # Errors
-/// If a server cannot be started or the results cannot be written. Failed operations
-/// are not errors of the command: they are counted and reported.
+/// If a server cannot be started or the results cannot be written, or (after writing
+/// them) if any run measured nothing: no operation succeeded or the server could not be
+/// reached. Some failed operations in a run that measured something are counted and
+/// reported, not errors of the command.
 pub async fn run(args: Args) -> Result<(), String> {
     let started = chrono::Utc::now();
     let pinned = args.pinned();
@@ -171,7 +186,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         shapes,
         ticks: procfs::clock_ticks_per_second(),
         contended_round: 0,
+        client_cores: record::client_cores(pinned),
         runs: Vec::new(),
+        failures: Vec::new(),
     };
     let suite_started = Instant::now();
     for &protocol in &args.protocols {
@@ -184,13 +201,28 @@ pub async fn run(args: Args) -> Result<(), String> {
                 pinned.then_some(1),
             )?),
         };
-        eprintln!("== {protocol} on {}", server.addr());
-        if protocol == Protocol::TcpFloor {
-            let steps = FloorSteps::new(server.addr(), &plan);
-            suite.run_protocol(protocol, &mut server, &steps).await?;
+        let addr = server.addr();
+        eprintln!("== {protocol} on {addr}");
+        let outcome = if protocol == Protocol::TcpFloor {
+            let steps = FloorSteps::new(addr, &plan);
+            suite.run_protocol(protocol, &mut server, &steps).await
         } else {
-            let steps = ApiSteps::connect(protocol, server.addr(), Arc::clone(&plan)).await?;
-            suite.run_protocol(protocol, &mut server, &steps).await?;
+            match ApiSteps::connect(protocol, addr, Arc::clone(&plan)).await {
+                Ok(steps) => suite.run_protocol(protocol, &mut server, &steps).await,
+                Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+            }
+        };
+        // A server that cannot be reached measured nothing; the other protocols still run.
+        if let Err(cause) = outcome {
+            let failure = Failure {
+                protocol: protocol.name().to_owned(),
+                scenario: None,
+                shape: None,
+                attempted: 0,
+                cause,
+            };
+            eprintln!("   FAILED {failure}");
+            suite.failures.push(failure);
         }
         server.stop();
     }
@@ -198,6 +230,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         schema_version: SCHEMA_VERSION,
         meta: record::meta(spec, args.warmup(), pinned, started),
         runs: suite.runs,
+        failures: suite.failures,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
@@ -234,5 +267,15 @@ pub async fn run(args: Args) -> Result<(), String> {
         "results: {}/results.json, report.md, report.html",
         out.display()
     );
-    Ok(())
+    if results.failures.is_empty() {
+        Ok(())
+    } else {
+        for failure in &results.failures {
+            eprintln!("FAILED {failure}");
+        }
+        Err(format!(
+            "{} run(s) measured nothing (listed above and under `failures` in results.json)",
+            results.failures.len()
+        ))
+    }
 }

@@ -13,6 +13,17 @@ use crate::results::{BytesPerOp, Meta, Run};
 use crate::scenario::Scenario;
 use crate::stats::{Latency, encode};
 
+/// The share of its cores at or above which the load generator's CPU over a window
+/// flags the run `client_bound`.
+pub const CLIENT_BOUND_THRESHOLD: f64 = 0.9;
+
+/// The share of the rate asked for an open-loop run must achieve not to be flagged
+/// `rate_not_met`.
+pub const RATE_MET_SHARE: f64 = 0.95;
+
+/// Schedule lag the open loop's backlog may gain over a window before it counts as grown.
+pub const BACKLOG_SLACK: Duration = Duration::from_millis(10);
+
 /// A run's load shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
@@ -20,6 +31,16 @@ pub struct Shape {
     pub concurrency: usize,
     /// Requests per second asked for (open loop), else `None`.
     pub rate: Option<f64>,
+}
+
+impl Shape {
+    /// `c=N` (closed loop) or `open R/s`, as the reports label it.
+    pub fn label(&self) -> String {
+        match self.rate {
+            Some(rate) => format!("open {rate:.0}/s"),
+            None => format!("c={}", self.concurrency),
+        }
+    }
 }
 
 /// A server child's counters at one edge of a measured window.
@@ -54,6 +75,45 @@ pub struct Measurement<'a> {
     pub after: Option<ServerStats>,
     /// What the run's check found (contended_hold: seats in two live bookings).
     pub double_bookings: Option<u64>,
+    /// The load generator's own CPU ticks over the window (none if /proc was unreadable).
+    pub client_cpu_ticks: Option<u64>,
+    /// Cores the load generator was given.
+    pub client_cores: usize,
+}
+
+/// Open loop: `(achieved ops/s, rate not met)`: completions inside the window over the
+/// window, flagged when under [`RATE_MET_SHARE`] of `rate` or when the backlog grew over
+/// the window by more than [`BACKLOG_SLACK`] worth of requests plus one per connection
+/// (timer granularity, requests queued for a connection at the edge).
+pub fn open_loop_verdict(
+    rate: f64,
+    result: &LoadResult,
+    shape: Shape,
+    duration: Duration,
+) -> (f64, bool) {
+    let achieved = result.completed_in_window as f64 / duration.as_secs_f64().max(1e-9);
+    let slack = (rate * BACKLOG_SLACK.as_secs_f64()).ceil() as u64 + shape.concurrency as u64;
+    let grew = result.backlog_at_end > result.backlog_at_start.saturating_add(slack);
+    (achieved, achieved < RATE_MET_SHARE * rate || grew)
+}
+
+/// Whether a run measured nothing: no operation succeeded (conflicts are answers, so
+/// they count as successes). Returns the cause, the first error.
+pub fn measured_nothing(result: &LoadResult) -> Option<String> {
+    let succeeded = result.ops.saturating_sub(result.errors);
+    (succeeded == 0).then(|| {
+        result.first_error.clone().unwrap_or_else(|| {
+            if result.abandoned > 0 {
+                format!(
+                    "no answer: {} requests still unanswered {} s after the window",
+                    result.abandoned,
+                    crate::load::DRAIN.as_secs()
+                )
+            } else {
+                "no operation completed in the window".to_owned()
+            }
+        })
+    })
 }
 
 /// The record of one run. Bytes and CPU are divided by every operation run (the counters
@@ -70,6 +130,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         before,
         after,
         double_bookings,
+        client_cpu_ticks,
+        client_cores,
     } = *m;
     let duration = duration.as_secs_f64();
     let per_op = |total: u64| {
@@ -88,6 +150,14 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
     };
     let cpu =
         server.map(|(b, a)| per_op(a.process.cpu_ticks - b.process.cpu_ticks) * 1e6 / ticks as f64);
+    let client_cpu = client_cpu_ticks.map(|t| per_op(t) * 1e6 / ticks as f64);
+    let client_share = client_cpu_ticks.map(|t| {
+        let cpu_s = t as f64 / ticks as f64;
+        cpu_s / (result.wall.as_secs_f64().max(1e-9) * client_cores.max(1) as f64)
+    });
+    let open = shape
+        .rate
+        .map(|rate| open_loop_verdict(rate, result, shape, m.duration));
     let per_second: Vec<(f64, u64, u64)> = result
         .per_second
         .iter()
@@ -120,6 +190,13 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         bytes_per_op: bytes,
         server_cpu_us_per_op: cpu,
         server_rss_bytes: after.map(|a| a.process.peak_rss_bytes),
+        client_cpu_us_per_op: client_cpu,
+        client_cpu_share: client_share,
+        client_bound: client_share.is_some_and(|s| s >= CLIENT_BOUND_THRESHOLD),
+        achieved_rate_ops_s: open.map(|o| o.0),
+        backlog_at_end: shape.rate.map(|_| result.backlog_at_end),
+        abandoned: result.abandoned,
+        rate_not_met: open.is_some_and(|o| o.1),
         throughput_per_second: per_second.iter().map(|s| s.0).collect(),
         p50_per_second_us: per_second.iter().map(|s| s.1).collect(),
         p99_per_second_us: per_second.iter().map(|s| s.2).collect(),
@@ -147,6 +224,7 @@ pub fn meta(
     pinned: bool,
     started: chrono::DateTime<chrono::Utc>,
 ) -> Meta {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -167,7 +245,7 @@ pub fn meta(
         git_revision: command_output("git", &["rev-parse", "--short", "HEAD"]),
         rustc_version: command_output("rustc", &["--version"]),
         cpu_model,
-        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        cores,
         os,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         dataset_events: dataset.events,
@@ -175,5 +253,16 @@ pub fn meta(
         started_at: started.to_rfc3339(),
         pinned,
         warmup_s: warmup.as_secs_f64(),
+        client_cores: Some(client_cores(pinned)),
+        client_bound_threshold: Some(CLIENT_BOUND_THRESHOLD),
+    }
+}
+
+/// Cores the load generator runs on: one when pinned (core 0), else every core.
+pub fn client_cores(pinned: bool) -> usize {
+    if pinned {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
     }
 }

@@ -14,7 +14,7 @@ use crate::child::ServerChild;
 use crate::load::{self, Live, LoadConfig, LoadResult};
 use crate::procfs;
 use crate::protocol::Protocol;
-use crate::results::Run;
+use crate::results::{Failure, Run};
 use crate::scenario::Scenario;
 use crate::steps::StepProvider;
 
@@ -75,8 +75,12 @@ pub struct Suite {
     pub ticks: u64,
     /// Runs of the contended scenario so far (each fights over a fresh event).
     pub contended_round: usize,
+    /// Cores the load generator was given (for `client_bound`).
+    pub client_cores: usize,
     /// The records made so far.
     pub runs: Vec<Run>,
+    /// Runs (or protocols) that measured nothing, with their cause.
+    pub failures: Vec<Failure>,
 }
 
 impl Suite {
@@ -120,9 +124,40 @@ impl Suite {
                         before: m.before,
                         after: m.after,
                         double_bookings: check.as_ref().ok().copied().flatten(),
+                        client_cpu_ticks: m.client_cpu_ticks,
+                        client_cores: self.client_cores,
                     },
                     self.ticks,
                 );
+                // A window in which nothing succeeded measured nothing: no figures, a
+                // failure with its cause.
+                if let Some(cause) = record::measured_nothing(&m.result) {
+                    let failure = Failure {
+                        protocol: protocol.name().to_owned(),
+                        scenario: Some(scenario.name().to_owned()),
+                        shape: Some(shape.label()),
+                        attempted: m.result.attempted,
+                        cause,
+                    };
+                    eprintln!("   FAILED {failure}");
+                    self.failures.push(failure);
+                    continue;
+                }
+                if run.client_bound {
+                    eprintln!(
+                        "   {protocol} {scenario}: client-bound (load generator at {:.0}% of its {} core(s)): ops/s is a floor on the server's",
+                        run.client_cpu_share.unwrap_or(0.0) * 100.0,
+                        self.client_cores
+                    );
+                }
+                if run.rate_not_met {
+                    eprintln!(
+                        "   {protocol} {scenario}: rate not met: {:.0} of {:.0} ops/s achieved, {} requests behind at the window's end",
+                        run.achieved_rate_ops_s.unwrap_or(0.0),
+                        shape.rate.unwrap_or(0.0),
+                        run.backlog_at_end.unwrap_or(0)
+                    );
+                }
                 if let Some(why) = &run.first_error {
                     eprintln!(
                         "   {protocol} {scenario}: {} failed, first: {why}",
@@ -150,6 +185,15 @@ struct Measured<S> {
     before: Option<ServerStats>,
     after: Option<ServerStats>,
     payload: (u64, u64),
+    /// The load generator's own CPU ticks over the same span as the server's.
+    client_cpu_ticks: Option<u64>,
+}
+
+/// This process's CPU ticks (every thread, user + system).
+fn own_cpu_ticks() -> Option<u64> {
+    procfs::process_stats(std::process::id())
+        .ok()
+        .map(|s| s.cpu_ticks)
 }
 
 /// Warms up, then measures, with the server's /proc stats read at the window's edges
@@ -206,6 +250,7 @@ async fn measure<P: StepProvider>(
     };
     let before = server.stats();
     let payload_before = provider.payload();
+    let client_before = own_cpu_ticks();
     let config = LoadConfig {
         concurrency: shape.concurrency,
         rate: shape.rate,
@@ -213,6 +258,7 @@ async fn measure<P: StepProvider>(
         duration,
     };
     let (result, workers) = load::run(workers, config, Arc::clone(&live)).await;
+    let client_after = own_cpu_ticks();
     let payload_after = provider.payload();
     let after = server.stats();
     ticker.abort();
@@ -226,5 +272,8 @@ async fn measure<P: StepProvider>(
             payload_after.0 - payload_before.0,
             payload_after.1 - payload_before.1,
         ),
+        client_cpu_ticks: client_before
+            .zip(client_after)
+            .map(|(b, a)| a.saturating_sub(b)),
     }
 }
