@@ -1,5 +1,5 @@
-//! Building the router: the routes (`POST /graphql`, GraphiQL on `GET /graphql`,
-//! `/healthz`), the state every request shares (the schema, the served `Ticketing`, the
+//! Building the router: the routes (`POST /graphql`, GraphiQL on `GET /graphql` with
+//! its files under `GET /graphql/assets/`, `/healthz`), the state every request shares (the schema, the served `Ticketing`, the
 //! config, the DataLoader counters), and the middleware stack (tracing, panic catching,
 //! compression, request timeout, body limit). Serving it is `crate::serve`'s job; tests
 //! call [`app`] or [`router`] with `oneshot`.
@@ -20,7 +20,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::http::{execute, graphiql, request_error};
+use crate::graphiql;
+use crate::http::{execute, request_error};
 use crate::schema::loaders::LoaderCalls;
 use crate::schema::{QuartetSchema, schema};
 
@@ -66,7 +67,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let server = state.config.server.clone();
     let router = Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(graphiql::page).post(execute))
+        .route("/graphql/assets/{*path}", get(graphiql::serve_asset))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .with_state(state)
         .layer(DefaultBodyLimit::max(server.max_request_bytes));

@@ -1,7 +1,7 @@
 //! The HTTP endpoint's handlers (the router that mounts them is in [`mod@crate::app`]):
 //! `POST /graphql` (GraphQL over HTTP: `application/json` in, `application/json` or
-//! `application/graphql-response+json` out, batches allowed up to a limit) and
-//! `GET /graphql` (GraphiQL).
+//! `application/graphql-response+json` out, batches allowed up to a limit). GraphiQL
+//! (`GET /graphql`) is [`mod@crate::graphiql`]'s.
 //!
 //! The request is read and checked here before async-graphql sees it: a body over the
 //! limit, a document over the query-size limit or a batch over the batch limit is
@@ -11,13 +11,12 @@
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use domain::Error;
 use serde_json::json;
 
@@ -28,11 +27,6 @@ use crate::schema::loaders::{PerformerLoader, VenueLoader};
 
 /// The GraphQL-over-HTTP response media type.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-
-/// `GET /graphql`: the GraphiQL page.
-pub(crate) async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
 
 /// A request that failed before execution, as `{"errors": [...]}` with `status`.
 pub(crate) fn request_error(status: StatusCode, error: &Error) -> Response {

@@ -10,6 +10,7 @@
 //! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, DataLoaders).
 //! - [`http`]: the endpoint's handlers, with body, query-size and batch limits checked
 //!   before anything runs.
+//! - [`mod@graphiql`]: the GraphiQL page and its files, all compiled into the binary.
 //! - [`error`]: the one domain <-> GraphQL error mapping.
 //! - [`client::Client`]: a client implementing `domain::Ticketing` with one query
 //!   document per operation, optionally with automatic persisted queries, over netkit's
@@ -22,6 +23,7 @@ pub mod app;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod graphiql;
 pub mod http;
 pub mod schema;
 

@@ -104,8 +104,13 @@ async fn limits_refuse_the_query_before_anything_runs() {
     let app = router(state_with(service.clone(), &Config::default()));
     let event = on_sale_event(&service);
 
-    // Depth 13 (introspection is the only way to nest this deep in this schema).
-    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
+    // Depth 16 (introspection is the only way to nest this deep in this schema).
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(11),
+        "} ".repeat(11)
+    );
+    let deep = deep.as_str();
     let (status, body) = common::post(&app, &json!({"query": deep})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(common::code(&body), "LIMIT_EXCEEDED", "{body}");
@@ -374,4 +379,100 @@ async fn introspection_can_be_turned_off() {
             .is_some_and(|t| !t.is_empty()),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_missing_thing_is_null_with_a_not_found_error_at_its_path() {
+    let app = common::app(common::service());
+    for (field, resource) in [
+        ("event", "event"),
+        ("venue", "venue"),
+        ("performer", "performer"),
+        ("booking", "booking"),
+    ] {
+        let query = format!("{{ {field}(id: \"999999999\") {{ id }} }}");
+        let (status, body) = common::post(&app, &json!({"query": query})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let data = body["data"]
+            .as_object()
+            .unwrap_or_else(|| panic!("data is an object: {body}"));
+        assert!(
+            data.contains_key(field) && data[field].is_null(),
+            "data.{field} must be present and null: {body}"
+        );
+        let errors = body["errors"].as_array().expect("errors is a list");
+        assert_eq!(errors.len(), 1, "{body}");
+        let error = &errors[0];
+        assert_eq!(error["path"], json!([field]), "{body}");
+        assert_eq!(
+            error["extensions"],
+            json!({"code": "NOT_FOUND", "resource": resource, "id": "999999999"}),
+            "{body}"
+        );
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(error["locations"].is_array(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn one_missing_thing_leaves_the_other_fields_data_in_place() {
+    let app = common::app(common::service());
+    let query = r#"{ found: event(id: "1") { id name } missing: venue(id: "999999999") { id } }"#;
+    let (status, body) = common::post(&app, &json!({"query": query})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["found"]["id"], "1", "{body}");
+    assert!(body["data"]["found"]["name"].is_string(), "{body}");
+    assert!(
+        body["data"]
+            .as_object()
+            .is_some_and(|d| d.contains_key("missing") && d["missing"].is_null()),
+        "{body}"
+    );
+    let errors = body["errors"].as_array().expect("errors is a list");
+    assert_eq!(errors.len(), 1, "exactly one error: {body}");
+    assert_eq!(errors[0]["path"], json!(["missing"]));
+    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(errors[0]["extensions"]["resource"], "venue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_maps_the_not_found_error_back() {
+    use domain::{BookingId, EventId, PerformerId, Ticketing, VenueId};
+    let server = common::spawn(common::service()).await;
+    let client = graphql::Client::new(&common::endpoint(&server)).unwrap();
+    let missing = 999_999_999;
+    let errors = [
+        client.get_event(EventId(missing)).await.unwrap_err(),
+        client.get_event_detail(EventId(missing)).await.unwrap_err(),
+        client.get_seat_map(EventId(missing)).await.unwrap_err(),
+        client.get_venue(VenueId(missing)).await.unwrap_err(),
+        client
+            .get_performer(PerformerId(missing))
+            .await
+            .unwrap_err(),
+        client.get_booking(BookingId(missing)).await.unwrap_err(),
+    ];
+    let resources = ["event", "event", "event", "venue", "performer", "booking"];
+    for (error, resource) in errors.into_iter().zip(resources) {
+        assert_eq!(error, domain::Error::not_found(resource, missing));
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_argument_on_a_nullable_field_is_null_plus_the_error() {
+    let app = common::app(common::service());
+    let query = r#"{ bad: performer(id: "not-a-number") { id } good: venue(id: "1") { id } }"#;
+    let (status, body) = common::post(&app, &json!({"query": query})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["data"]
+            .as_object()
+            .is_some_and(|d| d.contains_key("bad") && d["bad"].is_null()),
+        "{body}"
+    );
+    assert_eq!(body["data"]["good"]["id"], "1", "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(common::code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["path"], json!(["bad"]));
 }

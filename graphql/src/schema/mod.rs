@@ -1,8 +1,10 @@
-//! The schema: Query and Mutation roots, object and input types, DataLoaders, and the
-//! limits async-graphql leaves unlimited by default (their values are in [`Config`]).
+//! The schema: Query and Mutation roots, object and input types, DataLoaders, the
+//! limits async-graphql leaves unlimited by default (their values are in [`Config`]),
+//! and [`field_errors`], which makes a failed nullable field `null` plus an error.
 //! Resolvers reach the served `Ticketing` through the schema data, as a
 //! `SharedTicketing` ([`api`]).
 
+pub mod field_errors;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
@@ -37,7 +39,8 @@ pub fn schema(api: SharedTicketing, config: &Config, calls: Arc<LoaderCalls>) ->
         .limit_recursive_depth(config.max_recursion)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             config.apq_cache.max(1),
-        )));
+        )))
+        .extension(field_errors::NullableFieldErrors);
     if !config.introspection {
         builder = builder.disable_introspection();
     }

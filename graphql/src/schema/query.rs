@@ -26,14 +26,15 @@ fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 
 #[Object]
 impl Query {
-    /// One event; null if there is none with this id.
+    /// One event. An unknown id answers null here and a NOT_FOUND error (with
+    /// `resource`, `id` and this field's `path`) in `errors`.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match api(ctx)?.get_event(EventId(id)).await {
-            Ok(event) => Ok(Some(Event(event))),
-            Err(domain::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(to_graphql(&e)),
-        }
+        api(ctx)?
+            .get_event(EventId(id))
+            .await
+            .map(|found| Some(Event(found)))
+            .map_err(|e| to_graphql(&e))
     }
 
     /// Events ordered by start time then id, as a Relay connection: pass an edge's
@@ -95,33 +96,36 @@ impl Query {
             .collect())
     }
 
-    /// One venue; null if there is none with this id.
+    /// One venue. An unknown id answers null here and a NOT_FOUND error (with
+    /// `resource`, `id` and this field's `path`) in `errors`.
     async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match api(ctx)?.get_venue(VenueId(id)).await {
-            Ok(venue) => Ok(Some(Venue(venue))),
-            Err(domain::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(to_graphql(&e)),
-        }
+        api(ctx)?
+            .get_venue(VenueId(id))
+            .await
+            .map(|found| Some(Venue(found)))
+            .map_err(|e| to_graphql(&e))
     }
 
-    /// One performer; null if there is none with this id.
+    /// One performer. An unknown id answers null here and a NOT_FOUND error (with
+    /// `resource`, `id` and this field's `path`) in `errors`.
     async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Performer>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match api(ctx)?.get_performer(PerformerId(id)).await {
-            Ok(performer) => Ok(Some(Performer(performer))),
-            Err(domain::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(to_graphql(&e)),
-        }
+        api(ctx)?
+            .get_performer(PerformerId(id))
+            .await
+            .map(|found| Some(Performer(found)))
+            .map_err(|e| to_graphql(&e))
     }
 
-    /// One booking; null if there is none with this id.
+    /// One booking. An unknown id answers null here and a NOT_FOUND error (with
+    /// `resource`, `id` and this field's `path`) in `errors`.
     async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
         let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        match api(ctx)?.get_booking(BookingId(id)).await {
-            Ok(booking) => Ok(Some(booking.into())),
-            Err(domain::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(to_graphql(&e)),
-        }
+        api(ctx)?
+            .get_booking(BookingId(id))
+            .await
+            .map(|found| Some(found.into()))
+            .map_err(|e| to_graphql(&e))
     }
 }
