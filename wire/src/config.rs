@@ -2,17 +2,26 @@
 //!
 //! It is built on [`netkit::ServerConfig`], the part every Quartet server shares (frame
 //! sizes, connection cap, shutdown grace), plus what only this protocol has: deadlines
-//! for a frame and for writing answers, an idle timeout, and a cap on requests in flight
-//! per connection. `Config::default()` is what `cargo run -p wire` serves with.
+//! for a frame and for writing answers, an idle timeout, and per connection a cap on
+//! requests in flight and a byte budget for answers waiting to be written.
+//! `Config::default()` is what `cargo run -p wire` serves with.
 
 use std::time::Duration;
 
 use netkit::ServerConfig;
 
+use crate::gauges::Gauges;
+
 /// Most requests in flight on one connection. Past it the server stops reading that
 /// connection until an answer has gone out (TCP backpressure), and a
 /// [`Client`](crate::Client) makes further callers on that connection wait.
 pub const MAX_IN_FLIGHT: usize = 256;
+
+/// Most bytes of encoded answers (length prefix and header included) waiting to be
+/// written to one connection: 4 MiB. An answer that does not fit waits for room, and
+/// while it waits the server reads no further request from that connection (TCP
+/// backpressure); one answer larger than the whole budget is queued alone.
+pub const MAX_QUEUED_BYTES: usize = 4 << 20;
 
 /// A connection with no frame for this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -38,18 +47,27 @@ pub struct Config {
     pub write_timeout: Duration,
     /// Most requests in flight on one connection; past it the server stops reading.
     pub max_in_flight: usize,
+    /// Most bytes of encoded answers waiting to be written to one connection; when an
+    /// answer does not fit, the server stops reading that connection until the peer has
+    /// read enough (see [`MAX_QUEUED_BYTES`]). 0 counts as 1.
+    pub max_queued_bytes: usize,
+    /// Counters the server updates for tests and monitoring, if any.
+    pub gauges: Option<Gauges>,
 }
 
 impl Config {
     /// The wire settings over `server`: the frame deadline is its header-read timeout,
-    /// the write deadline its request timeout, and the idle timeout and in-flight cap
-    /// are [`IDLE_TIMEOUT`] and [`MAX_IN_FLIGHT`].
+    /// the write deadline its request timeout, and the idle timeout, in-flight cap and
+    /// byte budget are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`] and [`MAX_QUEUED_BYTES`]; no
+    /// gauges.
     pub fn with_server(server: ServerConfig) -> Self {
         Config {
             frame_timeout: server.header_read_timeout,
             idle_timeout: IDLE_TIMEOUT,
             write_timeout: server.request_timeout,
             max_in_flight: MAX_IN_FLIGHT,
+            max_queued_bytes: MAX_QUEUED_BYTES,
+            gauges: None,
             server,
         }
     }
@@ -75,6 +93,8 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
         assert_eq!(config.write_timeout, Duration::from_secs(30));
         assert_eq!(config.max_in_flight, 256);
+        assert_eq!(config.max_queued_bytes, 4 * 1024 * 1024);
+        assert_eq!(config.gauges, None);
         assert_eq!(config.server.max_connections, 1_024);
         assert_eq!(config.server.shutdown_grace, Duration::from_secs(10));
     }

@@ -1,7 +1,9 @@
 //! Connection start. The client sends an 8-byte hello naming the versions it speaks; the
 //! server answers with an 8-byte hello naming the one it chose, or refuses. Anything that
 //! does not start with the magic (an HTTP request, a port scanner) gets one line of text
-//! saying what this port is, and the connection is closed at once.
+//! saying what this port is, and the connection is closed at once: the server judges the
+//! magic byte by byte ([`starts_like_magic`]), so it never waits for a whole hello from a
+//! peer whose first byte is already wrong.
 //!
 //! ```text
 //! client hello: "QRTW" | min_version u8 | max_version u8 | reserved u16 (0)
@@ -57,7 +59,16 @@ pub enum Negotiated {
     NotQuartet,
 }
 
-/// Chooses the highest version both sides speak.
+/// Whether the bytes received so far could still be the start of a hello: each of the
+/// first four (as many as there are) equals the magic's. Later bytes are not judged here.
+pub fn starts_like_magic(received: &[u8]) -> bool {
+    let n = received.len().min(MAGIC.len());
+    received[..n] == MAGIC[..n]
+}
+
+/// Chooses the highest version both sides speak. A range with no version in common
+/// with [`SUPPORTED`] is refused, and so is an empty one (`min_version` above
+/// `max_version`), with the server's highest version in the reply.
 pub fn negotiate(hello: &[u8; HELLO_LEN]) -> Negotiated {
     if hello[..4] != MAGIC {
         return Negotiated::NotQuartet;
@@ -132,5 +143,31 @@ mod tests {
         assert_eq!(&reply, b"QRTW\x01\x01\x00\x00");
         assert!(check_server_hello(&reply).is_err());
         assert_eq!(negotiate(b"GET / HT"), Negotiated::NotQuartet);
+        // An empty range (min above max) and version 0 alone are refused like any range
+        // without a common version.
+        for empty in [
+            b"QRTW\x01\x00\x00\x00",
+            b"QRTW\x02\x01\x00\x00",
+            b"QRTW\x00\x00\x00\x00",
+        ] {
+            assert_eq!(
+                negotiate(empty),
+                Negotiated::Refused {
+                    reply: *b"QRTW\x01\x01\x00\x00"
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn the_magic_is_judged_on_what_has_arrived() {
+        assert!(starts_like_magic(b""));
+        assert!(starts_like_magic(b"Q"));
+        assert!(starts_like_magic(b"QRT"));
+        assert!(starts_like_magic(b"QRTW\x09\x09"));
+        assert!(!starts_like_magic(b"G"));
+        assert!(!starts_like_magic(b"QX"));
+        assert!(!starts_like_magic(b"QRTX"));
+        assert!(!starts_like_magic(b"QRTX\x01\x01\x00\x00"));
     }
 }

@@ -5,6 +5,7 @@
 //! - [`serve`]: serves any `Ticketing` (a [`SharedTicketing`](domain::SharedTicketing))
 //!   with a [`Config`], with per-connection concurrency, backpressure and deadlines.
 //! - [`config`]: [`Config`], the server's settings on `netkit`'s shared part.
+//! - [`gauges`]: [`Gauges`], counters a server keeps about its connections' queues.
 //! - [`handshake`]: the 8-byte hellos and version negotiation.
 //! - [`frame`] and [`codec`]: the frame header and the codec on tokio-util's
 //!   `LengthDelimitedCodec`.
@@ -19,12 +20,14 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod frame;
+pub mod gauges;
 pub mod handshake;
 pub mod messages;
 pub mod server;
 
 pub use client::Client;
 pub use config::Config;
+pub use gauges::Gauges;
 pub use server::serve;
 
 /// The port `cargo run -p wire` listens on by default.

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::{Error, ErrorCode};
@@ -45,6 +46,40 @@ async fn a_wrong_magic_is_told_what_this_port_is_and_closed() {
     let reply = common::read_to_close(&mut stream, DEADLINE).await;
     assert_eq!(reply, wire::handshake::NOT_QUARTET);
     still_serving(server.addr).await;
+    server.stop().await.unwrap();
+}
+
+/// The magic is judged on the bytes that have arrived: four wrong bytes (or one) are
+/// refused at once. The hello deadline is an hour here, so a server waiting for all
+/// eight bytes would fail this test instead of passing it late.
+#[tokio::test]
+async fn a_wrong_magic_is_refused_before_the_rest_of_the_hello() {
+    let server = common::spawn_with(wire::Config {
+        frame_timeout: Duration::from_secs(3_600),
+        ..wire::Config::default()
+    })
+    .await;
+    for sent in [&b"QRTX"[..], b"X", b"QX"] {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(sent).await.unwrap();
+        let reply = common::read_to_close(&mut stream, DEADLINE).await;
+        assert_eq!(reply, wire::handshake::NOT_QUARTET, "after {sent:?}");
+    }
+    still_serving(server.addr).await;
+    server.stop().await.unwrap();
+}
+
+/// A version range with nothing in it (min above max) is refused like any range with no
+/// common version: status 1 with the server's highest version, then the close.
+#[tokio::test]
+async fn a_hello_with_min_above_max_is_refused_with_status_1() {
+    let server = common::spawn().await;
+    for hello in [b"QRTW\x01\x00\x00\x00", b"QRTW\x03\x02\x00\x00"] {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(hello).await.unwrap();
+        let reply = common::read_to_close(&mut stream, DEADLINE).await;
+        assert_eq!(reply, b"QRTW\x01\x01\x00\x00");
+    }
     server.stop().await.unwrap();
 }
 
@@ -199,6 +234,147 @@ async fn unknown_opcodes_and_garbage_payloads_keep_the_connection_open() {
     server.stop().await.unwrap();
 }
 
+/// Request id 0 is reserved for connection-level errors: a request with it ends the
+/// connection with one (INVALID_ARGUMENT, field `request_id`), written after the answers
+/// to the requests read before it.
+#[tokio::test]
+async fn request_id_zero_ends_the_connection_after_earlier_answers() {
+    let server = common::spawn().await;
+    let mut stream = common::handshaken(server.addr).await;
+    let mut bytes = common::get_event_bytes(5, 1).to_vec();
+    bytes.extend_from_slice(&common::get_event_bytes(0, 2));
+    bytes.extend_from_slice(&common::get_event_bytes(6, 3));
+    stream.write_all(&bytes).await.unwrap();
+    let first = common::read_frame(&mut stream).await;
+    assert_eq!((first.kind, first.request_id), (Kind::Response, 5));
+    let last = common::read_frame(&mut stream).await;
+    assert_eq!(
+        (last.kind, last.opcode, last.request_id),
+        (Kind::Error, 0, 0)
+    );
+    assert_eq!(
+        common::error_of(&last),
+        Error::invalid_argument("request_id", "0 is reserved for connection-level errors")
+    );
+    assert!(
+        common::read_to_close(&mut stream, DEADLINE)
+            .await
+            .is_empty(),
+        "nothing after the connection error: request 6 was never read"
+    );
+    still_serving(server.addr).await;
+    server.stop().await.unwrap();
+}
+
+/// An id still in flight is refused for that id, the connection stays open, and the
+/// original request gets exactly one answer. The original is held in the API until the
+/// refusal has arrived, so the order is certain.
+#[tokio::test]
+async fn a_request_id_still_in_flight_is_refused_and_the_original_answered_once() {
+    let gated = Arc::new(common::Gated::new(common::service()));
+    let server = common::serve(gated.clone(), wire::Config::default()).await;
+    let mut stream = common::handshaken(server.addr).await;
+    stream
+        .write_all(&common::get_event_bytes(5, 1))
+        .await
+        .unwrap();
+    // Same id, another opcode: refused, with the duplicate's opcode echoed.
+    let ping = Frame::request(Opcode::Ping, 5, bytes::Bytes::new());
+    stream
+        .write_all(&wire::codec::encode_frame(ping, 1 << 20).unwrap())
+        .await
+        .unwrap();
+    let refusal = common::read_frame(&mut stream).await;
+    assert_eq!(
+        (refusal.kind, refusal.opcode, refusal.request_id),
+        (Kind::Error, Opcode::Ping as u16, 5)
+    );
+    assert_eq!(
+        common::error_of(&refusal),
+        Error::invalid_argument("request_id", "already in flight")
+    );
+    gated.open();
+    let original = common::read_frame(&mut stream).await;
+    assert_eq!(
+        (original.kind, original.opcode, original.request_id),
+        (Kind::Response, Opcode::GetEvent as u16, 5)
+    );
+    let event: wire::messages::Event = postcard::from_bytes(&original.payload).unwrap();
+    assert_eq!(event.id, 1);
+    // Answered, the id is free again; and nothing else ever came for the first use of
+    // it: the next frame is this one's answer.
+    stream
+        .write_all(&common::get_event_bytes(5, 2))
+        .await
+        .unwrap();
+    let again = common::read_frame(&mut stream).await;
+    assert_eq!((again.kind, again.request_id), (Kind::Response, 5));
+    let event: wire::messages::Event = postcard::from_bytes(&again.payload).unwrap();
+    assert_eq!(event.id, 2);
+    server.stop().await.unwrap();
+}
+
+/// Time filters: every i64 the server can represent as a time is accepted (the whole
+/// range gives every event), one microsecond outside is INVALID_ARGUMENT naming `from`
+/// or `to`, and so are `from == to` and `from > to` (naming `to`).
+#[tokio::test]
+async fn time_filters_at_the_edges_of_the_representable_range() {
+    const MIN: i64 = -8_334_601_228_800_000_000;
+    const MAX: i64 = 8_210_266_876_799_999_999;
+    let server = common::spawn().await;
+    let mut stream = common::handshaken(server.addr).await;
+    let mut next_id = 0;
+    let mut list = async |from: Option<i64>, to: Option<i64>| {
+        next_id += 1;
+        let request = wire::messages::ListEventsRequest {
+            filter: wire::messages::Filter {
+                from_micros: from,
+                to_micros: to,
+                ..wire::messages::Filter::default()
+            },
+            cursor: None,
+            limit: Some(100),
+        };
+        stream
+            .write_all(&common::request_bytes(
+                Opcode::ListEvents,
+                next_id,
+                &request,
+            ))
+            .await
+            .unwrap();
+        let frame = common::read_frame(&mut stream).await;
+        assert_eq!(frame.request_id, next_id);
+        frame
+    };
+    let all = list(Some(MIN), Some(MAX)).await;
+    let page: wire::messages::EventPage = postcard::from_bytes(&all.payload).unwrap();
+    assert_eq!(page.events.len(), 100);
+    let unfiltered = list(None, None).await;
+    let unfiltered: wire::messages::EventPage = postcard::from_bytes(&unfiltered.payload).unwrap();
+    assert_eq!(page.events, unfiltered.events);
+    // Each page's cursor is bound to its own filter, so the two cursors differ.
+    assert_ne!(page.next_cursor, unfiltered.next_cursor);
+    let cases = [
+        (Some(MIN - 1), None, "from", "time out of range"),
+        (Some(i64::MIN), Some(0), "from", "time out of range"),
+        (None, Some(MAX + 1), "to", "time out of range"),
+        (Some(0), Some(i64::MAX), "to", "time out of range"),
+        (Some(7), Some(7), "to", "must be after from"),
+        (Some(8), Some(7), "to", "must be after from"),
+        (Some(MAX), Some(MIN), "to", "must be after from"),
+    ];
+    for (from, to, field, reason) in cases {
+        let frame = list(from, to).await;
+        assert_eq!(
+            common::error_of(&frame),
+            Error::invalid_argument(field, reason),
+            "from {from:?} to {to:?}"
+        );
+    }
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_byte_at_a_time_sender_cannot_hold_a_connection() {
     let frame_timeout = Duration::from_millis(400);
@@ -258,68 +434,186 @@ async fn a_byte_at_a_time_sender_cannot_hold_a_connection() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_client_that_never_reads_is_disconnected_and_others_are_served() {
-    let config = wire::Config {
-        write_timeout: Duration::from_millis(500),
-        max_in_flight: 8,
-        ..wire::Config::default()
-    };
-    let server = common::spawn_with(config).await;
-    let mut stream = common::handshaken(server.addr).await;
-    // Seat maps are big; ask for many and read none. The socket buffers fill, the write
-    // times out, and the server drops us. Bounded: a million requests at most (about
-    // 21 MB, more than loopback buffers hold), 20 s at most.
-    let data = domain::Dataset::from_spec(common::SPEC);
-    let biggest = data
-        .events
-        .iter()
-        .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
-        .unwrap();
-    let payload = postcard::to_allocvec(&wire::messages::EventIdRequest {
-        event_id: biggest.id.0,
-    })
-    .unwrap();
-    let request =
-        wire::codec::encode_frame(Frame::request(Opcode::GetSeatMap, 1, payload), 1 << 20).unwrap();
-    let start = Instant::now();
-    let mut cut_off = false;
-    for _ in 0..1_000_000 {
-        // Our writes block (server stopped reading) or fail (server closed): either
-        // way, check below that it actually let go of us.
-        if !matches!(
-            tokio::time::timeout(Duration::from_secs(2), stream.write_all(&request)).await,
-            Ok(Ok(()))
-        ) {
-            cut_off = true;
-            break;
+/// A peer that asks for big answers and reads none, on sockets whose buffers (both set
+/// by hand, so the kernel does not grow them) hold a few KiB: far less than one of the
+/// ~200 KB seat maps asked for, so the server's first write can never finish while the
+/// peer reads nothing, and nothing depends on how fast anything runs.
+struct Stuck {
+    server: common::Served,
+    stream: TcpStream,
+    gauges: wire::Gauges,
+    api: Arc<domain::Forwarding<domain::Service>>,
+    event: domain::EventId,
+    /// Encoded length of one seat-map answer.
+    answer_len: usize,
+    /// The byte budget: room for two answers, not three.
+    budget: usize,
+}
+
+/// Seat maps asked for by a [`Stuck`] peer.
+const ASKED: u32 = 16;
+
+impl Stuck {
+    async fn start(write_timeout: Duration) -> Stuck {
+        const SMALL_BUFFER: u32 = 4 * 1024;
+        let data = domain::Dataset::from_spec(common::SPEC);
+        let biggest = data
+            .events
+            .iter()
+            .filter(|e| e.status == domain::EventStatus::OnSale)
+            .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
+            .unwrap();
+        let map = domain::Ticketing::get_seat_map(&common::service(), biggest.id)
+            .await
+            .unwrap();
+        let answer_len = 4
+            + 8
+            + postcard::to_allocvec(&wire::messages::SeatMap::from(map))
+                .unwrap()
+                .len();
+        assert!(answer_len > 100 * 1024, "{answer_len}");
+        let budget = answer_len * 5 / 2;
+        let gauges = wire::Gauges::new();
+        let config = wire::Config {
+            max_queued_bytes: budget,
+            write_timeout,
+            gauges: Some(gauges.clone()),
+            ..wire::Config::default()
+        };
+        let api = Arc::new(domain::Forwarding::new(common::service()));
+        let server = common::Served::with_send_buffer(api.clone(), config, SMALL_BUFFER);
+        let mut stream = common::handshaken_with_receive_buffer(server.addr, SMALL_BUFFER).await;
+        let mut burst = Vec::new();
+        for id in 1..=ASKED {
+            let request = wire::messages::EventIdRequest {
+                event_id: biggest.id.0,
+            };
+            burst.extend_from_slice(&common::request_bytes(Opcode::GetSeatMap, id, &request));
         }
-        if start.elapsed() > Duration::from_secs(20) {
-            break;
+        stream.write_all(&burst).await.unwrap();
+        Stuck {
+            server,
+            stream,
+            gauges,
+            api,
+            event: biggest.id,
+            answer_len,
+            budget,
         }
     }
+}
+
+fn customer(name: &str) -> domain::Customer {
+    domain::Customer {
+        name: name.into(),
+        email: format!("{}@example.com", name.to_lowercase()),
+    }
+}
+
+/// No clock is involved (the write timeout is an hour): the budget fills, the server
+/// stops reading the connection and starts no further request of it, and other
+/// connections are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_byte_budget_stops_reading_and_starting_work() {
+    let mut stuck = Stuck::start(Duration::from_secs(3_600)).await;
+    let gauges = stuck.gauges.clone();
+    // An answer waits for room, so the server has stopped reading this connection.
+    common::wait_for("the server to pause reading", || gauges.pauses() >= 1).await;
+
+    // Sent now, this hold is never read, so it is never made.
+    let seat = domain::SeatId(0);
+    let hold = wire::messages::HoldSeatsRequest::from(domain::HoldRequest {
+        event_id: stuck.event,
+        seat_ids: vec![seat],
+        customer: customer("Stuck"),
+        idempotency_key: None,
+    });
+    stuck
+        .stream
+        .write_all(&common::request_bytes(Opcode::HoldSeats, ASKED + 1, &hold))
+        .await
+        .unwrap();
+
+    // Exactly two answers are queued (the budget holds two, not three), and no new work
+    // started once one was waiting: two queued, one waiting, and at most one more
+    // computed at that moment on the runtime's other worker thread.
+    let peak = gauges.peak_queued_bytes();
     assert!(
-        cut_off,
-        "the server kept reading from a client that never reads"
+        peak <= stuck.budget,
+        "queued {peak} bytes, budget {}",
+        stuck.budget
     );
-    still_serving(server.addr).await;
-    // The stuck connection is eventually closed by the server (reading now drains what
-    // it wrote, then EOF).
-    let drained = tokio::time::timeout(Duration::from_secs(20), async {
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
+    assert_eq!(peak, 2 * stuck.answer_len);
+    assert_eq!(gauges.queued_bytes(), 2 * stuck.answer_len);
+    let calls = stuck.api.calls();
+    assert!(
+        (3..=4).contains(&calls),
+        "{calls} of {ASKED} seat maps were computed for a peer that read none"
+    );
+
+    // Others are served, and the hold sent after the pause was not made: the seat is free.
+    still_serving(stuck.server.addr).await;
+    let client = wire::Client::connect(stuck.server.addr).await.unwrap();
+    let booking = domain::Ticketing::hold_seats(
+        &client,
+        domain::HoldRequest {
+            event_id: stuck.event,
+            seat_ids: vec![seat],
+            customer: customer("Reader"),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .expect("the seat the stuck connection asked for is still free");
+    assert_eq!(booking.seat_ids, vec![seat]);
+    assert_eq!(
+        gauges.paused_connections(),
+        1,
+        "the stuck connection is still paused"
+    );
+
+    // A peer that goes away frees everything it held.
+    drop(stuck.stream);
+    common::wait_for("every queued byte to be given back", || {
+        gauges.queued_bytes() == 0
     })
     .await;
+    assert_eq!(gauges.paused_connections(), 0);
+    stuck.server.stop().await.unwrap();
+}
+
+/// The write timeout ends a connection whose peer reads nothing, and other connections
+/// are served before and after. Whatever runs first, the server's first write to the
+/// peer can never finish, so the timeout always fires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_disconnected_and_others_are_served() {
+    let mut stuck = Stuck::start(Duration::from_millis(200)).await;
+    let gauges = stuck.gauges.clone();
+    still_serving(stuck.server.addr).await;
+    common::wait_for("the write timeout to close the connection", || {
+        gauges.write_timeouts() >= 1
+    })
+    .await;
+    // Closed: reading now finds what the socket buffers held, then the end.
+    let leftover = common::read_to_close(&mut stuck.stream, DEADLINE).await;
     assert!(
-        drained.is_ok(),
-        "the server never closed the non-reading connection"
+        leftover.len() < stuck.answer_len,
+        "the socket buffers held {} bytes, a whole answer: the test's premise is wrong",
+        leftover.len()
     );
-    server.stop().await.unwrap();
+    let peak = gauges.peak_queued_bytes();
+    assert!(
+        peak <= stuck.budget,
+        "queued {peak} bytes, budget {}",
+        stuck.budget
+    );
+    common::wait_for("every queued byte to be given back", || {
+        gauges.queued_bytes() == 0
+    })
+    .await;
+    assert_eq!(gauges.write_timeouts(), 1);
+    still_serving(stuck.server.addr).await;
+    stuck.server.stop().await.unwrap();
 }
 
 #[tokio::test]

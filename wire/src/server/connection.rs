@@ -1,19 +1,35 @@
 //! One connection, from hello to close.
 //!
-//! The read loop decodes frames and hands each request to its own task, holding one of
-//! `max_in_flight` permits; when they are all taken it stops reading, so a fast client
-//! is slowed by TCP backpressure instead of growing the server's memory. A writer task
-//! sends responses as they finish (batched: everything ready is written, then flushed).
+//! The read loop decodes frames and hands each request to its own task. Two budgets
+//! bound what one connection can make the server hold: `max_in_flight` requests being
+//! answered, and `max_queued_bytes` of encoded answers waiting to be written. Before
+//! reading each frame the loop waits for a free in-flight slot *and* room in the byte
+//! budget, and a request's task starts no work while the budget is full, so a peer that
+//! sends faster than it reads is slowed by TCP backpressure instead of growing the
+//! server's memory. A writer task sends answers as they finish (batched: everything
+//! ready is written, then flushed) and gives their bytes back to the budget once they
+//! are on the socket.
 //!
-//! Deadlines: the hello and every frame must arrive whole within `frame_timeout` of
-//! their first byte (a one-byte-at-a-time sender cannot hold a connection); a
-//! connection with no frame for `idle_timeout` is closed; a response that cannot be
-//! written within `write_timeout` (a peer that never reads) closes the connection.
+//! Request ids: 0 is reserved for connection-level errors, so a frame with id 0 ends the
+//! connection with an `INVALID_ARGUMENT` connection error (field `request_id`). An id
+//! still in flight is refused for that id (`INVALID_ARGUMENT`, field `request_id`,
+//! reason `already in flight`), and the original request still gets its one answer.
+//! A connection-level error frame is always the last frame: the answers to requests
+//! read before it are written first.
+//!
+//! Deadlines: the hello and every frame must arrive whole within `frame_timeout` (for a
+//! frame, from its first byte; time the server spends not reading, because of
+//! backpressure, does not count), a connection with no frame for `idle_timeout` is
+//! closed, and a batch of answers that cannot be written within `write_timeout` (a peer
+//! that does not read) closes the connection.
 
+use std::collections::HashSet;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use domain::{Error, SharedTicketing};
 use futures::{SinkExt, StreamExt};
@@ -21,15 +37,25 @@ use netkit::connections::Counted;
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::dispatch::{answer, error_frame};
 use crate::codec::{CodecError, WireCodec};
 use crate::config::Config;
-use crate::frame::{Frame, NO_OPCODE};
-use crate::handshake::{HELLO_LEN, NOT_QUARTET, Negotiated, negotiate};
+use crate::frame::{Frame, HEADER_LEN, NO_OPCODE};
+use crate::gauges::Gauges;
+use crate::handshake::{HELLO_LEN, NOT_QUARTET, Negotiated, negotiate, starts_like_magic};
+
+/// Bytes of the length prefix in front of every frame.
+const LENGTH_PREFIX: usize = 4;
+
+/// The reason given for a request id that is still in flight.
+pub(crate) const ALREADY_IN_FLIGHT: &str = "already in flight";
+/// The reason given for request id 0.
+pub(crate) const ID_ZERO_RESERVED: &str = "0 is reserved for connection-level errors";
 
 /// When the bytes of the frame being read started to arrive, shared between the socket
 /// reader (which notices the first byte) and the read loop (which resets it after each
@@ -75,6 +101,175 @@ impl<R: AsyncRead + Unpin> AsyncRead for ClockedReader<R> {
     }
 }
 
+/// One connection's output queue: the byte budget for encoded answers waiting to be
+/// written, and the bytes actually queued (counted from real lengths, for the gauges).
+#[derive(Debug)]
+struct Queue {
+    budget: Arc<Semaphore>,
+    capacity: usize,
+    bytes: AtomicUsize,
+    /// Told when an answer has to wait for room, so a read loop already waiting for the
+    /// next frame goes back to waiting for room instead.
+    full: Notify,
+    gauges: Option<Gauges>,
+}
+
+impl Queue {
+    fn new(max_queued_bytes: usize, gauges: Option<Gauges>) -> Self {
+        let capacity = max_queued_bytes
+            .clamp(1, u32::MAX as usize)
+            .min(Semaphore::MAX_PERMITS);
+        Queue {
+            budget: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            bytes: AtomicUsize::new(0),
+            full: Notify::new(),
+            gauges,
+        }
+    }
+
+    /// Waits until the budget has room (no earlier answer is waiting for it); `false`
+    /// once the connection's writer is gone.
+    async fn has_room(&self) -> bool {
+        self.budget.acquire().await.is_ok()
+    }
+
+    /// Takes the answer's encoded length from the budget (all of it, for an answer larger
+    /// than the budget), waiting for room; `None` once the writer is gone.
+    async fn reserve(self: &Arc<Self>, frame: Frame) -> Option<Queued> {
+        let len = LENGTH_PREFIX + HEADER_LEN + frame.payload.len();
+        let permits = len.min(self.capacity) as u32;
+        let acquire = Arc::clone(&self.budget).acquire_many_owned(permits);
+        tokio::pin!(acquire);
+        // The first poll queues this answer for the budget (taking whatever is free), so
+        // by the time the read loop hears of it, the budget shows no room.
+        let permit = match futures::poll!(&mut acquire) {
+            Poll::Ready(acquired) => acquired.ok()?,
+            Poll::Pending => {
+                self.full.notify_one();
+                acquire.await.ok()?
+            }
+        };
+        let total = self.bytes.fetch_add(len, Ordering::SeqCst) + len;
+        if let Some(gauges) = &self.gauges {
+            gauges.queued(len, total);
+        }
+        Some(Queued {
+            frame,
+            bytes: QueuedBytes {
+                len,
+                _permit: permit,
+                queue: Arc::clone(self),
+            },
+        })
+    }
+}
+
+/// An answer with its bytes taken from the budget.
+struct Queued {
+    frame: Frame,
+    bytes: QueuedBytes,
+}
+
+/// The budget held by one queued answer, given back when it is dropped: after the
+/// answer is on the socket, or with the connection.
+struct QueuedBytes {
+    len: usize,
+    _permit: OwnedSemaphorePermit,
+    queue: Arc<Queue>,
+}
+
+impl Drop for QueuedBytes {
+    fn drop(&mut self) {
+        self.queue.bytes.fetch_sub(self.len, Ordering::SeqCst);
+        if let Some(gauges) = &self.queue.gauges {
+            gauges.dequeued(self.len);
+        }
+    }
+}
+
+/// Marks a connection as paused in the gauges for as long as it lives.
+struct Paused<'a>(Option<&'a Gauges>);
+
+impl<'a> Paused<'a> {
+    fn new(gauges: Option<&'a Gauges>) -> Self {
+        if let Some(gauges) = gauges {
+            gauges.pause();
+        }
+        Paused(gauges)
+    }
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        if let Some(gauges) = self.0 {
+            gauges.resume();
+        }
+    }
+}
+
+/// Waits for a free in-flight slot and room in the byte budget. Returns the slot and
+/// whether it had to wait, or `None` once the connection's writer is gone.
+async fn ready_for_more(
+    in_flight: &Arc<Semaphore>,
+    queue: &Queue,
+) -> Option<(OwnedSemaphorePermit, bool)> {
+    let mut waited = false;
+    let slot = match Arc::clone(in_flight).try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(TryAcquireError::Closed) => return None,
+        Err(TryAcquireError::NoPermits) => {
+            let _paused = Paused::new(queue.gauges.as_ref());
+            waited = true;
+            Arc::clone(in_flight).acquire_owned().await.ok()?
+        }
+    };
+    match queue.budget.try_acquire() {
+        Ok(_) => {}
+        Err(TryAcquireError::Closed) => return None,
+        Err(TryAcquireError::NoPermits) => {
+            let _paused = Paused::new(queue.gauges.as_ref());
+            waited = true;
+            if !queue.has_room().await {
+                return None;
+            }
+        }
+    }
+    Some((slot, waited))
+}
+
+/// What a read frame turns into.
+enum Job {
+    /// Answer it.
+    Answer(Frame),
+    /// Send this error instead (its id is already in flight).
+    Refuse(Frame),
+}
+
+/// What the first bytes of a connection were.
+enum Hello {
+    Whole([u8; HELLO_LEN]),
+    NotQuartet,
+}
+
+/// Reads the client hello, judging the magic on every byte as it arrives: a peer whose
+/// first bytes differ from it is answered at once, without waiting for eight bytes.
+async fn read_hello<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Hello> {
+    let mut hello = [0u8; HELLO_LEN];
+    let mut filled = 0;
+    while filled < HELLO_LEN {
+        let n = reader.read(&mut hello[filled..]).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        filled += n;
+        if !starts_like_magic(&hello[..filled]) {
+            return Ok(Hello::NotQuartet);
+        }
+    }
+    Ok(Hello::Whole(hello))
+}
+
 /// Runs one connection to its end.
 pub(super) async fn run(
     stream: TcpStream,
@@ -90,12 +285,17 @@ pub(super) async fn run(
         clock: Arc::clone(&clock),
     };
 
-    let mut hello = [0u8; HELLO_LEN];
-    match tokio::time::timeout(config.frame_timeout, reader.read_exact(&mut hello)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(e),
+    let hello = match tokio::time::timeout(config.frame_timeout, read_hello(&mut reader)).await {
+        Ok(hello) => hello?,
         Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no hello in time")),
-    }
+    };
+    let hello = match hello {
+        Hello::Whole(hello) => hello,
+        Hello::NotQuartet => {
+            write_half.write_all(NOT_QUARTET).await?;
+            return write_half.shutdown().await;
+        }
+    };
     match negotiate(&hello) {
         Negotiated::Agreed { reply, .. } => write_half.write_all(&reply).await?,
         Negotiated::Refused { reply } => {
@@ -111,12 +311,37 @@ pub(super) async fn run(
 
     let mut frames = FramedRead::new(reader, WireCodec::new(config.server.max_request_bytes));
     let sink = FramedWrite::new(write_half, WireCodec::new(config.server.max_response_bytes));
-    let (responses, outgoing) = mpsc::channel::<Frame>(config.max_in_flight.max(1));
-    let writer = tokio::spawn(write_responses(sink, outgoing, config.write_timeout));
+    let queue = Arc::new(Queue::new(config.max_queued_bytes, config.gauges.clone()));
+    let (answers, outgoing) = mpsc::channel::<Queued>(config.max_in_flight.max(1));
+    let (say_last, last_word) = oneshot::channel::<Frame>();
+    let writer = tokio::spawn(write_answers(
+        sink,
+        outgoing,
+        last_word,
+        Arc::clone(&queue),
+        config.write_timeout,
+    ));
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let ids: Arc<Mutex<HashSet<u32>>> = Arc::default();
     let mut last_frame = Instant::now();
+    let mut closing_error: Option<Error> = None;
 
     loop {
+        // Backpressure: read another frame only with a free in-flight slot and room for
+        // answers. The peer is not the one holding things up while we wait, so its
+        // clocks restart afterwards.
+        let (slot, waited) = tokio::select! {
+            biased;
+            _ = stopping.changed() => break,
+            ready = ready_for_more(&in_flight, &queue) => match ready {
+                Some(ready) => ready,
+                None => break,
+            },
+        };
+        if waited {
+            last_frame = Instant::now();
+            clock.reset(!frames.read_buffer().is_empty());
+        }
         let deadline = clock
             .started()
             .map_or(last_frame + config.idle_timeout, |t| {
@@ -125,81 +350,162 @@ pub(super) async fn run(
         tokio::select! {
             biased;
             _ = stopping.changed() => break,
+            // An answer is waiting for room: stop waiting for frames, wait for room.
+            () = queue.full.notified() => {}
             frame = frames.next() => {
                 let Some(frame) = frame else { break };
                 // The writer gave up: stop before the next buffered frame, not after all.
-                if responses.is_closed() {
+                if answers.is_closed() {
                     break;
                 }
                 let frame = match frame {
                     Ok(frame) => frame,
                     Err(e) => {
                         // A stream we cannot frame is never resynchronised: say why, close.
-                        let error = match &e {
-                            CodecError::FrameTooLarge { max } => Error::limit_exceeded("frame size", *max as u64),
-                            CodecError::BadHeader(reason) => Error::invalid_argument("header", reason.clone()),
-                            CodecError::Io(_) => break,
+                        closing_error = match e {
+                            CodecError::FrameTooLarge { max } => Some(Error::limit_exceeded("frame size", max as u64)),
+                            CodecError::BadHeader(reason) => Some(Error::invalid_argument("header", reason)),
+                            CodecError::Io(_) => None,
                         };
-                        let _ = responses.send(error_frame(NO_OPCODE, 0, &error)).await;
                         break;
                     }
                 };
                 last_frame = Instant::now();
                 clock.reset(!frames.read_buffer().is_empty());
-                let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
-                let api = SharedTicketing::clone(&api);
-                let responses = responses.clone();
-                let max_response = config.server.max_response_bytes;
-                tokio::spawn(async move {
-                    let response = answer(api.as_ref(), frame, max_response).await;
-                    // The writer is gone only if the connection is closing anyway.
-                    let _ = responses.send(response).await;
-                    drop(permit);
-                });
+                if frame.request_id == 0 {
+                    closing_error = Some(Error::invalid_argument("request_id", ID_ZERO_RESERVED));
+                    break;
+                }
+                let job = if ids.lock().insert(frame.request_id) {
+                    Job::Answer(frame)
+                } else {
+                    let error = Error::invalid_argument("request_id", ALREADY_IN_FLIGHT);
+                    Job::Refuse(error_frame(frame.opcode, frame.request_id, &error))
+                };
+                tokio::spawn(respond(
+                    job,
+                    SharedTicketing::clone(&api),
+                    Arc::clone(&queue),
+                    Arc::clone(&ids),
+                    answers.clone(),
+                    config.server.max_response_bytes,
+                    slot,
+                ));
             }
             () = clock.first_byte.notified() => {}
             // The writer gave up (the peer stopped reading): nothing more can be answered.
-            () = responses.closed() => break,
+            () = answers.closed() => break,
             () = tokio::time::sleep_until(deadline) => {
                 if clock.started().is_some() {
                     let limit = config.frame_timeout.as_millis() as u64;
-                    let error = Error::limit_exceeded("frame read time (ms)", limit);
-                    let _ = responses.send(error_frame(NO_OPCODE, 0, &error)).await;
+                    closing_error = Some(Error::limit_exceeded("frame read time (ms)", limit));
                 }
                 break;
             }
         }
     }
-    // Stop reading; let the requests in flight finish and their answers go out.
+    // Stop reading; the requests in flight finish and their answers go out, then the
+    // connection-level error if there is one, last.
+    if let Some(error) = closing_error {
+        let _ = say_last.send(error_frame(NO_OPCODE, 0, &error));
+    }
     drop(frames);
-    drop(responses);
+    drop(answers);
     writer.await.map_err(io::Error::other)?
 }
 
-/// Writes responses as they come, flushing once per batch of ready frames.
-async fn write_responses(
-    mut sink: FramedWrite<Counted<tokio::net::tcp::OwnedWriteHalf>, WireCodec>,
-    mut outgoing: mpsc::Receiver<Frame>,
-    write_timeout: std::time::Duration,
+/// Answers one frame (or sends the refusal already made for it) through the queue.
+async fn respond(
+    job: Job,
+    api: SharedTicketing,
+    queue: Arc<Queue>,
+    ids: Arc<Mutex<HashSet<u32>>>,
+    answers: mpsc::Sender<Queued>,
+    max_response: usize,
+    slot: OwnedSemaphorePermit,
+) {
+    let queued = match job {
+        Job::Answer(request) => {
+            // Start no work while earlier answers are waiting for room.
+            if !queue.has_room().await {
+                return;
+            }
+            let id = request.request_id;
+            let frame = answer(api.as_ref(), request, max_response).await;
+            let Some(queued) = queue.reserve(frame).await else {
+                return;
+            };
+            // Free the id before its answer can reach the peer, which may then reuse it.
+            ids.lock().remove(&id);
+            queued
+        }
+        Job::Refuse(frame) => match queue.reserve(frame).await {
+            Some(queued) => queued,
+            None => return,
+        },
+    };
+    // The writer is gone only if the connection is closing anyway.
+    let _ = answers.send(queued).await;
+    drop(slot);
+}
+
+/// Writes answers as they come, flushing once per batch of ready frames and giving each
+/// batch's bytes back to the budget once it is on the socket; then the last word, if
+/// any. When it ends, for whatever reason, it closes the budget *before* any byte still
+/// held is given back, so nothing waiting for room (the read loop, a request not yet
+/// started) goes ahead on a connection that is finished.
+async fn write_answers(
+    mut sink: FramedWrite<Counted<OwnedWriteHalf>, WireCodec>,
+    mut outgoing: mpsc::Receiver<Queued>,
+    mut last_word: oneshot::Receiver<Frame>,
+    queue: Arc<Queue>,
+    write_timeout: Duration,
 ) -> io::Result<()> {
-    while let Some(first) = outgoing.recv().await {
-        let batch = async {
-            sink.feed(first).await?;
-            while let Ok(next) = outgoing.try_recv() {
-                sink.feed(next).await?;
+    let mut batch: Vec<QueuedBytes> = Vec::new();
+    let gauges = queue.gauges.as_ref();
+    let written = async {
+        while let Some(first) = outgoing.recv().await {
+            let write = async {
+                let mut next = Some(first);
+                while let Some(Queued { frame, bytes }) = next {
+                    batch.push(bytes);
+                    sink.feed(frame).await?;
+                    next = outgoing.try_recv().ok();
+                }
+                sink.flush().await
+            };
+            within(write_timeout, write, gauges).await?;
+            batch.clear();
+        }
+        if let Ok(frame) = last_word.try_recv() {
+            within(write_timeout, sink.send(frame), gauges).await?;
+        }
+        sink.into_inner().shutdown().await
+    };
+    let result = written.await;
+    queue.budget.close();
+    drop(batch);
+    drop(outgoing);
+    result
+}
+
+/// Runs one write with the write deadline; a peer that does not read fails it.
+async fn within(
+    write_timeout: Duration,
+    write: impl Future<Output = Result<(), CodecError>>,
+    gauges: Option<&Gauges>,
+) -> io::Result<()> {
+    match tokio::time::timeout(write_timeout, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(io::Error::other(e)),
+        Err(_) => {
+            if let Some(gauges) = gauges {
+                gauges.write_timed_out();
             }
-            sink.flush().await
-        };
-        match tokio::time::timeout(write_timeout, batch).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(io::Error::other(e)),
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "peer is not reading",
-                ));
-            }
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "peer is not reading",
+            ))
         }
     }
-    sink.into_inner().shutdown().await
 }

@@ -4,15 +4,24 @@
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use domain::{DatasetSpec, Limits, Service, SharedTicketing};
+use async_trait::async_trait;
+use domain::{
+    Booking, BookingId, DatasetSpec, Event, EventDetail, EventId, EventPage, HoldRequest, Limits,
+    ListEventsRequest, Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Service,
+    SharedTicketing, Ticketing, Venue, VenueId,
+};
 use netkit::running::RunningServer;
+use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinHandle;
+use wire::frame::{Frame, Opcode};
 
 /// The dataset the wire tests run on.
 pub const SPEC: DatasetSpec = DatasetSpec {
@@ -108,4 +117,135 @@ pub fn get_event_bytes(request_id: u32, event_id: u64) -> bytes::Bytes {
         1 << 20,
     )
     .unwrap()
+}
+
+/// Any request frame's bytes.
+pub fn request_bytes(opcode: Opcode, request_id: u32, message: &impl Serialize) -> bytes::Bytes {
+    let payload = postcard::to_allocvec(message).unwrap();
+    wire::codec::encode_frame(Frame::request(opcode, request_id, payload), 1 << 20).unwrap()
+}
+
+/// Waits until `condition` holds, checking every few milliseconds; panics with `what`
+/// if it still does not after 10 s.
+pub async fn wait_for(what: &str, condition: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited 10 s for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// A wire server on a listener of the test's own making, and how to stop it.
+pub struct Served {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Served {
+    /// Serves `api` with `config` on 127.0.0.1:0 from a listening socket whose send
+    /// buffer is `send_buffer` bytes (as asked; the kernel may double it). Accepted
+    /// connections inherit it, and a buffer set by hand is not grown by the kernel.
+    pub fn with_send_buffer(api: SharedTicketing, config: wire::Config, send_buffer: u32) -> Self {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_send_buffer_size(send_buffer).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener: TcpListener = socket.listen(64).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(wire::serve(listener, api, config, async move {
+            let _ = stopped.await;
+        }));
+        Served { addr, stop, task }
+    }
+
+    /// Stops the server and waits for its drain.
+    pub async fn stop(self) -> io::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+/// A raw connection with a receive buffer of `receive_buffer` bytes (as asked), past
+/// the handshake.
+pub async fn handshaken_with_receive_buffer(addr: SocketAddr, receive_buffer: u32) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(receive_buffer).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    stream
+        .write_all(&wire::handshake::client_hello())
+        .await
+        .unwrap();
+    let mut hello = [0u8; 8];
+    stream.read_exact(&mut hello).await.unwrap();
+    assert_eq!(wire::handshake::check_server_hello(&hello), Ok(1));
+    stream
+}
+
+/// A `Ticketing` that forwards to `inner` but holds every `get_event` until the test
+/// opens the gate (once open, it stays open), so a request can be kept in flight.
+pub struct Gated<T> {
+    inner: T,
+    gate: Semaphore,
+}
+
+impl<T> Gated<T> {
+    /// A closed gate in front of `inner`.
+    pub fn new(inner: T) -> Self {
+        Gated {
+            inner,
+            gate: Semaphore::new(0),
+        }
+    }
+
+    /// Lets every held and future `get_event` through.
+    pub fn open(&self) {
+        self.gate.add_permits(1);
+    }
+}
+
+#[async_trait]
+impl<T: Ticketing> Ticketing for Gated<T> {
+    async fn get_event(&self, id: EventId) -> domain::Result<Event> {
+        drop(self.gate.acquire().await.unwrap());
+        self.inner.get_event(id).await
+    }
+    async fn list_events(&self, request: ListEventsRequest) -> domain::Result<EventPage> {
+        self.inner.list_events(request).await
+    }
+    async fn search_events(&self, request: SearchRequest) -> domain::Result<SearchResults> {
+        self.inner.search_events(request).await
+    }
+    async fn get_event_detail(&self, id: EventId) -> domain::Result<EventDetail> {
+        self.inner.get_event_detail(id).await
+    }
+    async fn get_venue(&self, id: VenueId) -> domain::Result<Venue> {
+        self.inner.get_venue(id).await
+    }
+    async fn get_performer(&self, id: PerformerId) -> domain::Result<Performer> {
+        self.inner.get_performer(id).await
+    }
+    async fn get_seat_map(&self, id: EventId) -> domain::Result<SeatMap> {
+        self.inner.get_seat_map(id).await
+    }
+    async fn hold_seats(&self, request: HoldRequest) -> domain::Result<Booking> {
+        self.inner.hold_seats(request).await
+    }
+    async fn get_booking(&self, id: BookingId) -> domain::Result<Booking> {
+        self.inner.get_booking(id).await
+    }
+    async fn confirm_booking(
+        &self,
+        id: BookingId,
+        expected_version: u64,
+    ) -> domain::Result<Booking> {
+        self.inner.confirm_booking(id, expected_version).await
+    }
+    async fn cancel_booking(&self, id: BookingId) -> domain::Result<Booking> {
+        self.inner.cancel_booking(id).await
+    }
 }
