@@ -82,6 +82,8 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
+    // The bound address, not the requested one: `--listen 127.0.0.1:0` picks a port.
+    let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
     match serve(listener, api, Box::pin(crate::shutdown::signal())).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

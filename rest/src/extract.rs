@@ -116,24 +116,40 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// The version named by `If-Match` (a strong ETag, `"<version>"`).
+/// What an `If-Match` header asks a confirm to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-Match: *`: any current representation matches (RFC 9110, section 13.1.1), so
+    /// the booking is confirmed at whatever version it has now.
+    Any,
+    /// `If-Match: "<version>"`: only this version matches; any other gets 412.
+    Version(u64),
+}
+
+/// The shape of an `If-Match` value this server evaluates, as the OpenAPI document
+/// declares it: `*`, or one strong ETag of ours, a version in canonical decimal (no sign,
+/// no leading zeros, at most 19 digits) in double quotes.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|"(0|[1-9][0-9]{0,18})")$"#;
+
+/// The precondition named by `If-Match`: `*` or a strong ETag, `"<version>"`.
 ///
 /// # Errors
-/// 428 if the header is missing; 400 if it is not a single strong ETag of ours.
-pub fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
+/// 428 if the header is missing; 400 if it is neither `*` nor a single strong ETag of
+/// ours (see [`IF_MATCH_PATTERN`]).
+pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(ApiError::with_status(
             StatusCode::PRECONDITION_REQUIRED,
             Error::invalid_argument(
                 "if-match",
-                "is required: send the booking's ETag to confirm it",
+                "is required: send the booking's ETag (or *) to confirm it",
             ),
         ));
     };
-    value.to_str().ok().and_then(parse_etag).ok_or_else(|| {
+    value.to_str().ok().and_then(parse_if_match).ok_or_else(|| {
         ApiError::new(Error::invalid_argument(
             "if-match",
-            "must be one strong ETag such as \"3\" (weak ETags cannot match)",
+            "must be * or one strong ETag such as \"3\" (weak ETags cannot match)",
         ))
     })
 }
@@ -143,12 +159,23 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
+fn parse_if_match(raw: &str) -> Option<Precondition> {
+    let raw = raw.trim();
+    if raw == "*" {
+        return Some(Precondition::Any);
+    }
+    parse_etag(raw).map(Precondition::Version)
+}
+
+/// A version in the exact form [`etag`] writes it: digits only, no leading zero, at most
+/// 19 of them (so every such tag is a `u64`).
 fn parse_etag(raw: &str) -> Option<u64> {
-    raw.trim()
-        .strip_prefix('"')?
-        .strip_suffix('"')?
-        .parse()
-        .ok()
+    let digits = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let canonical = !digits.is_empty()
+        && digits.len() <= 19
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if canonical { digits.parse().ok() } else { None }
 }
 
 /// The `Idempotency-Key` header, if sent. Its shape is checked by the domain.
@@ -209,11 +236,62 @@ mod tests {
     }
 
     #[test]
-    fn etags_parse_strictly() {
-        assert_eq!(parse_etag("\"3\""), Some(3));
-        assert_eq!(parse_etag(" \"12\" "), Some(12));
-        for bad in ["3", "W/\"3\"", "\"x\"", "\"3\", \"4\"", "*"] {
-            assert_eq!(parse_etag(bad), None, "{bad}");
+    fn if_match_parses_strictly() {
+        assert_eq!(parse_if_match("\"3\""), Some(Precondition::Version(3)));
+        assert_eq!(parse_if_match(" \"12\" "), Some(Precondition::Version(12)));
+        assert_eq!(parse_if_match("\"0\""), Some(Precondition::Version(0)));
+        assert_eq!(
+            parse_if_match("\"9999999999999999999\""),
+            Some(Precondition::Version(9_999_999_999_999_999_999))
+        );
+        assert_eq!(parse_if_match("*"), Some(Precondition::Any));
+        for bad in [
+            "3",
+            "W/\"3\"",
+            "\"x\"",
+            "\"3\", \"4\"",
+            "\"+3\"",
+            "\"03\"",
+            "\"\"",
+            "\"18446744073709551615\"",
+            "**",
+            "\"*\"",
+            "",
+        ] {
+            assert_eq!(parse_if_match(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn if_match_pattern_agrees_with_the_parser() {
+        let pattern = jsonschema::draft202012::new(&serde_json::json!({
+            "type": "string",
+            "pattern": IF_MATCH_PATTERN,
+        }))
+        .unwrap();
+        for value in [
+            "*",
+            "\"0\"",
+            "\"1\"",
+            "\"10\"",
+            "\"9999999999999999999\"",
+            "\"+3\"",
+            "\"03\"",
+            "\"\"",
+            "\"18446744073709551615\"",
+            "W/\"1\"",
+            "1",
+            "\"1\", \"2\"",
+            "**",
+            "\"*\"",
+            "\"1\"x",
+            "x\"1\"",
+        ] {
+            assert_eq!(
+                pattern.is_valid(&serde_json::json!(value)),
+                parse_if_match(value).is_some(),
+                "{value}"
+            );
         }
     }
 }

@@ -11,6 +11,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
 
 use crate::error::ApiError;
 use crate::extract::{parse_category, parse_time};
@@ -241,9 +242,21 @@ pub struct SearchResults {
 /// Who a booking is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
-    /// Full name, 1 to 100 characters.
+    /// Full name: 1 to 100 characters, not all whitespace, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// E-mail address.
+    /// E-mail address, checked for shape only (not RFC 5322): a non-empty local part,
+    /// one `@`, and a domain of two or more non-empty dot-separated labels; no whitespace
+    /// or control characters; at most 254 bytes of UTF-8.
+    #[schema(
+        min_length = 5,
+        max_length = 254,
+        pattern = r"^[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+(\.[^@.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+)+$"
+    )]
     pub email: String,
 }
 
@@ -275,13 +288,117 @@ pub struct Booking {
 /// The body of `POST /v1/bookings`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"event_id": 1, "seat_ids": [10, 11], "customer": {"name": "Ada Lovelace", "email": "ada@example.org"}}))]
 pub struct HoldSeats {
     /// Event id.
+    #[serde(deserialize_with = "json_integer::one")]
     pub event_id: u64,
-    /// 1 to 8 distinct seat ids.
+    /// 1 to 8 distinct seat ids, each below the venue's capacity (seat ids count from 0
+    /// through the venue's sections; a seat past the end gets 400 naming `seat_ids`).
+    #[schema(schema_with = seat_ids_schema)]
+    #[serde(deserialize_with = "json_integer::many")]
     pub seat_ids: Vec<u32>,
     /// Who the hold is for.
     pub customer: Customer,
+}
+
+/// Integers in request bodies as JSON Schema reads them (and so as the OpenAPI document
+/// promises): any number whose fractional part is zero, so `3.0` and `3e0` are the integer
+/// 3. serde alone would refuse them as floats. Fractions, negatives and values past the
+/// type's range are still refused, naming the field.
+mod json_integer {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, Unexpected, Visitor};
+
+    /// The unsigned integer types a body holds.
+    pub(super) trait Unsigned: TryFrom<u64> {
+        /// The largest value.
+        const MAX: u64;
+    }
+
+    impl Unsigned for u32 {
+        const MAX: u64 = u32::MAX as u64;
+    }
+
+    impl Unsigned for u64 {
+        const MAX: u64 = u64::MAX;
+    }
+
+    /// One unsigned integer field.
+    pub(super) fn one<'de, D: Deserializer<'de>, T: Unsigned>(d: D) -> Result<T, D::Error> {
+        Integral::deserialize(d).map(|Integral(v)| v)
+    }
+
+    /// An array of unsigned integers; each element's error names its index.
+    pub(super) fn many<'de, D: Deserializer<'de>, T: Unsigned>(d: D) -> Result<Vec<T>, D::Error> {
+        Vec::<Integral<T>>::deserialize(d).map(|v| v.into_iter().map(|Integral(v)| v).collect())
+    }
+
+    struct Integral<T>(T);
+
+    impl<'de, T: Unsigned> Deserialize<'de> for Integral<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(IntegralVisitor(PhantomData))
+        }
+    }
+
+    struct IntegralVisitor<T>(PhantomData<T>);
+
+    impl<T: Unsigned> Visitor<'_> for IntegralVisitor<T> {
+        type Value = Integral<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "an integer from 0 to {}", T::MAX)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            T::try_from(v)
+                .map(Integral)
+                .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+            }
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // 2^64 is the first float past u64::MAX; every integral float below it converts
+            // exactly.
+            const PAST_U64: f64 = 18_446_744_073_709_551_616.0;
+            if v.is_finite() && v.fract() == 0.0 && v > -1.0 && v < PAST_U64 {
+                self.visit_u64(v as u64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+}
+
+/// `seat_ids` of a hold: what `domain::validate::hold` checks, as JSON Schema. The
+/// bound is `domain::Limits::MAX_SEATS_PER_HOLD`, the default every Quartet server runs with.
+fn seat_ids_schema() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::Custom("uint32".to_owned())))
+                .minimum(Some(0u32))
+                .maximum(Some(u32::MAX)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(domain::Limits::MAX_SEATS_PER_HOLD as usize))
+        .unique_items(true)
+        .description(Some(
+            "1 to 8 distinct seat ids, each below the venue's capacity (seat ids count from \
+             0 through the venue's sections; a seat past the end gets 400 naming `seat_ids`).",
+        ))
+        .build()
 }
 
 /// `GET /healthz`.

@@ -418,6 +418,192 @@ async fn booking_lifecycle_with_etags() {
     .await;
 }
 
+fn confirm_with(id: u64, if_match: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(format!("/v1/bookings/{id}/confirm"));
+    if let Some(value) = if_match {
+        request = request.header(header::IF_MATCH, value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn if_match_star_confirms_whatever_the_current_version_is() {
+    let service = common::service();
+    let app = common::app(service.clone());
+    let event = on_sale_event(&service);
+    let template = Some("/v1/bookings/{id}/confirm");
+    let created = ok(
+        &app,
+        post_json("/v1/bookings", &hold_body(event, &[5, 6])),
+        "/v1/bookings",
+        201,
+    )
+    .await;
+    let id = created.body["id"].as_u64().unwrap();
+
+    // Missing If-Match is still 428, and changes nothing.
+    let p = problem(
+        &app,
+        confirm_with(id, None),
+        template,
+        428,
+        "INVALID_ARGUMENT",
+    )
+    .await;
+    assert_eq!(p["field"], "if-match");
+    let held = service.get_booking(domain::BookingId(id)).await.unwrap();
+    assert_eq!(
+        (held.status, held.version),
+        (domain::BookingStatus::Held, 1)
+    );
+
+    // `*` matches the current representation, whatever its version.
+    let confirmed = ok(
+        &app,
+        confirm_with(id, Some("*")),
+        "/v1/bookings/{id}/confirm",
+        200,
+    )
+    .await;
+    assert_eq!(confirmed.body["status"], "confirmed");
+    assert_eq!(confirmed.headers[header::ETAG], "\"2\"");
+    let stored = service.get_booking(domain::BookingId(id)).await.unwrap();
+    assert_eq!(
+        (stored.status, stored.version),
+        (domain::BookingStatus::Confirmed, 2)
+    );
+
+    // `*` is no way around the state machine: a confirmed booking is not held.
+    problem(
+        &app,
+        confirm_with(id, Some("*")),
+        template,
+        409,
+        "INVALID_STATE",
+    )
+    .await;
+    // Nor around existence (RFC 9110 13.2.1: without a resource, the 404 stands).
+    problem(
+        &app,
+        confirm_with(987_654_321, Some("*")),
+        template,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_malformed_if_match_is_400_and_a_missing_one_428() {
+    let service = common::service();
+    let app = common::app(service.clone());
+    let event = on_sale_event(&service);
+    let template = Some("/v1/bookings/{id}/confirm");
+    let created = ok(
+        &app,
+        post_json("/v1/bookings", &hold_body(event, &[9])),
+        "/v1/bookings",
+        201,
+    )
+    .await;
+    let id = created.body["id"].as_u64().unwrap();
+    problem(
+        &app,
+        confirm_with(id, None),
+        template,
+        428,
+        "INVALID_ARGUMENT",
+    )
+    .await;
+    // Only the canonical spelling of a version is one of our ETags.
+    for bad in [
+        "1",
+        "W/\"1\"",
+        "\"01\"",
+        "\"+1\"",
+        "\"1\", \"2\"",
+        "**",
+        "\"*\"",
+    ] {
+        let p = problem(
+            &app,
+            confirm_with(id, Some(bad)),
+            template,
+            400,
+            "INVALID_ARGUMENT",
+        )
+        .await;
+        assert_eq!(p["field"], "if-match", "{bad}");
+    }
+    let stored = service.get_booking(domain::BookingId(id)).await.unwrap();
+    assert_eq!(
+        (stored.status, stored.version),
+        (domain::BookingStatus::Held, 1)
+    );
+}
+
+/// JSON Schema (and so the document) counts `3.0` as the integer 3; schemathesis sent
+/// such a body and got 400. Integral numbers are integers; fractions are not.
+#[tokio::test]
+async fn integral_numbers_in_a_hold_are_integers() {
+    let service = common::service();
+    let app = common::app(service.clone());
+    let event = on_sale_event(&service);
+    let body = json!({"event_id": event as f64, "seat_ids": [12.0, 1.3e1], "customer": {"name": "Ada", "email": "ada@example.org"}});
+    let created = ok(&app, post_json("/v1/bookings", &body), "/v1/bookings", 201).await;
+    assert_eq!(created.body["seat_ids"], json!([12, 13]));
+    assert_eq!(created.body["event_id"], event);
+    let template = Some("/v1/bookings");
+    for (body, field) in [
+        (
+            json!({"event_id": event, "seat_ids": [14.5], "customer": {"name": "A", "email": "a@b.co"}}),
+            "seat_ids[0]",
+        ),
+        (
+            json!({"event_id": event, "seat_ids": [15, -1], "customer": {"name": "A", "email": "a@b.co"}}),
+            "seat_ids[1]",
+        ),
+        (
+            json!({"event_id": event, "seat_ids": [4_294_967_296u64], "customer": {"name": "A", "email": "a@b.co"}}),
+            "seat_ids[0]",
+        ),
+        (
+            json!({"event_id": 1.5, "seat_ids": [16], "customer": {"name": "A", "email": "a@b.co"}}),
+            "event_id",
+        ),
+        (
+            json!({"event_id": -1.0, "seat_ids": [16], "customer": {"name": "A", "email": "a@b.co"}}),
+            "event_id",
+        ),
+        (
+            json!({"event_id": 1e20, "seat_ids": [16], "customer": {"name": "A", "email": "a@b.co"}}),
+            "event_id",
+        ),
+    ] {
+        let p = problem(
+            &app,
+            post_json("/v1/bookings", &body),
+            template,
+            400,
+            "INVALID_ARGUMENT",
+        )
+        .await;
+        assert_eq!(p["field"], field, "{body}");
+    }
+    // Equal numbers are the same seat, for uniqueness too.
+    let twice = json!({"event_id": event, "seat_ids": [17, 17.0], "customer": {"name": "A", "email": "a@b.co"}});
+    let p = problem(
+        &app,
+        post_json("/v1/bookings", &twice),
+        template,
+        400,
+        "INVALID_ARGUMENT",
+    )
+    .await;
+    assert_eq!(p["field"], "seat_ids");
+    assert_eq!(service.store().bookings_of(domain::EventId(event)).len(), 1);
+}
+
 #[tokio::test]
 async fn idempotency_key_makes_a_retry_return_the_first_booking() {
     let service = common::service();

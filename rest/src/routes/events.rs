@@ -17,7 +17,10 @@ use crate::model::{
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// Opaque cursor from the previous page's `next_cursor` (48 lowercase hex digits).
+    /// It is bound to the filter it was issued for: pass the same `category`, `city`,
+    /// `from` and `to` as the first page, or get 400 naming `cursor`.
+    #[param(min_length = 48, max_length = 48, pattern = "^[0-9a-f]{48}$")]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
@@ -25,12 +28,18 @@ pub struct ListParams {
     /// Only this category.
     #[param(value_type = Option<Category>)]
     category: Option<String>,
-    /// Only this city (case-insensitive).
+    /// Only this city (case-insensitive, surrounding spaces ignored): 1 to 100
+    /// characters, not all whitespace.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     city: Option<String>,
-    /// Only events starting at or after this RFC 3339 time.
+    /// Only events starting at or after this RFC 3339 time; must be before `to`.
     #[param(value_type = Option<String>, format = DateTime)]
     from: Option<String>,
-    /// Only events starting before this RFC 3339 time.
+    /// Only events starting before this RFC 3339 time; must be after `from`.
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
 }
@@ -39,8 +48,18 @@ pub struct ListParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Words to find; every word must match. At most 200 characters.
-    #[param(required = true)]
+    /// Words to find; every word must match. 1 to 200 characters, not all whitespace,
+    /// with at least one searchable word: a run of letters or digits that is not a common
+    /// word (`a`, `an`, `and`, `at`, `by`, `for`, `in`, `is`, `it`, `of`, `on`, `or`,
+    /// `the`, `to`, `with`). A query of only punctuation or common words gets 400 naming
+    /// `query`.
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "jazz",
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     q: Option<String>,
     /// Number of hits, 1 to 100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
@@ -48,12 +67,18 @@ pub struct SearchParams {
     /// Only this category.
     #[param(value_type = Option<Category>)]
     category: Option<String>,
-    /// Only this city (case-insensitive).
+    /// Only this city (case-insensitive, surrounding spaces ignored): 1 to 100
+    /// characters, not all whitespace.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     city: Option<String>,
-    /// Only events starting at or after this RFC 3339 time.
+    /// Only events starting at or after this RFC 3339 time; must be before `to`.
     #[param(value_type = Option<String>, format = DateTime)]
     from: Option<String>,
-    /// Only events starting before this RFC 3339 time.
+    /// Only events starting before this RFC 3339 time; must be after `from`.
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
 }
@@ -62,7 +87,7 @@ pub struct SearchParams {
 ///
 /// # Errors
 /// 400 for a bad parameter or cursor, or a limit over 100.
-#[utoipa::path(get, path = "/v1/events", tag = "events", params(ListParams),
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "events", params(ListParams),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
@@ -88,7 +113,7 @@ pub async fn list(
 ///
 /// # Errors
 /// 400 for a missing or empty `q`, a bad parameter, or a query over 200 characters.
-#[utoipa::path(get, path = "/v1/events/search", tag = "events", params(SearchParams),
+#[utoipa::path(get, path = "/v1/events/search", operation_id = "searchEvents", tag = "events", params(SearchParams),
     responses(
         (status = 200, description = "Hits, best first", body = SearchResults),
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
@@ -117,7 +142,7 @@ pub async fn search(
 ///
 /// # Errors
 /// 404 for an unknown event, 400 for a non-numeric id.
-#[utoipa::path(get, path = "/v1/events/{id}", tag = "events",
+#[utoipa::path(get, path = "/v1/events/{id}", operation_id = "getEvent", tag = "events",
     params(("id" = u64, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = Event),
@@ -132,7 +157,7 @@ pub async fn get(State(api): State<SharedTicketing>, Id(id): Id) -> ApiResult<Js
 ///
 /// # Errors
 /// 404 for an unknown event, 400 for a non-numeric id.
-#[utoipa::path(get, path = "/v1/events/{id}/detail", tag = "events",
+#[utoipa::path(get, path = "/v1/events/{id}/detail", operation_id = "getEventDetail", tag = "events",
     params(("id" = u64, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event in detail", body = EventDetail),
@@ -150,7 +175,7 @@ pub async fn detail(
 ///
 /// # Errors
 /// 404 for an unknown event, 400 for a non-numeric id.
-#[utoipa::path(get, path = "/v1/events/{id}/seats", tag = "events",
+#[utoipa::path(get, path = "/v1/events/{id}/seats", operation_id = "getSeatMap", tag = "events",
     params(("id" = u64, Path, description = "Event id")),
     responses(
         (status = 200, description = "The seat map", body = SeatMap),

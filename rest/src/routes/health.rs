@@ -5,7 +5,7 @@ use axum::Json;
 use crate::model::Health;
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", operation_id = "health", tag = "health",
     responses((status = 200, description = "Serving", body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health {

@@ -13,7 +13,7 @@ use crate::model::Performer;
 ///
 /// # Errors
 /// 404 for an unknown performer, 400 for a non-numeric id.
-#[utoipa::path(get, path = "/v1/performers/{id}", tag = "performers",
+#[utoipa::path(get, path = "/v1/performers/{id}", operation_id = "getPerformer", tag = "performers",
     params(("id" = u64, Path, description = "Performer id")),
     responses(
         (status = 200, description = "The performer", body = Performer),

@@ -13,7 +13,7 @@ use crate::model::Venue;
 ///
 /// # Errors
 /// 404 for an unknown venue, 400 for a non-numeric id.
-#[utoipa::path(get, path = "/v1/venues/{id}", tag = "venues",
+#[utoipa::path(get, path = "/v1/venues/{id}", operation_id = "getVenue", tag = "venues",
     params(("id" = u64, Path, description = "Venue id")),
     responses(
         (status = 200, description = "The venue", body = Venue),

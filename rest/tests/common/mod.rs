@@ -10,7 +10,6 @@ use std::sync::Arc;
 use domain::{DatasetSpec, Limits, Service, SharedTicketing};
 use netkit::running::RunningServer;
 use serde_json::Value;
-use utoipa::OpenApi;
 
 /// The dataset every REST test runs on: small, so tests start fast.
 pub const SPEC: DatasetSpec = DatasetSpec {
@@ -44,9 +43,9 @@ pub fn url(server: &RunningServer) -> String {
     format!("http://{}", server.addr)
 }
 
-/// The OpenAPI document, as JSON.
+/// The OpenAPI document, as JSON, exactly as `/openapi.json` serves it.
 pub fn openapi() -> Value {
-    serde_json::to_value(rest::openapi::ApiDoc::openapi()).unwrap()
+    rest::openapi::document()
 }
 
 fn escape(segment: &str) -> String {
