@@ -84,24 +84,56 @@ fn connection_builder(
 
 /// Adds `Keep-Alive: timeout=N` to every HTTP/1.1 response, so clients can retire idle
 /// connections before the server does. (HTTP/2 forbids the header; it has pings.)
-fn advertise_idle_timeout(router: Router, idle_timeout: Duration) -> Router {
-    let value = HeaderValue::try_from(format!("timeout={}", idle_timeout.as_secs()))
-        .unwrap_or_else(|_| HeaderValue::from_static("timeout=120"));
-    router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let value = value.clone();
-            async move {
-                let http1 = request.version() < http::Version::HTTP_2;
-                let mut response = next.run(request).await;
-                if http1 {
-                    response
-                        .headers_mut()
-                        .insert(http::HeaderName::from_static("keep-alive"), value);
-                }
+///
+/// A plain tower wrapper rather than `axum::middleware::from_fn`: that one clones the
+/// whole router for every request, which cost REST's get_event about 16% more
+/// instructions per request (measured with callgrind); this costs one boxed future.
+#[derive(Clone)]
+struct AdvertiseIdle<S> {
+    inner: S,
+    value: HeaderValue,
+}
+
+impl<S> AdvertiseIdle<S> {
+    fn new(inner: S, idle_timeout: Duration) -> Self {
+        let value = HeaderValue::try_from(format!("timeout={}", idle_timeout.as_secs()))
+            .unwrap_or_else(|_| HeaderValue::from_static("timeout=120"));
+        AdvertiseIdle { inner, value }
+    }
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for AdvertiseIdle<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<http::Response<R>, S::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let http1 = request.version() < http::Version::HTTP_2;
+        let value = self.value.clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if http1 {
                 response
+                    .headers_mut()
+                    .insert(http::HeaderName::from_static("keep-alive"), value);
             }
-        },
-    ))
+            Ok(response)
+        })
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains.
@@ -115,7 +147,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let limit = ConnectionLimit::new(config.server.max_connections);
-    let router = advertise_idle_timeout(router, config.idle_timeout);
+    let service = AdvertiseIdle::new(router, config.idle_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -123,7 +155,7 @@ pub async fn serve(
             admitted = limit.accept(&listener) => admitted?,
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
+        let service = TowerToHyperService::new(service.clone());
         let clock = Arc::new(ReadClock::default());
         let stream = ReadClocked::new(Counted(admitted.stream), Arc::clone(&clock));
         let connection = connection_builder(&config, clock)
