@@ -35,11 +35,13 @@ pub enum ErrorCode {
     LimitExceeded,
     /// A bug or an unexpected failure; details are logged, not returned.
     Internal,
+    /// The store cannot be reached right now (e.g. the database is down); retry later.
+    Unavailable,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 8] = [
         ErrorCode::NotFound,
         ErrorCode::InvalidArgument,
         ErrorCode::SeatsUnavailable,
@@ -47,6 +49,7 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::LimitExceeded,
         ErrorCode::Internal,
+        ErrorCode::Unavailable,
     ];
 
     /// The stable string, e.g. `"SEATS_UNAVAILABLE"`.
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Unavailable => "UNAVAILABLE",
         }
     }
 }
@@ -139,6 +143,14 @@ pub enum Error {
         /// A message with no internals in it.
         message: String,
     },
+    /// The store cannot be reached right now (the database is down, a connection was
+    /// lost, a statement timed out); nothing was changed that was not acknowledged, and
+    /// the same request may be retried.
+    #[error("unavailable: {reason}")]
+    Unavailable {
+        /// Why, with no internals in it.
+        reason: String,
+    },
 }
 
 /// "seats 0, 1 are not available": the message of `SEATS_UNAVAILABLE`.
@@ -167,7 +179,7 @@ pub struct ErrorDetails {
     /// INVALID_ARGUMENT: the offending field, e.g. `customer.email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// INVALID_ARGUMENT and INVALID_STATE: what is wrong.
+    /// INVALID_ARGUMENT, INVALID_STATE and UNAVAILABLE: what is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// SEATS_UNAVAILABLE: the requested seats already held or sold, ascending.
@@ -273,7 +285,9 @@ impl Error {
                 d.expected_version = Some(*expected);
                 d.actual_version = Some(*actual);
             }
-            Error::InvalidState { reason } => d.reason = Some(reason.clone()),
+            Error::InvalidState { reason } | Error::Unavailable { reason } => {
+                d.reason = Some(reason.clone());
+            }
             Error::LimitExceeded { what, limit } => {
                 d.what = Some(what.clone());
                 d.limit = Some(*limit);
@@ -320,6 +334,9 @@ impl Error {
             ErrorCode::Internal => Error::Internal {
                 message: message.to_owned(),
             },
+            ErrorCode::Unavailable => Error::Unavailable {
+                reason: text(details.reason),
+            },
         }
     }
 
@@ -345,6 +362,7 @@ impl Error {
             Error::InvalidState { .. } => ErrorCode::InvalidState,
             Error::LimitExceeded { .. } => ErrorCode::LimitExceeded,
             Error::Internal { .. } => ErrorCode::Internal,
+            Error::Unavailable { .. } => ErrorCode::Unavailable,
         }
     }
 
@@ -379,6 +397,14 @@ impl Error {
         }
     }
 
+    /// An `UNAVAILABLE` error: the store cannot be reached; the caller may retry. Log the
+    /// cause where it happens; pass only a safe reason here.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Error::Unavailable {
+            reason: reason.into(),
+        }
+    }
+
     /// An `INTERNAL` error. Log the cause where it happens; pass only a safe message here.
     pub fn internal(message: impl Into<String>) -> Self {
         Error::Internal {
@@ -390,6 +416,21 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unavailable_has_its_string_and_carries_its_reason() {
+        let e = Error::unavailable("the database is unreachable; retry");
+        assert_eq!(e.code().as_str(), "UNAVAILABLE");
+        assert_eq!(
+            "UNAVAILABLE".parse::<ErrorCode>(),
+            Ok(ErrorCode::Unavailable)
+        );
+        assert_eq!(
+            e.public_message(),
+            "unavailable: the database is unreachable; retry"
+        );
+        assert_eq!(serde_json::to_value(&e).unwrap()["code"], "UNAVAILABLE");
+    }
 
     #[test]
     fn code_strings_round_trip_and_match_serde_tag() {
@@ -419,6 +460,7 @@ mod tests {
             },
             Error::invalid_state("booking 3 is cancelled"),
             Error::limit_exceeded("seats per hold", 8u32),
+            Error::unavailable("the database is unreachable; retry"),
         ]
     }
 

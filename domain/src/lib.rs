@@ -2,8 +2,10 @@
 //! they talk.
 //!
 //! - [`model`]: the data of the API (events, venues, seats, bookings).
-//! - [`Ticketing`]: the one API; [`Service`] implements it in process over a [`Store`];
-//!   servers hold any implementation as a [`SharedTicketing`].
+//! - [`Ticketing`]: the one API; [`Service`] implements it: the rules ([`validate`],
+//!   [`rules`]) written once over a [`Backend`] (the in-memory [`Store`] by default; the
+//!   `pgstore` crate has a PostgreSQL one); servers hold any implementation as a
+//!   [`SharedTicketing`].
 //! - [`Error`], [`ErrorCode`] and [`ErrorDetails`]: the one error vocabulary every
 //!   transport maps, with the flattening every transport shares.
 //! - [`Limits`]: the business bounds (page size, query length, seats per hold, hold TTL);
@@ -20,6 +22,7 @@
 //! Deliberately absent: any transport crate (no axum, tonic, prost, async-graphql), any
 //! I/O, and any global lock.
 
+pub mod backend;
 pub mod catalog;
 pub mod clock;
 #[cfg(any(test, feature = "conformance"))]
@@ -30,6 +33,7 @@ pub mod forwarding;
 pub mod limits;
 pub mod mirror;
 pub mod model;
+pub mod rules;
 pub mod service;
 pub mod store;
 #[cfg(feature = "strategies")]
@@ -37,6 +41,7 @@ pub mod strategies;
 pub mod ticketing;
 pub mod validate;
 
+pub use backend::Backend;
 pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dataset::{Dataset, DatasetSpec};

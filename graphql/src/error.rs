@@ -162,6 +162,7 @@ mod tests {
             },
             Error::invalid_state("cancelled"),
             Error::limit_exceeded("page size", 100u64),
+            Error::unavailable("the store is unreachable; retry"),
         ] {
             let graphql = to_graphql(&error);
             let json =

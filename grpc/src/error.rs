@@ -16,6 +16,9 @@ use domain::{Error, ErrorCode};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+/// How long a client should wait before retrying an UNAVAILABLE call (`RetryInfo`).
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `ErrorInfo.domain` of every Quartet error.
 pub const ERROR_DOMAIN: &str = "quartet.v1";
 
@@ -28,6 +31,7 @@ pub const fn code_of(code: ErrorCode) -> Code {
         ErrorCode::VersionMismatch => Code::Aborted,
         ErrorCode::LimitExceeded => Code::OutOfRange,
         ErrorCode::Internal => Code::Internal,
+        ErrorCode::Unavailable => Code::Unavailable,
     }
 }
 
@@ -71,6 +75,10 @@ fn standard_details(error: &Error) -> ErrorDetails {
                 "booking",
                 format!("expected version {expected}, current version is {actual}"),
             );
+        }
+        Error::Unavailable { .. } => {
+            // Generic clients back off by RetryInfo; the same second REST's Retry-After says.
+            details.set_retry_info(Some(RETRY_AFTER));
         }
         Error::InvalidState { .. } | Error::LimitExceeded { .. } | Error::Internal { .. } => {}
     }
@@ -135,6 +143,7 @@ mod tests {
                 Code::Aborted,
             ),
             (Error::invalid_state("cancelled"), Code::FailedPrecondition),
+            (Error::unavailable("retry"), Code::Unavailable),
             (
                 Error::limit_exceeded("seats per hold", 8u32),
                 Code::OutOfRange,

@@ -126,8 +126,12 @@ pub fn status_of(error: &Error) -> StatusCode {
         }
         ErrorCode::InvalidArgument | ErrorCode::LimitExceeded => StatusCode::BAD_REQUEST,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
+
+/// Seconds a client should wait before retrying an UNAVAILABLE answer (`Retry-After`).
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 fn title_of(code: ErrorCode) -> &'static str {
     match code {
@@ -138,6 +142,7 @@ fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidState => "Invalid state",
         ErrorCode::LimitExceeded => "Limit exceeded",
         ErrorCode::Internal => "Internal error",
+        ErrorCode::Unavailable => "Unavailable",
     }
 }
 
@@ -186,6 +191,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.error.code() == ErrorCode::Unavailable {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
         response
     }
 }
@@ -210,6 +220,7 @@ mod tests {
             },
             Error::invalid_state("booking 3 is cancelled"),
             Error::limit_exceeded("seats per hold", 8u32),
+            Error::unavailable("the store is unreachable; retry"),
         ];
         for error in errors {
             let problem = Problem::from_error(status_of(&error), &error);
@@ -288,5 +299,15 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(sent, documented);
+    }
+
+    #[test]
+    fn unavailable_is_503_with_retry_after() {
+        let response = ApiError::new(Error::unavailable("the database is down")).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(RETRY_AFTER_SECS))
+        );
     }
 }

@@ -72,6 +72,9 @@ fn to_wire(code: ErrorCode, details: domain::ErrorDetails) -> ErrorDetails {
             limit: details.limit.unwrap_or_default(),
         },
         ErrorCode::Internal => ErrorDetails::None,
+        ErrorCode::Unavailable => ErrorDetails::Unavailable {
+            reason: text(details.reason),
+        },
     }
 }
 
@@ -85,6 +88,7 @@ fn variant_code(details: &ErrorDetails) -> Option<ErrorCode> {
         ErrorDetails::VersionMismatch { .. } => Some(ErrorCode::VersionMismatch),
         ErrorDetails::InvalidState { .. } => Some(ErrorCode::InvalidState),
         ErrorDetails::LimitExceeded { .. } => Some(ErrorCode::LimitExceeded),
+        ErrorDetails::Unavailable { .. } => Some(ErrorCode::Unavailable),
     }
 }
 
@@ -106,7 +110,9 @@ fn from_wire(details: ErrorDetails) -> domain::ErrorDetails {
             out.expected_version = Some(expected);
             out.actual_version = Some(actual);
         }
-        ErrorDetails::InvalidState { reason } => out.reason = Some(reason),
+        ErrorDetails::InvalidState { reason } | ErrorDetails::Unavailable { reason } => {
+            out.reason = Some(reason);
+        }
         ErrorDetails::LimitExceeded { what, limit } => {
             out.what = Some(what);
             out.limit = Some(limit);
@@ -131,6 +137,7 @@ mod tests {
                 actual: 3,
             },
             Error::invalid_state("booking 3 is cancelled"),
+            Error::unavailable("the store is unreachable; retry"),
             Error::limit_exceeded("frame size", 1_048_576u64),
         ]
     }

@@ -265,6 +265,8 @@ pub enum ErrorDetails {
     VersionMismatch { expected: u64, actual: u64 },
     InvalidState { reason: String },
     LimitExceeded { what: String, limit: u64 },
+    /// Appended in protocol version 1 without renumbering: indexes 0-6 are unchanged.
+    Unavailable { reason: String },
 }
 
 // ---- conversions ------------------------------------------------------------------

@@ -52,6 +52,22 @@ impl Cursor {
         })
     }
 
+    /// Decodes a cursor for `filter`, with the error every backend gives for a bad one.
+    /// Whether it points at a real event is the backend's check (it needs the data).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` on `cursor` for anything not produced by [`Cursor::encode`],
+    /// and for a cursor issued for another filter.
+    pub fn parse(raw: &str, filter: &EventFilter) -> crate::Result<Self> {
+        if let Some(cursor) = Self::decode(raw, filter) {
+            Ok(cursor)
+        } else if Self::is_well_formed(raw) {
+            Err(crate::rules::cursor_for_another_filter())
+        } else {
+            Err(crate::rules::cursor_not_issued())
+        }
+    }
+
     /// Whether `raw` has a cursor's shape (length and digits), whatever it points at.
     pub fn is_well_formed(raw: &str) -> bool {
         raw.len() == ENCODED_LEN && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -14,9 +14,11 @@ use std::collections::HashMap;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::{Event, EventFilter, EventId, Performer, PerformerId, Venue, VenueId};
+use crate::rules;
 
 pub use cursor::Cursor;
 pub use search::ScoredEvent;
+pub use text::{query_terms, tokens};
 
 /// The catalogue and its indexes.
 #[derive(Debug)]
@@ -119,17 +121,27 @@ impl Catalog {
     ) -> Result<Vec<ScoredEvent<'_>>> {
         let terms = text::query_terms(query);
         if terms.is_empty() {
-            return Err(Error::invalid_argument(
-                "query",
-                "has no searchable words (only punctuation or common words)",
-            ));
+            return Err(rules::no_searchable_words());
         }
+        Ok(self.search_terms(&terms, filter, limit))
+    }
+
+    /// The best `limit` events matching every one of `terms` (from [`query_terms`]) and
+    /// `filter`; nothing for an empty list of terms.
+    pub fn search_terms(
+        &self,
+        terms: &[String],
+        filter: &EventFilter,
+        limit: usize,
+    ) -> Vec<ScoredEvent<'_>> {
         let Some(matcher) = self.matcher(filter) else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
-        Ok(self
-            .search
-            .search(&self.dataset.events, &terms, &matcher, limit))
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        self.search
+            .search(&self.dataset.events, terms, &matcher, limit)
     }
 
     /// Decodes a cursor issued for `filter` and checks it points at a real event.
@@ -138,21 +150,22 @@ impl Catalog {
     /// `INVALID_ARGUMENT` for anything this catalogue did not issue, and for a cursor
     /// issued for a different filter (it would skip or repeat events).
     pub fn decode_cursor(&self, raw: &str, filter: &EventFilter) -> Result<Cursor> {
-        if Cursor::is_well_formed(raw) && Cursor::decode(raw, filter).is_none() {
-            return Err(Error::invalid_argument(
-                "cursor",
-                "was issued for a different filter; pass the same filter as the first page",
-            ));
+        self.check_cursor(Cursor::parse(raw, filter)?)
+    }
+
+    /// Checks that a parsed cursor points at a real event at its start time.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` on `cursor` if it does not.
+    pub fn check_cursor(&self, cursor: Cursor) -> Result<Cursor> {
+        if self
+            .event(cursor.event_id)
+            .is_ok_and(|e| e.starts_at.timestamp_micros() == cursor.starts_at_micros)
+        {
+            Ok(cursor)
+        } else {
+            Err(rules::cursor_not_issued())
         }
-        let cursor = Cursor::decode(raw, filter)
-            .filter(|c| {
-                self.event(c.event_id)
-                    .is_ok_and(|e| e.starts_at.timestamp_micros() == c.starts_at_micros)
-            })
-            .ok_or_else(|| {
-                Error::invalid_argument("cursor", "is not a cursor this server issued")
-            })?;
-        Ok(cursor)
     }
 
     /// A filter resolved against the catalogue; `None` if it can match nothing (an unknown city).

@@ -6,16 +6,18 @@ const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "at", "by", "for", "in", "is", "it", "of", "on", "or", "the", "to", "with",
 ];
 
-/// Lower-case alphanumeric runs of `text`, without stop words, in order.
-pub(super) fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+/// Lower-case alphanumeric runs of `text`, without stop words, in order: the one
+/// definition of a searchable word (a database backend indexes these tokens too).
+pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))
 }
 
-/// The distinct words of a query, in first-seen order.
-pub(super) fn query_terms(query: &str) -> Vec<String> {
+/// The distinct words of a query, in first-seen order. A search matches the events
+/// whose [`tokens`] contain every one of them.
+pub fn query_terms(query: &str) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     for t in tokens(query) {
         if !terms.contains(&t) {

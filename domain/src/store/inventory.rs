@@ -17,6 +17,7 @@ use crate::model::{
     Booking, BookingId, BookingStatus, EventId, HoldRequest, SeatId, SeatState, Section, Timestamp,
     Venue,
 };
+use crate::rules;
 
 /// An event's inventory: the locked state plus two atomics that lock-free readers use.
 #[derive(Debug)]
@@ -130,13 +131,10 @@ impl InventoryState {
         if let Some(key) = &request.idempotency_key
             && let Some(existing) = self.idempotency.get(key).and_then(|b| self.bookings.get(b))
         {
-            return if same_request(existing, request) {
+            return if rules::same_hold(existing, request) {
                 Ok(existing.clone())
             } else {
-                Err(Error::invalid_argument(
-                    "idempotency_key",
-                    "was already used for a different hold",
-                ))
+                Err(rules::idempotency_key_reused())
             };
         }
         let mut seat_ids = request.seat_ids.clone();
@@ -189,18 +187,7 @@ impl InventoryState {
     /// Confirms a held booking if `expected_version` is current.
     pub(super) fn confirm(&mut self, id: BookingId, expected_version: u64) -> Result<Booking> {
         let booking = self.booking(id)?;
-        if booking.version != expected_version {
-            return Err(Error::VersionMismatch {
-                expected: expected_version,
-                actual: booking.version,
-            });
-        }
-        if booking.status != BookingStatus::Held {
-            return Err(Error::invalid_state(format!(
-                "booking {id} is {}; only a held booking can be confirmed",
-                booking.status
-            )));
-        }
+        rules::check_confirm(&booking, expected_version)?;
         self.holds_by_expiry
             .remove(&(booking.expires_at.timestamp_micros(), id));
         self.finish(id, BookingStatus::Confirmed)
@@ -210,12 +197,7 @@ impl InventoryState {
     /// Cancels a held or confirmed booking, releasing its seats.
     pub(super) fn cancel(&mut self, id: BookingId) -> Result<Booking> {
         let booking = self.booking(id)?;
-        if !booking.status.is_live() {
-            return Err(Error::invalid_state(format!(
-                "booking {id} is already {}",
-                booking.status
-            )));
-        }
+        rules::check_cancel(&booking)?;
         self.holds_by_expiry
             .remove(&(booking.expires_at.timestamp_micros(), id));
         self.finish(id, BookingStatus::Cancelled)
@@ -297,10 +279,4 @@ impl InventoryState {
             .get_or_insert_with(|| broadcast::channel(FEED_CAPACITY).0)
             .subscribe()
     }
-}
-
-fn same_request(booking: &Booking, request: &HoldRequest) -> bool {
-    let mut seats = request.seat_ids.clone();
-    seats.sort_unstable();
-    booking.seat_ids == seats && booking.customer == request.customer
 }

@@ -27,6 +27,7 @@ use crate::model::{
     Booking, BookingId, BookingStatus, Event, EventDetail, EventId, EventStatus, HoldRequest, Seat,
     SeatId, SeatMap, SeatState, Section, SectionAvailability,
 };
+use crate::rules;
 
 /// The catalogue and the live inventory of every event.
 #[derive(Debug)]
@@ -170,20 +171,10 @@ impl Store {
         let event = self.catalog.event(request.event_id)?;
         let venue = self.catalog.venue(event.venue_id)?;
         if event.status != EventStatus::OnSale {
-            return Err(Error::invalid_state(format!(
-                "event {} is {}, not on sale",
-                event.id, event.status
-            )));
+            return Err(rules::not_on_sale(event));
         }
-        if let Some(bad) = request.seat_ids.iter().find(|s| s.0 >= venue.capacity) {
-            return Err(Error::invalid_argument(
-                "seat_ids",
-                format!(
-                    "seat {bad} does not exist: event {} has seats 0 to {}",
-                    event.id,
-                    venue.capacity.saturating_sub(1)
-                ),
-            ));
+        if let Some(&bad) = request.seat_ids.iter().find(|s| s.0 >= venue.capacity) {
+            return Err(rules::unknown_seat(bad, event.id, venue.capacity));
         }
         let prices: Vec<i64> = venue.sections.iter().map(|s| s.price_cents).collect();
         let now = self.clock.now();
