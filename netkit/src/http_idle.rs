@@ -22,7 +22,8 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -30,33 +31,45 @@ use hyper::rt::{Sleep, Timer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// When the first byte of the current request arrived: the first read since the last
-/// write, or since the connection opened.
-#[derive(Debug, Default)]
+/// write, or since the connection opened. Lock-free, since every read and write of the
+/// connection touches it: nanoseconds since the clock was made, plus one (0 = no byte yet).
+#[derive(Debug)]
 pub struct ReadClock {
-    first_read_since_mark: Mutex<Option<tokio::time::Instant>>,
+    origin: tokio::time::Instant,
+    first_read: AtomicU64,
+}
+
+impl Default for ReadClock {
+    fn default() -> Self {
+        ReadClock {
+            origin: tokio::time::Instant::now(),
+            first_read: AtomicU64::new(0),
+        }
+    }
 }
 
 impl ReadClock {
     /// The server wrote (a response): the next byte read starts a new request.
     fn record_write(&self) {
-        if let Ok(mut first) = self.first_read_since_mark.lock() {
-            *first = None;
-        }
+        self.first_read.store(0, Ordering::Relaxed);
     }
 
     fn record_read(&self) {
-        if let Ok(mut first) = self.first_read_since_mark.lock()
-            && first.is_none()
-        {
-            *first = Some(tokio::time::Instant::now());
+        // Only the first read after a write reads the clock.
+        if self.first_read.load(Ordering::Relaxed) == 0 {
+            let since = self.origin.elapsed().as_nanos();
+            let stamp = u64::try_from(since).unwrap_or(u64::MAX).saturating_add(1);
+            let _ = self
+                .first_read
+                .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 
     fn first_read(&self) -> Option<tokio::time::Instant> {
-        self.first_read_since_mark
-            .lock()
-            .ok()
-            .and_then(|first| *first)
+        match self.first_read.load(Ordering::Relaxed) {
+            0 => None,
+            stamp => Some(self.origin + Duration::from_nanos(stamp - 1)),
+        }
     }
 }
 
