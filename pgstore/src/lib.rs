@@ -10,6 +10,7 @@
 //!   table; the number of hash partitions is chosen at migration time.
 //! - [`load`]: the generated dataset, written with binary `COPY`.
 //! - [`ticketing`]: the service over a connected store, ready to serve.
+//! - [`testing`]: a schema per test, dropped after, and the loud skip without a database.
 //!
 //! The schema, the locking and what is not done yet are in this crate's README.
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod load;
 pub mod migrate;
 mod rows;
+pub mod testing;
 
 use std::sync::Arc;
 
