@@ -1,6 +1,6 @@
 //! The flags every standalone server takes, so `cargo run -p rest -- --listen ADDR
-//! --events N --seed S` means the same for all four, and [`run_standalone`], the one body
-//! of all four `main.rs` files.
+//! --events N --seed S` (or `--store postgres --database-url URL`) means the same for all
+//! four, and [`run_standalone`], the one body of all four `main.rs` files.
 
 use std::net::SocketAddr;
 
@@ -24,6 +24,29 @@ pub struct ServerArgs {
     /// Most open connections; further clients wait in the listen backlog.
     #[arg(long, default_value_t = MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Where the data lives: generated in memory (the default), or in PostgreSQL.
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    pub store: StoreKind,
+    /// With `--store postgres`: the database (else $QUARTET_DATABASE_URL, else
+    /// postgres://postgres@127.0.0.1:5432/test).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// With `--store postgres`: the schema the tables live in (created and migrated).
+    #[arg(long, default_value = pgstore::config::DEFAULT_SCHEMA)]
+    pub schema: String,
+    /// With `--store postgres`: load the generated dataset (`--events`, `--seed`) into the
+    /// schema first; refused if the schema already holds events.
+    #[arg(long)]
+    pub load_dataset: bool,
+}
+
+/// Where a server's data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// Generated from `--events` and `--seed` at start, in memory; lost at exit.
+    Memory,
+    /// In PostgreSQL: durable, shared by any number of server processes.
+    Postgres,
 }
 
 impl ServerArgs {
@@ -45,6 +68,36 @@ impl ServerArgs {
     /// limits.
     pub fn service(&self) -> Service {
         Service::generate(self.spec(), Limits::default())
+    }
+
+    /// The API these flags describe: the in-memory service, or the PostgreSQL-backed one
+    /// (connected, migrated, and loaded with the dataset if `--load-dataset`).
+    ///
+    /// # Errors
+    /// A sentence naming what failed: the database cannot be reached or migrated, or the
+    /// load was refused.
+    pub async fn api(&self) -> Result<SharedTicketing, String> {
+        match self.store {
+            StoreKind::Memory => Ok(std::sync::Arc::new(self.service())),
+            StoreKind::Postgres => {
+                let url = self
+                    .database_url
+                    .clone()
+                    .unwrap_or_else(pgstore::PgConfig::url_from_env);
+                let config = pgstore::PgConfig::new(url, self.schema.clone());
+                let store = pgstore::PgStore::connect(&config)
+                    .await
+                    .map_err(|e| format!("cannot use PostgreSQL schema {}: {e}", self.schema))?;
+                if self.load_dataset {
+                    let dataset = domain::Dataset::from_spec(self.spec());
+                    let loaded = pgstore::load(&store, &dataset, false)
+                        .await
+                        .map_err(|e| format!("cannot load the dataset: {e}"))?;
+                    tracing::info!(events = loaded, schema = %self.schema, "dataset loaded");
+                }
+                Ok(std::sync::Arc::new(pgstore::ticketing(store)))
+            }
+        }
     }
 
     /// The server settings these flags describe: the defaults with `--max-connections`.
@@ -74,7 +127,13 @@ where
 {
     crate::telemetry::init();
     let addr = args.listen_or(default_port);
-    let api: SharedTicketing = std::sync::Arc::new(args.service());
+    let api = match args.api().await {
+        Ok(api) => api,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -84,7 +143,7 @@ where
     };
     // The bound address, not the requested one: `--listen 127.0.0.1:0` picks a port.
     let addr = listener.local_addr().unwrap_or(addr);
-    tracing::info!(%addr, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
+    tracing::info!(%addr, store = ?args.store, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
     match serve(listener, api, Box::pin(crate::shutdown::signal())).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

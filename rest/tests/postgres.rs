@@ -31,3 +31,48 @@ async fn rest_client_conforms_over_postgres() {
     domain::conformance::run_with(client, spec, options).await;
     server.stop().await.unwrap();
 }
+
+/// The standalone binary with `--store postgres --load-dataset`: it migrates and loads the
+/// schema, serves, and answers from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standalone_server_serves_from_postgres() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let Some(db) = pgstore::testing::TestSchema::new("restbin").await else {
+        return;
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rest"))
+        .args(["--store", "postgres", "--database-url", &db.config.url])
+        .args([
+            "--schema",
+            &db.config.schema,
+            "--load-dataset",
+            "--events",
+            "200",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the rest binary");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read the log") {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await
+    .expect("the server never said it was listening")
+    .expect("the server exited before listening");
+    let client = rest::Client::new(&format!("http://{addr}")).unwrap();
+    let event = client.get_event(domain::EventId(1)).await.unwrap();
+    assert_eq!(event.id, domain::EventId(1));
+    let missing = client.get_event(domain::EventId(201)).await.unwrap_err();
+    assert_eq!(missing.code(), domain::ErrorCode::NotFound);
+    child.kill().await.expect("stop the server");
+}

@@ -37,7 +37,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     if args.server.listen.is_some() && protocols.len() != 1 {
         return Err("--listen needs exactly one protocol (the others have a port each)".into());
     }
-    let api: SharedTicketing = Arc::new(args.server.service());
+    let api: SharedTicketing = args.server.api().await?;
     let config = args.server.server_config();
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut servers = Vec::new();

@@ -7,7 +7,6 @@
 //! started from a script with `&` (stdin closed or /dev/null) keeps serving.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use domain::SharedTicketing;
 use netkit::args::ServerArgs;
@@ -36,7 +35,7 @@ pub struct Args {
 /// If the address cannot be bound or the server fails.
 pub async fn run(args: Args) -> Result<(), String> {
     netkit::telemetry::init();
-    let api: SharedTicketing = Arc::new(args.server.service());
+    let api: SharedTicketing = args.server.api().await?;
     let listen = args.server.listen_or(args.protocol.default_port());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
