@@ -88,7 +88,7 @@ struct Case {
 }
 
 fn graphql_case(
-    schema: graphql::QuartetSchema,
+    engine: Arc<graphql::prepared::Engine>,
     payload: &'static str,
     operation: &'static str,
     variables: serde_json::Value,
@@ -99,33 +99,16 @@ fn graphql_case(
         .find(|(name, _)| *name == operation)
         .map(|(_, d)| d)
         .unwrap_or_default();
-    let api = schema.data::<SharedTicketing>().cloned();
+    // The server's own path: the prepared-document cache (warm after the first call, as
+    // on a server that has seen the client's documents), then the response as the
+    // endpoint serialises it.
     let encode = move || {
-        let calls = Arc::new(graphql::schema::loaders::LoaderCalls::default());
-        let mut request = async_graphql::Request::new(document.clone())
+        let request = async_graphql::Request::new(document.clone())
             .operation_name(operation)
             .variables(async_graphql::Variables::from_json(variables.clone()));
-        if let Some(api) = &api {
-            request = request
-                // No batching delay: this measures encoding, not the loader's wait.
-                .data(
-                    async_graphql::dataloader::DataLoader::new(
-                        graphql::schema::loaders::VenueLoader::new(Arc::clone(api), calls.clone()),
-                        |f| drop(tokio::spawn(f)),
-                    )
-                    .delay(Duration::ZERO),
-                )
-                .data(
-                    async_graphql::dataloader::DataLoader::new(
-                        graphql::schema::loaders::PerformerLoader::new(Arc::clone(api), calls),
-                        |f| drop(tokio::spawn(f)),
-                    )
-                    .delay(Duration::ZERO),
-                );
-        }
         let runtime = RUNTIME.with(|rt| rt.handle().clone());
-        let response = runtime.block_on(schema.execute(request));
-        serde_json::to_vec(&response).unwrap_or_default()
+        let response = runtime.block_on(engine.execute_raw(request));
+        graphql::json::response(&response).unwrap_or_default()
     };
     Case {
         payload,
@@ -136,9 +119,9 @@ fn graphql_case(
 }
 
 thread_local! {
-    // Multi-threaded: the DataLoaders' batch tasks must run while a query waits on them.
-    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // Nested fields are fetched by their parent field, in the query's own task: nothing
+    // is spawned, so a current-thread runtime runs everything.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
@@ -146,7 +129,11 @@ thread_local! {
 
 #[allow(clippy::many_single_char_names, clippy::items_after_statements)] // one letter per payload
 fn cases(p: &Payloads, api: SharedTicketing) -> Vec<Case> {
-    let schema = graphql::schema::schema(api, &graphql::Config::default(), Arc::default());
+    let engine = Arc::new(graphql::prepared::Engine::new(
+        api,
+        &graphql::Config::default(),
+        Arc::default(),
+    ));
     let mut cases = Vec::new();
     macro_rules! rest_case {
         ($name:literal, $value:expr, $model:ty, $domain:ty) => {{
@@ -301,35 +288,35 @@ fn cases(p: &Payloads, api: SharedTicketing) -> Vec<Case> {
     }
     use graphql::client::model as gm;
     cases.push(graphql_case(
-        schema.clone(),
+        Arc::clone(&engine),
         "event",
         "GetEvent",
         json!({"id": "1"}),
         graphql_decode::<gm::Event>("event"),
     ));
     cases.push(graphql_case(
-        schema.clone(),
+        Arc::clone(&engine),
         "event_detail",
         "GetEventDetail",
         json!({"id": "1"}),
         graphql_decode::<gm::EventDetail>("event"),
     ));
     cases.push(graphql_case(
-        schema.clone(),
+        Arc::clone(&engine),
         "page_of_50",
         "ListEvents",
         json!({"first": 50}),
         graphql_decode::<gm::EventConnection>("events"),
     ));
     cases.push(graphql_case(
-        schema.clone(),
+        Arc::clone(&engine),
         "seat_map",
         "GetSeatMap",
         json!({"id": p.big_event.to_string()}),
         graphql_decode::<gm::EventSeatMap>("event"),
     ));
     cases.push(graphql_case(
-        schema,
+        engine,
         "booking",
         "GetBooking",
         json!({"id": p.booking.id.to_string()}),

@@ -3,7 +3,9 @@
 //!
 //! - [`commands`]: one module per subcommand (bench, serve, call, payloads, report,
 //!   compare, dataset, and the hidden serve-one the harness runs as a child process).
-//! - [`protocol`]: serving and connecting each protocol; [`floor`]: the raw-TCP floor.
+//! - [`protocol`]: serving and connecting each protocol; [`floor`]: the floors (raw TCP,
+//!   HTTP/1.1 and HTTP/2 frameworks answering prepared bytes).
+//! - [`lean`]: the lean HTTP/1.1 load clients REST's and GraphQL's reads run through.
 //! - [`metering`]: payload byte counting, installed around each client from outside.
 //! - [`scenario`]: what one operation of each scenario is, and the check its answer
 //!   must pass; [`steps`]: where a protocol's workers come from (the APIs' clients or
@@ -17,6 +19,7 @@ pub mod charts;
 pub mod child;
 pub mod commands;
 pub mod floor;
+pub mod lean;
 pub mod load;
 pub mod metering;
 pub mod operation;

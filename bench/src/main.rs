@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use bench::commands::{
-    bench as bench_cmd, call, compare, dataset, payloads, report, serve, serve_one,
+    bench as bench_cmd, call, compare, dataset, payloads, reference, report, serve, serve_one,
 };
 use clap::{Parser, Subcommand};
 
@@ -36,6 +36,9 @@ enum Command {
     /// One server in a process of its own, until SIGINT/SIGTERM (the harness runs it
     /// as a child with --control-stdin).
     ServeOne(serve_one::Args),
+    /// Write the request bodies scripts/vs-reference.sh gives wrk and h2load.
+    #[command(hide = true)]
+    ReferenceBodies(reference::Args),
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Dataset(args) => dataset::run(&args).map_err(|e| e.to_string()),
+        Command::ReferenceBodies(args) => reference::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

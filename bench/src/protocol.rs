@@ -17,7 +17,7 @@ use crate::metering::grpc::MeterLayer;
 use crate::metering::http::MeteredTransport;
 use crate::metering::wire::MeteredStream;
 
-/// A protocol, or the raw-TCP floor.
+/// A protocol, or one of the floors (raw TCP, HTTP/1.1 framework, HTTP/2 framework).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -33,11 +33,28 @@ pub enum Protocol {
     Wire,
     /// Raw TCP ping-pong of the wire protocol's get_event bytes: the physical floor.
     TcpFloor,
+    /// hyper serving REST get_event's exact response bytes over HTTP/1.1, no routing, no
+    /// JSON: the HTTP/1.1 framework's floor (REST's and GraphQL's own floor).
+    Http1Floor,
+    /// hyper serving gRPC GetEvent's exact framed response, with its trailers, over
+    /// HTTP/2: the HTTP/2 framework's floor (gRPC's own floor).
+    H2Floor,
 }
 
 impl Protocol {
     /// The four API styles, in report order.
     pub const APIS: [Protocol; 4] = [
+        Protocol::Rest,
+        Protocol::Graphql,
+        Protocol::Grpc,
+        Protocol::Wire,
+    ];
+
+    /// Every protocol and floor, in the order a default `quartet bench` runs them.
+    pub const ALL: [Protocol; 7] = [
+        Protocol::TcpFloor,
+        Protocol::Http1Floor,
+        Protocol::H2Floor,
         Protocol::Rest,
         Protocol::Graphql,
         Protocol::Grpc,
@@ -52,7 +69,34 @@ impl Protocol {
             Protocol::Grpc => "grpc",
             Protocol::Wire => "wire",
             Protocol::TcpFloor => "tcp-floor",
+            Protocol::Http1Floor => "http1-floor",
+            Protocol::H2Floor => "h2-floor",
         }
+    }
+
+    /// Whether it is one of the floors (baselines that do no work), not an API.
+    pub const fn is_floor(self) -> bool {
+        matches!(
+            self,
+            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor
+        )
+    }
+
+    /// The floor of the framework it runs on: REST and GraphQL `http1-floor`, gRPC
+    /// `h2-floor`, wire `tcp-floor`; `None` for a floor.
+    pub const fn own_floor(self) -> Option<Protocol> {
+        match self {
+            Protocol::Rest | Protocol::Graphql => Some(Protocol::Http1Floor),
+            Protocol::Grpc => Some(Protocol::H2Floor),
+            Protocol::Wire => Some(Protocol::TcpFloor),
+            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor => None,
+        }
+    }
+
+    /// Whether one connection carries many requests at once (HTTP/2, wire): these
+    /// spread their clients over `--connections`; the others open one per client.
+    pub const fn multiplexed(self) -> bool {
+        matches!(self, Protocol::Grpc | Protocol::Wire | Protocol::H2Floor)
     }
 
     /// The port its standalone server uses by default.
@@ -63,6 +107,8 @@ impl Protocol {
             Protocol::Grpc => grpc::DEFAULT_PORT,
             Protocol::Wire => wire::DEFAULT_PORT,
             Protocol::TcpFloor => 7879,
+            Protocol::Http1Floor => 7880,
+            Protocol::H2Floor => 7881,
         }
     }
 }
@@ -76,18 +122,14 @@ impl fmt::Display for Protocol {
 impl FromStr for Protocol {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Protocol::Rest,
-            Protocol::Graphql,
-            Protocol::Grpc,
-            Protocol::Wire,
-            Protocol::TcpFloor,
-        ]
-        .into_iter()
-        .find(|p| p.name() == s)
-        .ok_or_else(|| {
-            format!("unknown protocol {s:?}: expected rest, graphql, grpc, wire or tcp-floor")
-        })
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown protocol {s:?}: expected rest, graphql, grpc, wire, tcp-floor, http1-floor or h2-floor"
+                )
+            })
     }
 }
 
@@ -123,6 +165,8 @@ pub async fn serve(
             wire::serve(listener, api, wire::Config::with_server(server), shutdown).await
         }
         Protocol::TcpFloor => crate::floor::serve(listener, api.as_ref(), shutdown).await,
+        Protocol::Http1Floor => crate::floor::serve_http1(listener, api.as_ref(), shutdown).await,
+        Protocol::H2Floor => crate::floor::serve_h2(listener, api.as_ref(), shutdown).await,
     }
 }
 
@@ -139,8 +183,23 @@ pub struct Connected {
 /// payload meter around its transport.
 ///
 /// # Errors
-/// If the server cannot be reached, or for the floor (it has no `Ticketing` client).
+/// If the server cannot be reached, or for a floor (they have no `Ticketing` client).
 pub async fn connect(protocol: Protocol, addr: SocketAddr) -> domain::Result<Connected> {
+    connect_with(protocol, addr, 1).await
+}
+
+/// As [`connect`], over `connections` connections for the wire protocol (its client
+/// spreads requests over them); the others open one (gRPC: open several clients for
+/// several connections; HTTP/1.1 clients pool their own).
+///
+/// # Errors
+/// If the server cannot be reached, or for a floor other than `h2-floor` (which answers
+/// a gRPC client's GetEvent, and nothing else).
+pub async fn connect_with(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+) -> domain::Result<Connected> {
     let meter = Arc::new(PayloadMeter::default());
     let config = ClientConfig::default();
     let api: SharedTicketing = match protocol {
@@ -158,7 +217,7 @@ pub async fn connect(protocol: Protocol, addr: SocketAddr) -> domain::Result<Con
                 transport,
             )?)
         }
-        Protocol::Grpc => {
+        Protocol::Grpc | Protocol::H2Floor => {
             let channel = grpc::client::channel(addr, &config).await?;
             let channel = tower::Layer::layer(&MeterLayer::new(Arc::clone(&meter)), channel);
             Arc::new(grpc::Client::with_channel(channel, &config, false))
@@ -166,16 +225,16 @@ pub async fn connect(protocol: Protocol, addr: SocketAddr) -> domain::Result<Con
         Protocol::Wire => {
             let wrap_meter = Arc::clone(&meter);
             Arc::new(
-                wire::Client::connect_wrapped(addr, 1, &config, move |stream| {
+                wire::Client::connect_wrapped(addr, connections.max(1), &config, move |stream| {
                     MeteredStream::new(stream, Arc::clone(&wrap_meter))
                 })
                 .await?,
             )
         }
-        Protocol::TcpFloor => {
+        Protocol::TcpFloor | Protocol::Http1Floor => {
             return Err(domain::Error::invalid_argument(
                 "protocol",
-                "tcp-floor has no Ticketing client",
+                format!("{protocol} has no Ticketing client"),
             ));
         }
     };

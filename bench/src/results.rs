@@ -13,7 +13,9 @@ use crate::stats::Latency;
 ///   to 2, optional (absent in older files, read as null/false/empty):
 ///   `meta.client_cores`, `meta.client_bound_threshold`, `runs[].client_cpu_us_per_op`,
 ///   `runs[].client_cpu_share`, `runs[].client_bound`, `runs[].achieved_rate_ops_s`,
-///   `runs[].backlog_at_end`, `runs[].abandoned`, `runs[].rate_not_met`, and `failures`.
+///   `runs[].backlog_at_end`, `runs[].abandoned`, `runs[].rate_not_met`, `failures`,
+///   `meta.connections`, `meta.lean_clients`, `runs[].floor` and `runs[].connections`;
+///   and the protocols `http1-floor` and `h2-floor`.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -100,6 +102,14 @@ pub struct Meta {
     /// window flags the run `client_bound` (0.9).
     #[serde(default)]
     pub client_bound_threshold: Option<f64>,
+    /// `--connections`: connections the multiplexed protocols (grpc, wire, h2-floor)
+    /// spread their clients over (default 1); HTTP/1.1 and tcp-floor open one per client.
+    #[serde(default)]
+    pub connections: Option<usize>,
+    /// Whether REST's and GraphQL's read scenarios ran through the lean load clients
+    /// (true by default) rather than their `Ticketing` clients (`--ticketing-clients`).
+    #[serde(default)]
+    pub lean_clients: Option<bool>,
 }
 
 /// Per-op byte counts.
@@ -123,8 +133,16 @@ pub struct BytesPerOp {
 /// One measured run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
-    /// rest, graphql, grpc, wire or tcp-floor.
+    /// rest, graphql, grpc, wire, or a floor: tcp-floor, http1-floor, h2-floor.
     pub protocol: String,
+    /// The floor of this protocol's framework (rest, graphql: http1-floor; grpc:
+    /// h2-floor; wire: tcp-floor); null for a floor.
+    #[serde(default)]
+    pub floor: Option<String>,
+    /// Connections the run's clients used: the concurrency for HTTP/1.1 and tcp-floor,
+    /// `min(meta.connections, concurrency)` for the multiplexed protocols.
+    #[serde(default)]
+    pub connections: Option<usize>,
     /// The scenario.
     pub scenario: String,
     /// "closed" or "open".

@@ -150,6 +150,48 @@ impl Plan {
         &self.data
     }
 
+    /// The seeded input stream of worker `index` of `scenario`: every client of a
+    /// scenario (the `Ticketing` workers and the lean ones) draws the same sequence.
+    pub fn input_stream(&self, scenario: Scenario, index: usize) -> ChaCha8Rng {
+        let stream = (self.seed ^ 0x5157_4152_5445_5400) ^ ((scenario as u64) << 48) ^ index as u64;
+        ChaCha8Rng::seed_from_u64(stream)
+    }
+
+    /// The next event id of a stream: any event of the dataset.
+    pub fn draw_event(&self, rng: &mut ChaCha8Rng) -> EventId {
+        EventId(rng.random_range(1..=self.data.events.len() as u64))
+    }
+
+    /// The next list_events category of a stream, as an index into `Category::ALL`.
+    pub fn draw_category(rng: &mut ChaCha8Rng) -> usize {
+        rng.random_range(0..Category::ALL.len())
+    }
+
+    /// The next search word of a stream, as an index into [`Plan::words`].
+    pub fn draw_word(&self, rng: &mut ChaCha8Rng) -> usize {
+        rng.random_range(0..self.words.len())
+    }
+
+    /// The one-word queries search_events draws from (never empty).
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// The dataset's event `id`, if there is one.
+    pub fn event(&self, id: EventId) -> Option<&domain::Event> {
+        usize::try_from(id.0)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| self.data.events.get(i))
+    }
+
+    /// Seats of event `id`'s venue, if the event exists.
+    pub fn capacity(&self, id: EventId) -> Option<u32> {
+        let event = self.event(id)?;
+        let venue = usize::try_from(event.venue_id.0).ok()?.checked_sub(1)?;
+        self.data.venues.get(venue).map(|v| v.capacity)
+    }
+
     /// The worker `index` of `scenario` in run `round`, with its own seeded input stream.
     pub fn worker(
         self: &Arc<Self>,
@@ -158,16 +200,16 @@ impl Plan {
         index: usize,
         api: Arc<dyn Ticketing>,
     ) -> Worker {
-        let stream = (self.seed ^ 0x5157_4152_5445_5400) ^ ((scenario as u64) << 48) ^ index as u64;
         Worker {
             plan: Arc::clone(self),
             scenario,
             index,
             api,
-            rng: ChaCha8Rng::seed_from_u64(stream),
+            rng: self.input_stream(scenario, index),
             count: 0,
             won: Vec::new(),
             round,
+            fixed: None,
         }
     }
 }
@@ -182,6 +224,8 @@ pub struct Worker {
     count: u64,
     won: Vec<Booking>,
     round: usize,
+    /// Ask for this event every time instead of drawing one (a floor serves one event).
+    fixed: Option<EventId>,
 }
 
 /// Seats the contended scenario fights over.
@@ -208,11 +252,18 @@ impl Worker {
         &self.won
     }
 
+    /// Asks for `id` every time instead of drawing (for a floor serving one event).
+    #[must_use]
+    pub fn fixed(mut self, id: EventId) -> Self {
+        self.fixed = Some(id);
+        self
+    }
+
     fn random_event(&mut self) -> EventId {
-        EventId(
-            self.rng
-                .random_range(1..=self.plan.data.events.len() as u64),
-        )
+        match self.fixed {
+            Some(id) => id,
+            None => self.plan.draw_event(&mut self.rng),
+        }
     }
 
     /// Runs one operation and checks its answer.
@@ -232,7 +283,7 @@ impl Worker {
                 }
             }
             Scenario::ListEvents => {
-                let category = Category::ALL[self.rng.random_range(0..Category::ALL.len())];
+                let category = Category::ALL[Plan::draw_category(&mut self.rng)];
                 let request = ListEventsRequest {
                     filter: EventFilter {
                         category: Some(category),
@@ -260,7 +311,7 @@ impl Worker {
                 }
             }
             Scenario::SearchEvents => {
-                let word = self.plan.words[self.rng.random_range(0..self.plan.words.len())].clone();
+                let word = self.plan.words[self.plan.draw_word(&mut self.rng)].clone();
                 let request = SearchRequest {
                     query: word.clone(),
                     filter: EventFilter::default(),

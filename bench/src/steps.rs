@@ -1,16 +1,19 @@
 //! Step providers: where the workers of one protocol's runs come from. The run loop asks
 //! a provider which scenarios it runs, for the workers of each run, for its payload byte
 //! counts, and for the check a run's outcome must pass; it never asks which protocol it
-//! is. [`ApiSteps`] serves the four APIs (the scenarios' workers over a metered
-//! `Ticketing` client); [`FloorSteps`] the raw-TCP floor (connections carrying the wire
-//! protocol's get_event bytes).
+//! is. [`ApiSteps`] serves the four APIs (the scenarios' workers over metered
+//! `Ticketing` clients, REST's and GraphQL's reads over the lean clients of
+//! [`crate::lean`]) and the two framework floors; [`FloorSteps`] the raw-TCP floor
+//! (connections carrying the wire protocol's get_event bytes).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use domain::Booking;
+use domain::{Booking, EventId};
 
 use crate::floor::{self, FloorClient};
+use crate::lean::check::Dialect;
+use crate::lean::{self, LeanWorker, Requests};
 use crate::load::Step;
 use crate::metering::PayloadMeter;
 use crate::protocol::{self, Connected, Protocol};
@@ -57,36 +60,135 @@ pub trait StepProvider: Send + Sync {
     }
 }
 
-/// The four APIs: every scenario, through one metered `Ticketing` client shared by all
-/// workers.
+/// How an [`ApiSteps`] drives its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Connections the multiplexed protocols (gRPC, wire, h2-floor) spread their
+    /// clients over; HTTP/1.1 opens one per client whatever this says.
+    pub connections: usize,
+    /// Drive REST's and GraphQL's read scenarios through the lean load clients
+    /// ([`crate::lean`]); `false` sends everything through the `Ticketing` clients.
+    pub lean: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connections: 1,
+            lean: true,
+        }
+    }
+}
+
+/// The four APIs and the two framework floors: the scenarios' workers over metered
+/// `Ticketing` clients, or (REST and GraphQL reads, and `http1-floor`) over the lean
+/// HTTP/1.1 clients. The floors run get_event only, always for event 1 (the one they
+/// serve).
 pub struct ApiSteps {
     plan: Arc<Plan>,
-    client: Connected,
+    addr: SocketAddr,
+    /// `Ticketing` clients, workers spread over them (gRPC: one per connection); empty
+    /// for `http1-floor`.
+    clients: Vec<Connected>,
+    /// The lean clients' pre-built requests (REST, GraphQL, http1-floor).
+    lean: Option<Arc<Requests>>,
+    lean_meter: Arc<PayloadMeter>,
+    /// A floor: get_event of this event only.
+    fixed: Option<EventId>,
 }
 
 impl ApiSteps {
-    /// Connects `protocol`'s metered client to `addr`, serving `plan`'s dataset.
+    /// Connects `protocol`'s metered client(s) to `addr`, serving `plan`'s dataset.
     ///
     /// # Errors
-    /// If the server cannot be reached.
+    /// If the server cannot be reached, or `protocol` is `tcp-floor` (see
+    /// [`FloorSteps`]).
     pub async fn connect(
         protocol: Protocol,
         addr: SocketAddr,
         plan: Arc<Plan>,
+        options: ClientOptions,
     ) -> Result<Self, String> {
-        let client = protocol::connect(protocol, addr)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(ApiSteps { plan, client })
+        let connections = options.connections.max(1);
+        let dialect = match protocol {
+            Protocol::Rest | Protocol::Http1Floor => Some(Dialect::Rest),
+            Protocol::Graphql => Some(Dialect::Graphql),
+            _ => None,
+        };
+        let lean = dialect
+            .filter(|_| options.lean || protocol == Protocol::Http1Floor)
+            .map(|d| Arc::new(Requests::new(d, addr, &plan)));
+        let clients = match protocol {
+            Protocol::TcpFloor => return Err("tcp-floor runs through FloorSteps".to_owned()),
+            Protocol::Http1Floor => {
+                // No Ticketing client can talk to it; make sure it is there.
+                tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Vec::new()
+            }
+            Protocol::Grpc | Protocol::H2Floor => {
+                let mut clients = Vec::with_capacity(connections);
+                for _ in 0..connections {
+                    clients.push(
+                        protocol::connect(protocol, addr)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                clients
+            }
+            Protocol::Wire => vec![
+                protocol::connect_with(protocol, addr, connections)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ],
+            Protocol::Rest | Protocol::Graphql => vec![
+                protocol::connect(protocol, addr)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ],
+        };
+        Ok(ApiSteps {
+            plan,
+            addr,
+            clients,
+            lean,
+            lean_meter: Arc::default(),
+            fixed: protocol.is_floor().then_some(floor::EVENT),
+        })
+    }
+
+    /// `Ticketing` clients its workers are spread over (gRPC: one per connection).
+    pub fn ticketing_clients(&self) -> usize {
+        self.clients.len()
+    }
+}
+
+/// One worker of an [`ApiSteps`]: a lean HTTP/1.1 client or a `Ticketing` one.
+pub enum ApiStep {
+    /// A lean client on its own connection.
+    Lean(LeanWorker),
+    /// A scenario worker over a `Ticketing` client.
+    Api(Worker),
+}
+
+#[async_trait::async_trait]
+impl Step for ApiStep {
+    async fn step(&mut self) -> Outcome {
+        match self {
+            ApiStep::Lean(worker) => worker.run_once().await,
+            ApiStep::Api(worker) => worker.step().await,
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl StepProvider for ApiSteps {
-    type Step = Worker;
+    type Step = ApiStep;
 
-    fn runs(&self, _scenario: Scenario) -> bool {
-        true
+    fn runs(&self, scenario: Scenario) -> bool {
+        self.fixed.is_none() || scenario == Scenario::GetEvent
     }
 
     async fn workers(
@@ -94,37 +196,77 @@ impl StepProvider for ApiSteps {
         scenario: Scenario,
         round: usize,
         concurrency: usize,
-    ) -> Result<Vec<Worker>, String> {
-        Ok((0..concurrency)
-            .map(|i| {
-                self.plan
-                    .worker(scenario, round, i, Arc::clone(&self.client.api))
-            })
-            .collect())
+    ) -> Result<Vec<ApiStep>, String> {
+        let mut workers = Vec::with_capacity(concurrency);
+        for i in 0..concurrency {
+            let step = match &self.lean {
+                Some(requests) if lean::runs(scenario) => {
+                    let worker = LeanWorker::connect(
+                        self.addr,
+                        Arc::clone(&self.plan),
+                        Arc::clone(requests),
+                        scenario,
+                        i,
+                        Arc::clone(&self.lean_meter),
+                    )
+                    .await
+                    .map_err(|e| format!("{scenario}: cannot connect to {}: {e}", self.addr))?;
+                    ApiStep::Lean(match self.fixed {
+                        Some(id) => worker.fixed(id),
+                        None => worker,
+                    })
+                }
+                _ => {
+                    let client = self
+                        .clients
+                        .get(i % self.clients.len().max(1))
+                        .ok_or_else(|| format!("no client runs {scenario} here"))?;
+                    let worker = self
+                        .plan
+                        .worker(scenario, round, i, Arc::clone(&client.api));
+                    ApiStep::Api(match self.fixed {
+                        Some(id) => worker.fixed(id),
+                        None => worker,
+                    })
+                }
+            };
+            workers.push(step);
+        }
+        Ok(workers)
     }
 
     fn payload(&self) -> (u64, u64) {
-        self.client.meter.totals()
+        self.clients
+            .iter()
+            .map(|c| c.meter.totals())
+            .fold(self.lean_meter.totals(), |(s, r), (s2, r2)| {
+                (s + s2, r + r2)
+            })
     }
 
     async fn check(
         &self,
         scenario: Scenario,
         round: usize,
-        workers: &[Worker],
+        workers: &[ApiStep],
     ) -> Result<Option<u64>, String> {
         if scenario != Scenario::ContendedHold {
             return Ok(None);
         }
         let winners: Vec<Booking> = workers
             .iter()
-            .flat_map(|w| w.won().iter().cloned())
+            .filter_map(|w| match w {
+                ApiStep::Api(worker) => Some(worker.won().iter().cloned()),
+                ApiStep::Lean(_) => None,
+            })
+            .flatten()
             .collect();
         let event = self
             .plan
             .contended_event(round)
             .ok_or("no event to contend for")?;
-        verify_contended(self.client.api.as_ref(), event, &winners)
+        let client = self.clients.first().ok_or("no client to check with")?;
+        verify_contended(client.api.as_ref(), event, &winners)
             .await
             .map(Some)
     }

@@ -105,6 +105,28 @@ fn a_tiny_bench_writes_complete_results() {
         floor["bytes_per_op"]["socket_received"],
         floor["bytes_per_op"]["response_payload"]
     );
+    // The framework floors ran get_event only, cleanly, each serving its protocol's bytes.
+    for (floor, protocol) in [("http1-floor", "rest"), ("h2-floor", "grpc")] {
+        let runs: Vec<&Value> = runs.iter().filter(|r| r["protocol"] == floor).collect();
+        assert_eq!(runs.len(), 1, "{floor}");
+        assert_eq!(runs[0]["scenario"], "get_event");
+        assert_eq!(runs[0]["errors"], 0, "{floor}: {}", runs[0]["first_error"]);
+        assert!(runs[0]["floor"].is_null());
+        let api = runs_of(runs_all(&results), protocol, "get_event");
+        assert_eq!(api["floor"], floor);
+        // The floor answers exactly the protocol's own get_event body for event 1;
+        // the API answers random events, so compare the order of magnitude only.
+        let floor_body = runs[0]["bytes_per_op"]["response_payload"]
+            .as_f64()
+            .unwrap();
+        let api_body = api["bytes_per_op"]["response_payload"].as_f64().unwrap();
+        assert!(
+            floor_body > api_body / 3.0 && floor_body < api_body * 3.0,
+            "{floor}"
+        );
+    }
+    assert_eq!(results["meta"]["connections"], 1);
+    assert_eq!(results["meta"]["lean_clients"], true);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("get_event c=2"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -114,6 +136,16 @@ fn a_tiny_bench_writes_complete_results() {
         "the HTML report loads nothing from the network"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+fn runs_all(results: &Value) -> &[Value] {
+    results["runs"].as_array().map_or(&[], Vec::as_slice)
+}
+
+fn runs_of<'a>(runs: &'a [Value], protocol: &str, scenario: &str) -> &'a Value {
+    runs.iter()
+        .find(|r| r["protocol"] == protocol && r["scenario"] == scenario)
+        .unwrap_or_else(|| panic!("no run for {protocol} {scenario}"))
 }
 
 /// `quartet payloads` on a tiny dataset: every operation over every protocol, with the

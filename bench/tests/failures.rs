@@ -64,7 +64,7 @@ fn a_target_that_refuses_every_connection_is_a_failure_not_a_result() {
     );
     assert!(line.contains(&addr.to_string()), "{line}");
     assert!(
-        !stdout.contains("p50 µs"),
+        !stdout.contains('┌'),
         "no results table for a run that measured nothing: {stdout}"
     );
     let results: Value = serde_json::from_str(

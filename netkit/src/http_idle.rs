@@ -59,9 +59,9 @@ impl ReadClock {
         if self.first_read.load(Ordering::Relaxed) == 0 {
             let since = self.origin.elapsed().as_nanos();
             let stamp = u64::try_from(since).unwrap_or(u64::MAX).saturating_add(1);
-            let _ = self
-                .first_read
-                .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed);
+            let _ =
+                self.first_read
+                    .compare_exchange(0, stamp, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 

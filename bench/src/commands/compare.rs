@@ -1,13 +1,16 @@
 //! `quartet compare OLD.json NEW.json`: per protocol, scenario and shape, the change in
 //! median and p99 latency, throughput and bytes, flagged only where it is larger than the
-//! noise the two runs themselves show (the spread of their per-second figures).
+//! noise the two runs themselves show (the spread of their per-second figures). Prints
+//! the table and writes an HTML page beside it (`--html`, by default `compare.html` in
+//! NEW's folder): the grid of changes and both runs' latency spectra overlaid.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use comfy_table::{Table, presets::UTF8_FULL};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::results::{self, Run};
+use crate::report::compare::{self as diff, Figure};
+pub use crate::report::compare::{significant, stddev};
+use crate::results;
 
 /// Flags of `quartet compare`.
 #[derive(Debug, clap::Args)]
@@ -16,112 +19,64 @@ pub struct Args {
     pub old: PathBuf,
     /// The results.json to compare with it.
     pub new: PathBuf,
+    /// Where to write the HTML page [default: compare.html beside NEW].
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
-/// Sample standard deviation (0 for fewer than two samples).
-pub fn stddev(samples: &[f64]) -> f64 {
-    if samples.len() < 2 {
-        return 0.0;
-    }
-    let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-    (samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (samples.len() - 1) as f64).sqrt()
+/// Where the page goes when `--html` is not given: beside NEW.
+pub fn default_html_path(new: &Path) -> PathBuf {
+    new.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .join("compare.html")
 }
 
-/// Whether `new - old` exceeds twice the combined per-second noise of both runs (and a
-/// relative floor of 1%, so a perfectly steady pair is not flagged for nothing).
-pub fn significant(old: f64, new: f64, old_noise: f64, new_noise: f64) -> bool {
-    let delta = (new - old).abs();
-    delta > 2.0 * old_noise.hypot(new_noise) && delta > 0.01 * old.abs().max(new.abs())
-}
-
-fn noise_u64(samples: &[u64]) -> f64 {
-    let samples: Vec<f64> = samples.iter().map(|&s| s as f64).collect();
-    stddev(&samples)
-}
-
-fn change(old: f64, new: f64, flagged: bool) -> String {
-    let pct = if old.abs() > f64::EPSILON {
-        (new - old) / old * 100.0
-    } else {
-        0.0
-    };
-    format!(
-        "{old:.0} -> {new:.0} ({pct:+.1}%){}",
-        if flagged { " !" } else { "" }
-    )
-}
-
-/// One comparison row.
-fn row(old: &Run, new: &Run) -> Vec<String> {
-    let p50 = significant(
-        old.latency_us.p50 as f64,
-        new.latency_us.p50 as f64,
-        noise_u64(&old.p50_per_second_us),
-        noise_u64(&new.p50_per_second_us),
-    );
-    let p99 = significant(
-        old.latency_us.p99 as f64,
-        new.latency_us.p99 as f64,
-        noise_u64(&old.p99_per_second_us),
-        noise_u64(&new.p99_per_second_us),
-    );
-    let tput = significant(
-        old.throughput_ops_s,
-        new.throughput_ops_s,
-        stddev(&old.throughput_per_second),
-        stddev(&new.throughput_per_second),
-    );
-    let bytes_old = old.bytes_per_op.socket_sent + old.bytes_per_op.socket_received;
-    let bytes_new = new.bytes_per_op.socket_sent + new.bytes_per_op.socket_received;
-    // Byte counts are deterministic: any change beyond rounding is real.
-    let bytes = (bytes_new - bytes_old).abs() > 0.01 * bytes_old.max(1.0);
-    vec![
-        new.protocol.clone(),
-        new.scenario.clone(),
-        new.rate.map_or_else(
-            || format!("c={}", new.concurrency),
-            |r| format!("open {r:.0}/s"),
-        ),
-        change(old.latency_us.p50 as f64, new.latency_us.p50 as f64, p50),
-        change(old.latency_us.p99 as f64, new.latency_us.p99 as f64, p99),
-        change(old.throughput_ops_s, new.throughput_ops_s, tput),
-        change(bytes_old, bytes_new, bytes),
-    ]
-}
-
-/// Prints the comparison.
+/// Prints the comparison and writes its HTML page.
 ///
 /// # Errors
-/// If either file cannot be read.
+/// If either file cannot be read, or the page cannot be written.
 pub fn run(args: &Args) -> Result<(), String> {
     let old = results::read(&args.old)?;
     let new = results::read(&args.new)?;
-    let old_runs: BTreeMap<_, &Run> = old.runs.iter().map(|r| (r.key(), r)).collect();
+    let pairs = diff::pairs(&old, &new);
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL).set_header([
-        "protocol",
-        "scenario",
-        "shape",
-        "p50 µs",
-        "p99 µs",
-        "ops/s",
-        "socket B/op",
-    ]);
-    let mut matched = 0;
-    for run in &new.runs {
-        if let Some(before) = old_runs.get(&run.key()) {
-            table.add_row(row(before, run));
-            matched += 1;
-        }
+    let mut header = vec!["protocol", "scenario", "shape"];
+    header.extend(Figure::ALL.iter().map(|f| f.heading()));
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    for pair in &pairs {
+        let mut row = vec![
+            pair.new.protocol.clone(),
+            pair.new.scenario.clone(),
+            diff::shape_label(pair.new),
+        ];
+        row.extend(pair.changes.iter().map(diff::Change::text));
+        table.add_row(row);
     }
     println!("{table}");
     println!(
-        "{matched} runs matched. `!` marks a change larger than twice the two runs' combined per-second noise (bytes: any change over 1%).\nold: {} ({}), new: {} ({})",
+        "{} runs matched. `!` marks a change larger than twice the two runs' combined per-second noise (bytes: any change over 1%).\nold: {} ({}), new: {} ({})",
+        pairs.len(),
         args.old.display(),
         old.meta.started_at,
         args.new.display(),
         new.meta.started_at
     );
+    for line in diff::circumstances(&old, &new) {
+        println!("differs: {line}");
+    }
+    let path = args
+        .html
+        .clone()
+        .unwrap_or_else(|| default_html_path(&args.new));
+    let page = diff::html(
+        &old,
+        &new,
+        &args.old.display().to_string(),
+        &args.new.display().to_string(),
+    );
+    std::fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("page: {}", path.display());
     Ok(())
 }
 
@@ -139,5 +94,17 @@ mod tests {
         assert!(!significant(1000.0, 1100.0, 100.0, 100.0));
         // A steady pair differing by 0.5%: under the relative floor.
         assert!(!significant(1000.0, 1005.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn the_page_goes_beside_the_new_results() {
+        assert_eq!(
+            default_html_path(Path::new("results/b/results.json")),
+            PathBuf::from("results/b/compare.html")
+        );
+        assert_eq!(
+            default_html_path(Path::new("results.json")),
+            PathBuf::from("./compare.html")
+        );
     }
 }

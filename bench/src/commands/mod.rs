@@ -5,6 +5,7 @@ pub mod call;
 pub mod compare;
 pub mod dataset;
 pub mod payloads;
+pub mod reference;
 pub mod report;
 pub mod serve;
 pub mod serve_one;

@@ -1,4 +1,5 @@
-//! `quartet report RESULTS.json [--format md|html]`: a report from a results file.
+//! `quartet report RESULTS.json [--format md|html|table] [--wide]`: a report from a
+//! results file.
 
 use std::path::PathBuf;
 
@@ -7,10 +8,12 @@ use crate::{report, results};
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Markdown.
+    /// Markdown: the verdict (summary and grids), then every figure.
     Md,
-    /// Self-contained HTML with charts.
+    /// Self-contained HTML: the verdict, latency spectra and charts, every figure.
     Html,
+    /// The terminal table `quartet bench` prints, with the verdict under it.
+    Table,
 }
 
 /// Flags of `quartet report`.
@@ -21,6 +24,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Md)]
     pub format: Format,
+    /// With `--format table`: every column, not only those that fit 100 columns.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// Prints the report to stdout.
@@ -32,6 +38,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     match args.format {
         Format::Md => print!("{}", report::markdown(&results)),
         Format::Html => print!("{}", report::html(&results)),
+        Format::Table if args.wide => print!("{}", report::console_table_wide(&results)),
+        Format::Table => print!("{}", report::console_table(&results)),
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ use crate::protocol::Protocol;
 use crate::report;
 use crate::results::{Failure, Results, SCHEMA_VERSION};
 use crate::scenario::{Plan, Scenario};
-use crate::steps::{ApiSteps, FloorSteps};
+use crate::steps::{ApiSteps, ClientOptions, FloorSteps};
 
 /// Whether to pin client and server to separate cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,6 +44,9 @@ pub struct Args {
     /// The whole suite in about two minutes: one concurrency (16), short windows.
     #[arg(long)]
     pub quick: bool,
+    /// Print every column of the results table (the default fits 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Closed-loop concurrencies to run, comma-separated [default: 1,32; --quick: 16].
     #[arg(long, value_delimiter = ',')]
     pub concurrency: Option<Vec<usize>>,
@@ -54,17 +57,27 @@ pub struct Args {
     /// Connections (workers) for the open loop.
     #[arg(long, default_value_t = 32)]
     pub open_connections: usize,
+    /// Connections the multiplexed protocols (gRPC, wire, h2-floor) spread their clients
+    /// over (client i uses connection i mod N); HTTP/1.1 (REST, GraphQL, http1-floor)
+    /// and tcp-floor always open one connection per client.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connections: u64,
+    /// Drive REST's and GraphQL's read scenarios through their `Ticketing` clients
+    /// (reqwest, full decoding) instead of the lean load clients.
+    #[arg(long)]
+    pub ticketing_clients: bool,
     /// Seconds measured per run [default: 4; --quick: 1.5].
     #[arg(long)]
     pub duration: Option<f64>,
     /// Seconds of warm-up before each measured run, not measured [default: 1; --quick: 0.5].
     #[arg(long)]
     pub warmup: Option<f64>,
-    /// Protocols, comma-separated (tcp-floor is the raw-TCP baseline).
+    /// Protocols, comma-separated (tcp-floor, http1-floor and h2-floor are the floors:
+    /// raw TCP, hyper HTTP/1.1 and hyper HTTP/2 answering prepared get_event bytes).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "tcp-floor,rest,graphql,grpc,wire"
+        default_value = "tcp-floor,http1-floor,h2-floor,rest,graphql,grpc,wire"
     )]
     pub protocols: Vec<Protocol>,
     /// Scenarios, comma-separated [default: all].
@@ -187,6 +200,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         ticks: procfs::clock_ticks_per_second(),
         contended_round: 0,
         client_cores: record::client_cores(pinned),
+        connections: args.connections as usize,
         runs: Vec::new(),
         failures: Vec::new(),
     };
@@ -207,7 +221,11 @@ pub async fn run(args: Args) -> Result<(), String> {
             let steps = FloorSteps::new(addr, &plan);
             suite.run_protocol(protocol, &mut server, &steps).await
         } else {
-            match ApiSteps::connect(protocol, addr, Arc::clone(&plan)).await {
+            let options = ClientOptions {
+                connections: args.connections as usize,
+                lean: !args.ticketing_clients,
+            };
+            match ApiSteps::connect(protocol, addr, Arc::clone(&plan), options).await {
                 Ok(steps) => suite.run_protocol(protocol, &mut server, &steps).await,
                 Err(e) => Err(format!("cannot connect to {addr}: {e}")),
             }
@@ -228,7 +246,14 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     let results = Results {
         schema_version: SCHEMA_VERSION,
-        meta: record::meta(spec, args.warmup(), pinned, started),
+        meta: record::meta(
+            spec,
+            args.warmup(),
+            pinned,
+            started,
+            args.connections as usize,
+            !args.ticketing_clients,
+        ),
         runs: suite.runs,
         failures: suite.failures,
     };
@@ -244,7 +269,11 @@ pub async fn run(args: Args) -> Result<(), String> {
     write("results.json", &json)?;
     write("report.md", &report::markdown(&results))?;
     write("report.html", &report::html(&results))?;
-    println!("{}", report::console_table(&results));
+    if args.wide {
+        println!("{}", report::console_table_wide(&results));
+    } else {
+        println!("{}", report::console_table(&results));
+    }
     let failures: u64 = results.runs.iter().map(|r| r.errors).sum();
     let doubles = results
         .runs

@@ -79,6 +79,8 @@ pub struct Measurement<'a> {
     pub client_cpu_ticks: Option<u64>,
     /// Cores the load generator was given.
     pub client_cores: usize,
+    /// Connections the run's clients used.
+    pub connections: usize,
 }
 
 /// Open loop: `(achieved ops/s, rate not met)`: completions inside the window over the
@@ -132,6 +134,7 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         double_bookings,
         client_cpu_ticks,
         client_cores,
+        connections,
     } = *m;
     let duration = duration.as_secs_f64();
     let per_op = |total: u64| {
@@ -171,6 +174,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         .collect();
     Run {
         protocol: protocol.name().to_owned(),
+        floor: protocol.own_floor().map(|f| f.name().to_owned()),
+        connections: Some(connections),
         scenario: scenario.name().to_owned(),
         mode: if shape.rate.is_some() {
             "open"
@@ -217,12 +222,15 @@ fn command_output(program: &str, args: &[&str]) -> String {
 }
 
 /// Where and how the suite ran: on `dataset`, warming up for `warmup` before each
-/// window, pinned or not, started at `started`.
+/// window, pinned or not, started at `started`, the multiplexed protocols over
+/// `connections` connections, REST's and GraphQL's reads through the lean clients or not.
 pub fn meta(
     dataset: DatasetSpec,
     warmup: Duration,
     pinned: bool,
     started: chrono::DateTime<chrono::Utc>,
+    connections: usize,
+    lean_clients: bool,
 ) -> Meta {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -255,6 +263,8 @@ pub fn meta(
         warmup_s: warmup.as_secs_f64(),
         client_cores: Some(client_cores(pinned)),
         client_bound_threshold: Some(CLIENT_BOUND_THRESHOLD),
+        connections: Some(connections),
+        lean_clients: Some(lean_clients),
     }
 }
 

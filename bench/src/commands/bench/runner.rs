@@ -77,6 +77,8 @@ pub struct Suite {
     pub contended_round: usize,
     /// Cores the load generator was given (for `client_bound`).
     pub client_cores: usize,
+    /// Connections the multiplexed protocols spread their clients over.
+    pub connections: usize,
     /// The records made so far.
     pub runs: Vec<Run>,
     /// Runs (or protocols) that measured nothing, with their cause.
@@ -126,6 +128,11 @@ impl Suite {
                         double_bookings: check.as_ref().ok().copied().flatten(),
                         client_cpu_ticks: m.client_cpu_ticks,
                         client_cores: self.client_cores,
+                        connections: if protocol.multiplexed() {
+                            self.connections.min(shape.concurrency)
+                        } else {
+                            shape.concurrency
+                        },
                     },
                     self.ticks,
                 );

@@ -1,0 +1,316 @@
+//! A minimal HTTP/1.1 client connection for load: one persistent `TcpStream`, the
+//! request written from a buffer the caller fills, the response head parsed with
+//! `httparse` straight from a reused read buffer, the body read by `Content-Length` (or
+//! de-chunked), and nothing else: no URL parsing, no header maps, no allocation per
+//! request once the buffers have grown. A connection the server closes is reopened on
+//! the next request.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Headers a response may carry before the client gives up on it.
+const MAX_HEADERS: usize = 32;
+
+/// The largest response body accepted (a 20 000-seat map is a few MB).
+const MAX_BODY: usize = 64 << 20;
+
+/// How a response's body is delimited.
+#[derive(Debug, Clone, Copy)]
+enum Framing {
+    Length(usize),
+    Chunked,
+    UntilClose,
+}
+
+/// One persistent HTTP/1.1 connection.
+pub struct Http1Conn {
+    addr: SocketAddr,
+    stream: Option<TcpStream>,
+    /// The request being built; the caller fills it, [`Http1Conn::round_trip`] sends it.
+    request: Vec<u8>,
+    /// What was read of the current response.
+    read: Vec<u8>,
+    /// A chunked body, de-chunked.
+    decoded: Vec<u8>,
+    /// Where the body is: `read[start..end]`, or `decoded` when `chunked`.
+    body: (usize, usize),
+    chunked: bool,
+}
+
+impl Http1Conn {
+    /// Opens a connection to `addr`.
+    ///
+    /// # Errors
+    /// If it cannot connect.
+    pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let stream = dial(addr).await?;
+        Ok(Http1Conn {
+            addr,
+            stream: Some(stream),
+            request: Vec::with_capacity(2048),
+            read: Vec::with_capacity(16 * 1024),
+            decoded: Vec::new(),
+            body: (0, 0),
+            chunked: false,
+        })
+    }
+
+    /// The request buffer, emptied: write the next request's head (and body) into it.
+    pub fn request(&mut self) -> &mut Vec<u8> {
+        self.request.clear();
+        &mut self.request
+    }
+
+    /// The body of the last response.
+    pub fn body(&self) -> &[u8] {
+        if self.chunked {
+            &self.decoded
+        } else {
+            self.read.get(self.body.0..self.body.1).unwrap_or_default()
+        }
+    }
+
+    /// Sends the request in the buffer and reads the whole response; returns its status.
+    /// On any error the connection is dropped, to be reopened by the next call.
+    ///
+    /// # Errors
+    /// If the socket fails, the server closes the connection mid-response, or the
+    /// response is not HTTP/1.1 this client can read.
+    pub async fn round_trip(&mut self) -> io::Result<u16> {
+        let result = self.exchange().await;
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+
+    async fn exchange(&mut self) -> io::Result<u16> {
+        if self.stream.is_none() {
+            self.stream = Some(dial(self.addr).await?);
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
+        stream.write_all(&self.request).await?;
+        self.read.clear();
+        self.chunked = false;
+        // The head.
+        let (status, head_len, framing, mut close) = loop {
+            if read_more(stream, &mut self.read).await? == 0 {
+                return Err(eof("before the response head"));
+            }
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut headers);
+            match response.parse(&self.read) {
+                Ok(httparse::Status::Complete(head_len)) => {
+                    let status = response.code.unwrap_or(0);
+                    let (framing, close) = framing(response.headers)?;
+                    break (status, head_len, framing, close);
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(e) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("bad response head: {e}"),
+                    ));
+                }
+            }
+        };
+        // The body.
+        match framing {
+            Framing::Length(length) => {
+                if length > MAX_BODY {
+                    return Err(too_large(length));
+                }
+                let end = head_len + length;
+                while self.read.len() < end {
+                    if read_more(stream, &mut self.read).await? == 0 {
+                        return Err(eof("inside the response body"));
+                    }
+                }
+                self.body = (head_len, end);
+            }
+            Framing::Chunked => {
+                self.chunked = true;
+                self.decoded.clear();
+                let mut at = head_len;
+                loop {
+                    match httparse::parse_chunk_size(self.read.get(at..).unwrap_or_default()) {
+                        Ok(httparse::Status::Complete((size_len, size))) => {
+                            let size = usize::try_from(size).unwrap_or(usize::MAX);
+                            if size > MAX_BODY.saturating_sub(self.decoded.len()) {
+                                return Err(too_large(size));
+                            }
+                            let data = at + size_len;
+                            // The chunk and its CRLF (the last chunk: just the CRLF, no
+                            // trailers are expected).
+                            let next = data + size + 2;
+                            if self.read.len() >= next {
+                                self.decoded
+                                    .extend_from_slice(&self.read[data..data + size]);
+                                at = next;
+                                if size == 0 {
+                                    break;
+                                }
+                                continue;
+                            }
+                        }
+                        Ok(httparse::Status::Partial) => {}
+                        Err(_) => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "bad chunk size in the response body",
+                            ));
+                        }
+                    }
+                    if read_more(stream, &mut self.read).await? == 0 {
+                        return Err(eof("inside a chunked response body"));
+                    }
+                }
+            }
+            Framing::UntilClose => {
+                while read_more(stream, &mut self.read).await? > 0 {
+                    if self.read.len() > head_len + MAX_BODY {
+                        return Err(too_large(self.read.len() - head_len));
+                    }
+                }
+                self.body = (head_len, self.read.len());
+                close = true;
+            }
+        }
+        if close {
+            self.stream = None;
+        }
+        Ok(status)
+    }
+}
+
+async fn dial(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Reads what is there into the spare capacity of `buf` (growing it when full).
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(buf.capacity().max(16 * 1024));
+    }
+    stream.read_buf(buf).await
+}
+
+/// How the body is delimited, and whether the server closes the connection after it.
+fn framing(headers: &[httparse::Header<'_>]) -> io::Result<(Framing, bool)> {
+    let mut framing = Framing::UntilClose;
+    let mut close = false;
+    for header in headers {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let length = std::str::from_utf8(header.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))?;
+            if !matches!(framing, Framing::Chunked) {
+                framing = Framing::Length(length);
+            }
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            if header
+                .value
+                .windows(7)
+                .any(|w| w.eq_ignore_ascii_case(b"chunked"))
+            {
+                framing = Framing::Chunked;
+            }
+        } else if header.name.eq_ignore_ascii_case("connection")
+            && header
+                .value
+                .windows(5)
+                .any(|w| w.eq_ignore_ascii_case(b"close"))
+        {
+            close = true;
+        }
+    }
+    Ok((framing, close))
+}
+
+fn eof(where_: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("the server closed the connection {where_}"),
+    )
+}
+
+fn too_large(size: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("response body of {size} bytes is over the {MAX_BODY}-byte limit"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A server that answers each request (read up to its blank line) with the next of
+    /// `answers`, written in two pieces to exercise partial reads.
+    async fn server(answers: Vec<&'static [u8]>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            for answer in answers {
+                let mut seen = Vec::new();
+                let mut byte = [0u8; 1];
+                while !seen.ends_with(b"\r\n\r\n") {
+                    if stream.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    seen.push(byte[0]);
+                }
+                let (a, b) = answer.split_at(answer.len() / 2);
+                stream.write_all(a).await.unwrap();
+                stream.flush().await.unwrap();
+                tokio::task::yield_now().await;
+                stream.write_all(b).await.unwrap();
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn reads_length_and_chunked_bodies_on_one_connection() {
+        let addr = server(vec![
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
+            b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        ])
+        .await;
+        let mut conn = Http1Conn::connect(addr).await.unwrap();
+        for (status, body) in [(200, &b"hello"[..]), (404, b"abcde"), (200, b"")] {
+            conn.request()
+                .extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(conn.round_trip().await.unwrap(), status);
+            assert_eq!(conn.body(), body);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_truncated_or_garbled_answer_is_an_error() {
+        let addr = server(vec![b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\nshort"]).await;
+        let mut conn = Http1Conn::connect(addr).await.unwrap();
+        conn.request()
+            .extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let error = conn.round_trip().await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{error}");
+
+        let addr = server(vec![b"SMTP ready\r\n\r\n"]).await;
+        let mut conn = Http1Conn::connect(addr).await.unwrap();
+        conn.request()
+            .extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let error = conn.round_trip().await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData, "{error}");
+    }
+}

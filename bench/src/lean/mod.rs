@@ -1,0 +1,394 @@
+//! Lean load clients for REST and GraphQL: what the harness drives the read scenarios
+//! through, so that a column measures the server and not reqwest, URL parsing and
+//! `serde_json::Value` trees on the client's core. Each worker owns one persistent
+//! HTTP/1.1 connection ([`http1`]) and writes requests from pre-built pieces (the head of
+//! every request is built once per run; only the id's digits change), and reads answers
+//! into reused buffers. Every answer is still checked ([`check`]): status 200, the id,
+//! every required field, the scenario's own check, and for GraphQL no `errors`; a failed
+//! check is an error. Payload bytes are counted as the metered `Ticketing` clients count
+//! them: request and response bodies of each completed exchange (the GraphQL request
+//! bodies are byte for byte the ones `graphql::Client` sends).
+//!
+//! The protocol crates' clients stay what a user copies; this is the harness's own.
+//! Writes (hold_cancel, contended_hold) keep going through those clients.
+
+pub mod check;
+pub mod http1;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use domain::{Category, EventId};
+use rand_chacha::ChaCha8Rng;
+
+use graphql::client::documents as docs;
+
+use self::check::Dialect;
+use self::http1::Http1Conn;
+use crate::load::Step;
+use crate::metering::PayloadMeter;
+use crate::scenario::{Outcome, Plan, Scenario};
+
+/// The scenarios the lean clients run (the reads).
+pub const SCENARIOS: [Scenario; 5] = [
+    Scenario::GetEvent,
+    Scenario::ListEvents,
+    Scenario::SearchEvents,
+    Scenario::EventDetail,
+    Scenario::SeatMap,
+];
+
+/// Whether the lean clients run `scenario`.
+pub fn runs(scenario: Scenario) -> bool {
+    SCENARIOS.contains(&scenario)
+}
+
+/// A request split around the event id: `before`, the id's digits, `after`.
+#[derive(Debug, Clone, Default)]
+struct Around {
+    before: Vec<u8>,
+    after: Vec<u8>,
+}
+
+/// A GraphQL request split around the id: the head up to `Content-Length: `, then the
+/// body's two halves.
+#[derive(Debug, Clone, Default)]
+struct GraphqlAround {
+    head: Vec<u8>,
+    body: Around,
+}
+
+/// Every request a run can send, built once: per-id requests in halves, and the whole
+/// requests of each category (list_events) and each word (search_events).
+#[derive(Debug)]
+pub struct Requests {
+    dialect: Dialect,
+    /// REST: GET heads around the id, for get_event, event_detail and seat_map.
+    rest: [Around; 3],
+    /// GraphQL: POSTs around the id, for the same three.
+    graphql: [GraphqlAround; 3],
+    /// Whole requests per `Category::ALL` entry, and their body sizes.
+    by_category: Vec<(Vec<u8>, usize)>,
+    /// Whole requests per word of the plan, and their body sizes.
+    by_word: Vec<(Vec<u8>, usize)>,
+}
+
+const SENTINEL: &str = "QUARTET_LEAN_ID_SENTINEL";
+
+fn id_slot(scenario: Scenario) -> usize {
+    match scenario {
+        Scenario::EventDetail => 1,
+        Scenario::SeatMap => 2,
+        _ => 0,
+    }
+}
+
+/// Percent-encodes a query value as a URL serializer does for these words (letters and
+/// digits kept, everything else as `%XX` of its UTF-8 bytes).
+fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'*') {
+            out.push(byte as char);
+        } else if byte == b' ' {
+            out.push('+');
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// The body `graphql::Client` sends for operation `name` with `variables`.
+fn graphql_body(name: &str, document: &str, variables: &serde_json::Value) -> Vec<u8> {
+    let body =
+        serde_json::json!({"operationName": name, "variables": variables, "query": document});
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The body `graphql::Client` sends for GetEvent(`id`) (what `wrk` posts in
+/// `scripts/vs-reference.sh`).
+pub fn graphql_get_event_body(id: EventId) -> Vec<u8> {
+    graphql_body(
+        "GetEvent",
+        &docs::get_event(),
+        &serde_json::json!({"id": id.to_string()}),
+    )
+}
+
+fn graphql_head(host: &str) -> Vec<u8> {
+    format!(
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: "
+    )
+    .into_bytes()
+}
+
+fn rest_get(host: &str, path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n").into_bytes()
+}
+
+fn graphql_post(host: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = graphql_head(host);
+    request.extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
+    request.extend_from_slice(body);
+    request
+}
+
+fn push_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+impl Requests {
+    /// The requests of `dialect` for a server at `addr`, over `plan`'s words.
+    pub fn new(dialect: Dialect, addr: SocketAddr, plan: &Plan) -> Self {
+        let host = addr.to_string();
+        let rest_paths = ["/v1/events/", "/v1/events/", "/v1/events/"];
+        let rest_tails = ["", "/detail", "/seats"];
+        let rest = std::array::from_fn(|i| {
+            let full = rest_get(
+                &host,
+                &format!("{}{SENTINEL}{}", rest_paths[i], rest_tails[i]),
+            );
+            split(&full, 0)
+        });
+        let id_documents = [
+            ("GetEvent", docs::get_event()),
+            ("GetEventDetail", docs::get_event_detail()),
+            ("GetSeatMap", docs::get_seat_map()),
+        ];
+        let graphql = std::array::from_fn(|i| {
+            let (name, document) = &id_documents[i];
+            let body = graphql_body(name, document, &serde_json::json!({"id": SENTINEL}));
+            GraphqlAround {
+                head: graphql_head(&host),
+                body: split(&body, 0),
+            }
+        });
+        let by_category = Category::ALL
+            .iter()
+            .map(|c| match dialect {
+                Dialect::Rest => (
+                    rest_get(&host, &format!("/v1/events?limit=20&category={}", c.as_str())),
+                    0,
+                ),
+                Dialect::Graphql => {
+                    let variables = serde_json::json!({
+                        "first": 20,
+                        "after": null,
+                        "filter": {"category": c.as_str().to_uppercase(), "city": null, "from": null, "to": null},
+                    });
+                    let body = graphql_body("ListEvents", &docs::list_events(), &variables);
+                    (graphql_post(&host, &body), body.len())
+                }
+            })
+            .collect();
+        let by_word = plan
+            .words()
+            .iter()
+            .map(|w| match dialect {
+                Dialect::Rest => (
+                    rest_get(
+                        &host,
+                        &format!("/v1/events/search?q={}&limit=20", query_value(w)),
+                    ),
+                    0,
+                ),
+                Dialect::Graphql => {
+                    let variables = serde_json::json!({
+                        "query": w,
+                        "filter": {"category": null, "city": null, "from": null, "to": null},
+                        "first": 20,
+                    });
+                    let body = graphql_body("SearchEvents", &docs::search_events(), &variables);
+                    (graphql_post(&host, &body), body.len())
+                }
+            })
+            .collect();
+        Requests {
+            dialect,
+            rest,
+            graphql,
+            by_category,
+            by_word,
+        }
+    }
+
+    /// Writes the request of `scenario` for `input` into `out`; returns its body size.
+    fn write(&self, scenario: Scenario, input: Input, out: &mut Vec<u8>) -> usize {
+        match input {
+            Input::Event(id) => match self.dialect {
+                Dialect::Rest => {
+                    let around = &self.rest[id_slot(scenario)];
+                    out.extend_from_slice(&around.before);
+                    push_number(out, id.0);
+                    out.extend_from_slice(&around.after);
+                    0
+                }
+                Dialect::Graphql => {
+                    let around = &self.graphql[id_slot(scenario)];
+                    let digits = {
+                        let mut d = Vec::with_capacity(20);
+                        push_number(&mut d, id.0);
+                        d
+                    };
+                    let length = around.body.before.len() + digits.len() + around.body.after.len();
+                    out.extend_from_slice(&around.head);
+                    push_number(out, length as u64);
+                    out.extend_from_slice(b"\r\n\r\n");
+                    out.extend_from_slice(&around.body.before);
+                    out.extend_from_slice(&digits);
+                    out.extend_from_slice(&around.body.after);
+                    length
+                }
+            },
+            Input::Category(i) => whole(&self.by_category, i, out),
+            Input::Word(i) => whole(&self.by_word, i, out),
+        }
+    }
+}
+
+/// Appends whole request `i` of `requests`; returns its body size.
+fn whole(requests: &[(Vec<u8>, usize)], i: usize, out: &mut Vec<u8>) -> usize {
+    requests.get(i).map_or(0, |(request, body)| {
+        out.extend_from_slice(request);
+        *body
+    })
+}
+
+/// Splits `bytes` around the sentinel (searching from `from`); the sentinel's quotes
+/// stay in the halves (GraphQL's `ID` is a string).
+fn split(bytes: &[u8], from: usize) -> Around {
+    let sentinel = SENTINEL.as_bytes();
+    let at = bytes[from..]
+        .windows(sentinel.len())
+        .position(|w| w == sentinel)
+        .map_or(bytes.len(), |p| p + from);
+    Around {
+        before: bytes[..at].to_vec(),
+        after: bytes
+            .get(at + sentinel.len()..)
+            .unwrap_or_default()
+            .to_vec(),
+    }
+}
+
+/// One drawn input.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    Event(EventId),
+    Category(usize),
+    Word(usize),
+}
+
+/// One simulated client on its own connection: draws its inputs from the same seeded
+/// stream as the `Ticketing` workers, sends pre-built requests, checks every answer.
+pub struct LeanWorker {
+    plan: Arc<Plan>,
+    requests: Arc<Requests>,
+    scenario: Scenario,
+    rng: ChaCha8Rng,
+    conn: Http1Conn,
+    meter: Arc<PayloadMeter>,
+    /// Always ask for this event (the floors serve one event's bytes).
+    fixed: Option<EventId>,
+}
+
+impl LeanWorker {
+    /// Worker `index` of `scenario` (one of [`SCENARIOS`]) on a new connection to `addr`.
+    ///
+    /// # Errors
+    /// If it cannot connect.
+    pub async fn connect(
+        addr: SocketAddr,
+        plan: Arc<Plan>,
+        requests: Arc<Requests>,
+        scenario: Scenario,
+        index: usize,
+        meter: Arc<PayloadMeter>,
+    ) -> std::io::Result<Self> {
+        let conn = Http1Conn::connect(addr).await?;
+        Ok(LeanWorker {
+            rng: plan.input_stream(scenario, index),
+            plan,
+            requests,
+            scenario,
+            conn,
+            meter,
+            fixed: None,
+        })
+    }
+
+    /// Asks for `id` every time instead of drawing (for a floor serving one event).
+    #[must_use]
+    pub fn fixed(mut self, id: EventId) -> Self {
+        self.fixed = Some(id);
+        self
+    }
+
+    fn draw(&mut self) -> Input {
+        match self.scenario {
+            Scenario::ListEvents => Input::Category(Plan::draw_category(&mut self.rng)),
+            Scenario::SearchEvents => Input::Word(self.plan.draw_word(&mut self.rng)),
+            _ => Input::Event(
+                self.fixed
+                    .unwrap_or_else(|| self.plan.draw_event(&mut self.rng)),
+            ),
+        }
+    }
+
+    /// Runs one operation and checks its answer.
+    pub async fn run_once(&mut self) -> Outcome {
+        let input = self.draw();
+        let sent = self
+            .requests
+            .write(self.scenario, input, self.conn.request());
+        let status = match self.conn.round_trip().await {
+            Ok(status) => status,
+            Err(e) => return Outcome::Failed(format!("{}: {e}", self.scenario)),
+        };
+        let body = self.conn.body();
+        self.meter.add_sent(sent);
+        self.meter.add_received(body.len());
+        if status != 200 {
+            return Outcome::Failed(format!(
+                "{}: HTTP {status}: {}",
+                self.scenario,
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ));
+        }
+        let dialect = self.requests.dialect;
+        match input {
+            Input::Event(id) => match self.scenario {
+                Scenario::EventDetail => check::event_detail(dialect, body, id),
+                Scenario::SeatMap => check::seat_map(dialect, body, &self.plan, id),
+                _ => check::get_event(dialect, body, &self.plan, id),
+            },
+            Input::Category(i) => {
+                let category = Category::ALL[i % Category::ALL.len()];
+                check::list_events(dialect, body, category)
+            }
+            Input::Word(i) => {
+                let word = self.plan.words().get(i).map_or("", String::as_str);
+                check::search_events(dialect, body, word)
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Step for LeanWorker {
+    async fn step(&mut self) -> Outcome {
+        self.run_once().await
+    }
+}
