@@ -259,14 +259,32 @@ pub struct ErrorPayload {
 #[allow(missing_docs)]
 pub enum ErrorDetails {
     None,
-    NotFound { resource: String, id: String },
-    InvalidArgument { field: String, reason: String },
-    SeatsUnavailable { seats: Vec<u32> },
-    VersionMismatch { expected: u64, actual: u64 },
-    InvalidState { reason: String },
-    LimitExceeded { what: String, limit: u64 },
+    NotFound {
+        resource: String,
+        id: String,
+    },
+    InvalidArgument {
+        field: String,
+        reason: String,
+    },
+    SeatsUnavailable {
+        seats: Vec<u32>,
+    },
+    VersionMismatch {
+        expected: u64,
+        actual: u64,
+    },
+    InvalidState {
+        reason: String,
+    },
+    LimitExceeded {
+        what: String,
+        limit: u64,
+    },
     /// Appended in protocol version 1 without renumbering: indexes 0-6 are unchanged.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
 }
 
 // ---- conversions ------------------------------------------------------------------
