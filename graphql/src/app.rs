@@ -1,6 +1,6 @@
 //! Building the router: the routes (`POST /graphql`, GraphiQL on `GET /graphql` with
 //! its files under `GET /graphql/assets/`, `/healthz`), the state every request shares (the schema, the served `Ticketing`, the
-//! config, the DataLoader counters), and the middleware stack (tracing, panic catching,
+//! config, the batch counters), and the middleware stack (tracing, panic catching,
 //! compression, request timeout, body limit). Serving it is `crate::serve`'s job; tests
 //! call [`app`] or [`router`] with `oneshot`.
 
@@ -22,8 +22,9 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::graphiql;
 use crate::http::{execute, request_error};
+use crate::prepared::Engine;
+use crate::schema::QuartetSchema;
 use crate::schema::loaders::LoaderCalls;
-use crate::schema::{QuartetSchema, schema};
 
 /// The whole GraphQL API over `api` with `config`, ready to serve or to call with
 /// `oneshot`.
@@ -34,8 +35,7 @@ pub fn app(api: SharedTicketing, config: &Config) -> Router {
 /// What every request handler needs. Cheap to clone: everything in it is shared.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) schema: QuartetSchema,
-    pub(crate) api: SharedTicketing,
+    pub(crate) engine: Arc<Engine>,
     pub(crate) config: Arc<Config>,
     pub(crate) calls: Arc<LoaderCalls>,
 }
@@ -45,8 +45,7 @@ impl AppState {
     pub fn new(api: SharedTicketing, config: &Config) -> Self {
         let calls = Arc::new(LoaderCalls::default());
         AppState {
-            schema: schema(Arc::clone(&api), config, Arc::clone(&calls)),
-            api,
+            engine: Arc::new(Engine::new(api, config, Arc::clone(&calls))),
             config: Arc::new(config.clone()),
             calls,
         }
@@ -54,10 +53,15 @@ impl AppState {
 
     /// The schema.
     pub fn schema(&self) -> &QuartetSchema {
-        &self.schema
+        self.engine.schema()
     }
 
-    /// DataLoader batch counts since start.
+    /// The engine (schema and prepared-document cache).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Nested-fetch batch counts since start.
     pub fn loader_calls(&self) -> &Arc<LoaderCalls> {
         &self.calls
     }

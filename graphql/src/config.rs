@@ -4,12 +4,10 @@
 //! request timeouts, connection cap, shutdown grace; [`Http2Config`] for h2c clients).
 //! The rest is GraphQL's own: async-graphql leaves depth, complexity, directives and
 //! recursion unlimited, so every one is set here, with the query-document size, the
-//! batch size, introspection, the persisted-query cache and the DataLoader delay.
+//! batch size, introspection and the prepared-document cache (which APQ uses).
 //!
 //! Business bounds (page size, seats per hold) are not here: the domain enforces them
 //! (`domain::Limits`), so every transport refuses the same inputs.
-
-use std::time::Duration;
 
 use netkit::http_server::HttpServerConfig;
 use netkit::{Http2Config, ServerConfig};
@@ -31,11 +29,11 @@ pub const MAX_RECURSION: usize = 32;
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
-/// Persisted queries remembered for APQ (least recently used ones are forgotten).
-pub const APQ_CACHE: usize = 1_024;
-/// How long a DataLoader waits after the first key before fetching (async-graphql's own
-/// default).
-pub const LOADER_DELAY: Duration = Duration::from_millis(1);
+/// Prepared documents (parsed and validated) kept, APQ hashes with them; the oldest go
+/// first.
+pub const DOCUMENT_CACHE: usize = 1_024;
+/// Bytes of document text the prepared-document cache holds at most (4 MiB).
+pub const DOCUMENT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Settings of the GraphQL server. `Config::default()` is what `cargo run -p graphql`
 /// serves with.
@@ -61,12 +59,11 @@ pub struct Config {
     pub max_batch: usize,
     /// Whether introspection (`__schema`, `__type`) is served.
     pub introspection: bool,
-    /// Persisted queries remembered for APQ.
-    pub apq_cache: usize,
-    /// How long a DataLoader waits after the first key before fetching the batch: every
-    /// key that arrives within it joins one lookup. Each nested level that uses a loader
-    /// pays it once per request, so it is a latency / batching trade-off.
-    pub loader_delay: Duration,
+    /// Prepared documents kept (each parsed and validated once); APQ hashes are
+    /// remembered with them. 0 turns the cache (and APQ hits) off.
+    pub document_cache: usize,
+    /// Bytes of document text the prepared-document cache holds at most.
+    pub document_cache_bytes: usize,
 }
 
 impl Config {
@@ -101,8 +98,8 @@ impl Default for Config {
             max_query_bytes: MAX_QUERY_BYTES,
             max_batch: MAX_BATCH,
             introspection: true,
-            apq_cache: APQ_CACHE,
-            loader_delay: LOADER_DELAY,
+            document_cache: DOCUMENT_CACHE,
+            document_cache_bytes: DOCUMENT_CACHE_BYTES,
         }
     }
 }

@@ -8,9 +8,6 @@
 //! refused whole, and nothing executes. Every error, including these, is a GraphQL
 //! error object with `extensions.code`.
 
-use std::sync::Arc;
-
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::Json;
 use axum::body::Bytes;
@@ -23,7 +20,6 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{classify, to_graphql};
-use crate::schema::loaders::{PerformerLoader, VenueLoader};
 
 /// The GraphQL-over-HTTP response media type.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -88,8 +84,16 @@ pub(crate) async fn execute(State(state): State<AppState>, request: Request) -> 
     if let Err(error) = check(&batch, &state.config) {
         return request_error(StatusCode::BAD_REQUEST, &error);
     }
-    let batch = with_loaders(batch, &state);
-    let mut response = state.schema.execute_batch(batch).await;
+    let mut response = match batch {
+        BatchRequest::Single(one) => BatchResponse::Single(state.engine.execute_raw(one).await),
+        BatchRequest::Batch(many) => {
+            let mut all = Vec::with_capacity(many.len());
+            for one in many {
+                all.push(state.engine.execute_raw(one).await);
+            }
+            BatchResponse::Batch(all)
+        }
+    };
     match &mut response {
         BatchResponse::Single(single) => single.errors.iter_mut().for_each(classify),
         BatchResponse::Batch(all) => all
@@ -121,31 +125,6 @@ fn check(batch: &BatchRequest, config: &Config) -> Result<(), Error> {
     Ok(())
 }
 
-/// Gives each request its own DataLoaders, so batching spans exactly one execution.
-fn with_loaders(batch: BatchRequest, state: &AppState) -> BatchRequest {
-    let add = |request: async_graphql::Request| {
-        request
-            .data(
-                DataLoader::new(
-                    VenueLoader::new(Arc::clone(&state.api), Arc::clone(&state.calls)),
-                    tokio::spawn,
-                )
-                .delay(state.config.loader_delay),
-            )
-            .data(
-                DataLoader::new(
-                    PerformerLoader::new(Arc::clone(&state.api), Arc::clone(&state.calls)),
-                    tokio::spawn,
-                )
-                .delay(state.config.loader_delay),
-            )
-    };
-    match batch {
-        BatchRequest::Single(one) => BatchRequest::Single(add(one)),
-        BatchRequest::Batch(many) => BatchRequest::Batch(many.into_iter().map(add).collect()),
-    }
-}
-
 /// 200 with the response; with `application/graphql-response+json`, a request that
 /// never executed (no `data`) is a 400, as the GraphQL-over-HTTP spec asks.
 fn respond(headers: &HeaderMap, response: &BatchResponse) -> Response {
@@ -159,7 +138,7 @@ fn respond(headers: &HeaderMap, response: &BatchResponse) -> Response {
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_vec(response) {
+    let body = match crate::json::batch(response) {
         Ok(body) => body,
         Err(e) => {
             return request_error(

@@ -6,8 +6,11 @@
 //!   a graceful drain.
 //! - [`config`]: [`Config`], every setting (netkit's server and HTTP/2 parts, and the
 //!   GraphQL limits: depth, complexity, directives, recursion, query size, batch size,
-//!   introspection, APQ, DataLoader delay).
-//! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, DataLoaders).
+//!   introspection, the prepared-document cache).
+//! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, the batched fetches of nested fields).
+//! - [`prepared`]: the prepared-document cache (parse and validate a document once) and
+//!   automatic persisted queries; [`variables`]: variable coercion per request.
+//! - [`json`]: writing responses, with pre-rendered big lists copied in place.
 //! - [`http`]: the endpoint's handlers, with body, query-size and batch limits checked
 //!   before anything runs.
 //! - [`mod@graphiql`]: the GraphiQL page and its files, all compiled into the binary.
@@ -25,7 +28,10 @@ pub mod config;
 pub mod error;
 pub mod graphiql;
 pub mod http;
+pub mod json;
+pub mod prepared;
 pub mod schema;
+pub mod variables;
 
 use std::future::Future;
 use std::io;

@@ -70,21 +70,6 @@ async fn every_client_document_validates_against_the_schema() {
         let request = async_graphql::Request::new(document)
             .operation_name(name)
             .variables(async_graphql::Variables::from_json(variables(name)));
-        let request = request
-            .data(async_graphql::dataloader::DataLoader::new(
-                graphql::schema::loaders::VenueLoader::new(
-                    Arc::new(common::service()),
-                    state.loader_calls().clone(),
-                ),
-                tokio::spawn,
-            ))
-            .data(async_graphql::dataloader::DataLoader::new(
-                graphql::schema::loaders::PerformerLoader::new(
-                    Arc::new(common::service()),
-                    state.loader_calls().clone(),
-                ),
-                tokio::spawn,
-            ));
         let response = state.schema().execute(request).await;
         for error in &response.errors {
             // Domain errors (an unknown booking, a seat that does not exist) are fine;
@@ -202,13 +187,7 @@ async fn bad_documents_and_variables_are_validation_errors() {
 
 #[tokio::test]
 async fn a_page_of_events_loads_venues_and_performers_in_one_batch_each() {
-    // A generous delay, so the batch does not depend on how fast a debug build resolves
-    // 100 events; batching itself is what is under test.
-    let config = Config {
-        loader_delay: std::time::Duration::from_millis(200),
-        ..Config::default()
-    };
-    let state = state_with(common::service(), &config);
+    let state = state_with(common::service(), &Config::default());
     let app = router(state.clone());
     let before = state.loader_calls().snapshot();
     let query =

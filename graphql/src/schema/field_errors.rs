@@ -5,85 +5,24 @@
 //! async-graphql 7 instead leaves a failed field out of `data` altogether, and answers
 //! `"data": null` when no field of the selection succeeded: `{ event(id: "999999999")
 //! { id } }` would say `{"data": null, ...}`, which a client cannot tell from a request
-//! that never ran. [`NullableFieldErrors`] is an extension that, for a field whose type
-//! is nullable, turns the resolver's error into `null` and keeps the error (path and
-//! location as async-graphql set them) to add to the response's `errors` when the
-//! operation finishes. An error in a non-null field is left to async-graphql as before.
+//! that never ran. Every nullable field of this schema that can fail (`event`, `venue`,
+//! `performer`, `booking`: a test lists the schema's nullable fields) resolves through
+//! [`nullable`], which reports the error with the field's path and location and answers
+//! `null`. This is done in the resolvers rather than in an extension's `resolve` hook:
+//! any extension with that hook puts every field of every response (each of the 100 000
+//! fields of a big seat map) through async-graphql's slower, boxed, per-field path.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use async_graphql::Context;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
-};
-use async_graphql::{Response, ServerError, ServerResult, Value};
-
-/// The extension's factory: add it to the schema once; each operation gets its own
-/// collector.
-pub struct NullableFieldErrors;
-
-impl ExtensionFactory for NullableFieldErrors {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Collector::default())
-    }
-}
-
-/// The errors of nullable fields of one operation, kept until it finishes.
-#[derive(Default)]
-struct Collector {
-    errors: Mutex<Vec<ServerError>>,
-}
-
-/// Whether a field of this type (as async-graphql spells it: `Event`, `[SearchHit!]!`)
-/// may be null.
-fn is_nullable(return_type: &str) -> bool {
-    !return_type.ends_with('!')
-}
-
-#[async_trait::async_trait]
-impl Extension for Collector {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let kept = std::mem::take(&mut *self.errors.lock().unwrap_or_else(PoisonError::into_inner));
-        response.errors.extend(kept);
-        response
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let nullable = is_nullable(info.return_type);
-        match next.run(ctx, info).await {
-            Err(error) if nullable => {
-                self.errors
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(error);
-                Ok(Some(Value::Null))
-            }
-            other => other,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_nullable;
-
-    #[test]
-    fn nullability_is_read_from_the_type() {
-        for nullable in ["Event", "[SearchHit!]", "[Int]"] {
-            assert!(is_nullable(nullable), "{nullable}");
-        }
-        for non_null in ["Event!", "[SearchHit!]!", "ID!"] {
-            assert!(!is_nullable(non_null), "{non_null}");
+/// The value of a nullable field: `Some` on success; on failure the error is recorded
+/// (with this field's path and location) and the field is `null`.
+pub fn nullable<T>(ctx: &Context<'_>, result: Result<T, domain::Error>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            let error = crate::error::to_graphql(&error).into_server_error(ctx.item.pos);
+            ctx.add_error(ctx.set_error_path(error));
+            None
         }
     }
 }

@@ -1,21 +1,32 @@
-//! DataLoaders for what is fetched per parent: venues and performers. Every `venue` and
-//! `performers` field resolved in one execution tick is gathered into one `load` call per
-//! type, so a page of 100 events with their venues and performers makes two lookups,
-//! not 200. Each loader counts its calls, which the tests use to prove the batching.
+//! Fetching what nested fields need, once per parent list, before the children resolve.
+//!
+//! A field that returns events (`event`, `events`, `searchEvents`, `Booking.event`) looks
+//! ahead at its selection and fetches, in one batch per kind, what the events' nested
+//! fields will read: every distinct venue of the list in one batch of concurrent
+//! `get_venue` calls, every distinct performer in one batch of `get_performer` calls,
+//! and, for `availability`, the event detail. A single `event` whose selection reaches
+//! into the venue, performers or availability is one `get_event_detail` call, which
+//! carries all three (the same one call REST's detail endpoint makes). So a page of 100
+//! events with venues and performers is one venue batch and one performer batch, with
+//! no batching window: nothing waits for a timer and nothing depends on scheduling.
+//! [`LoaderCalls`] counts the batches, which the tests use to prove it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_graphql::dataloader::Loader;
+use async_graphql::Lookahead;
+use async_graphql::futures_util::future::join_all;
 use domain::{Error, PerformerId, SharedTicketing, VenueId};
 
-/// How many batched lookups each loader made.
+use super::types::Event;
+
+/// How many batched lookups were made.
 #[derive(Debug, Default)]
 pub struct LoaderCalls {
-    /// Calls of [`VenueLoader::load`].
+    /// Venue batches (each: the distinct venues of one list, fetched concurrently).
     pub venues: AtomicUsize,
-    /// Calls of [`PerformerLoader::load`].
+    /// Performer batches.
     pub performers: AtomicUsize,
 }
 
@@ -29,69 +40,130 @@ impl LoaderCalls {
     }
 }
 
-/// Loads venues by id, in batches.
-pub struct VenueLoader {
-    api: SharedTicketing,
-    calls: Arc<LoaderCalls>,
+/// Which nested fields of an event a selection reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wants {
+    /// `venue`.
+    pub venue: bool,
+    /// `performers`.
+    pub performers: bool,
+    /// `availability`.
+    pub availability: bool,
 }
 
-/// Loads performers by id, in batches.
-pub struct PerformerLoader {
-    api: SharedTicketing,
-    calls: Arc<LoaderCalls>,
-}
-
-impl VenueLoader {
-    /// A loader over `api` counting into `calls`.
-    pub fn new(api: SharedTicketing, calls: Arc<LoaderCalls>) -> Self {
-        VenueLoader { api, calls }
-    }
-}
-
-impl PerformerLoader {
-    /// A loader over `api` counting into `calls`.
-    pub fn new(api: SharedTicketing, calls: Arc<LoaderCalls>) -> Self {
-        PerformerLoader { api, calls }
-    }
-}
-
-impl Loader<u64> for VenueLoader {
-    type Value = domain::Venue;
-    type Error = Error;
-
-    async fn load(&self, keys: &[u64]) -> Result<HashMap<u64, Self::Value>, Self::Error> {
-        self.calls.venues.fetch_add(1, Ordering::Relaxed);
-        let mut found = HashMap::with_capacity(keys.len());
-        for &id in keys {
-            match self.api.get_venue(VenueId(id)).await {
-                Ok(venue) => {
-                    found.insert(id, venue);
-                }
-                // Absent from the map: the resolver reports NOT_FOUND for that key alone.
-                Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+impl Wants {
+    /// What the event selection `look` reaches (fragments included).
+    pub fn of(look: &Lookahead<'_>) -> Self {
+        Wants {
+            venue: look.field("venue").exists(),
+            performers: look.field("performers").exists(),
+            availability: look.field("availability").exists(),
         }
-        Ok(found)
+    }
+
+    /// Whether any nested fetch is needed.
+    pub fn any(self) -> bool {
+        self.venue || self.performers || self.availability
     }
 }
 
-impl Loader<u64> for PerformerLoader {
-    type Value = domain::Performer;
-    type Error = Error;
-
-    async fn load(&self, keys: &[u64]) -> Result<HashMap<u64, Self::Value>, Self::Error> {
-        self.calls.performers.fetch_add(1, Ordering::Relaxed);
-        let mut found = HashMap::with_capacity(keys.len());
-        for &id in keys {
-            match self.api.get_performer(PerformerId(id)).await {
-                Ok(performer) => {
-                    found.insert(id, performer);
-                }
-                Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(found)
+/// One event with everything its nested fields will read, fetched by
+/// `get_event_detail` (one call) when the selection needs any of it.
+///
+/// # Errors
+/// The domain's error (NOT_FOUND for an unknown event).
+pub async fn one(api: &SharedTicketing, id: domain::EventId, wants: Wants) -> Result<Event, Error> {
+    if !wants.any() {
+        return api.get_event(id).await.map(Event::new);
     }
+    let detail = api.get_event_detail(id).await?;
+    let mut event = Event::new(detail.event);
+    let venue_id = event.event.venue_id.0;
+    event.venues = Some(Arc::new(HashMap::from([(
+        venue_id,
+        Arc::new(detail.venue),
+    )])));
+    event.performers = Some(Arc::new(
+        detail
+            .performers
+            .into_iter()
+            .map(|p| (p.id.0, Arc::new(p)))
+            .collect(),
+    ));
+    event.availability = Some(detail.availability);
+    Ok(event)
+}
+
+/// `events` wrapped, with the venues and performers `wants` asks for fetched in one
+/// batch per kind, and availability (one detail call per event, concurrently).
+///
+/// # Errors
+/// A domain error other than NOT_FOUND (a missing venue or performer is reported by the
+/// field that reads it).
+pub async fn many(
+    api: &SharedTicketing,
+    calls: &LoaderCalls,
+    events: Vec<domain::Event>,
+    wants: Wants,
+) -> Result<Vec<Event>, Error> {
+    let venues = if wants.venue && !events.is_empty() {
+        let mut ids: Vec<u64> = events.iter().map(|e| e.venue_id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        calls.venues.fetch_add(1, Ordering::Relaxed);
+        let found = join_all(ids.iter().map(|&id| api.get_venue(VenueId(id)))).await;
+        Some(Arc::new(collect(ids, found)?))
+    } else {
+        None
+    };
+    let performers = if wants.performers && !events.is_empty() {
+        let mut ids: Vec<u64> = events
+            .iter()
+            .flat_map(|e| e.performer_ids.iter().map(|p| p.0))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        calls.performers.fetch_add(1, Ordering::Relaxed);
+        let found = join_all(ids.iter().map(|&id| api.get_performer(PerformerId(id)))).await;
+        Some(Arc::new(collect(ids, found)?))
+    } else {
+        None
+    };
+    let availability = if wants.availability {
+        let details = join_all(events.iter().map(|e| api.get_event_detail(e.id))).await;
+        let mut all = Vec::with_capacity(details.len());
+        for detail in details {
+            all.push(Some(detail?.availability));
+        }
+        all
+    } else {
+        vec![None; events.len()]
+    };
+    Ok(events
+        .into_iter()
+        .zip(availability)
+        .map(|(event, availability)| {
+            let mut event = Event::new(event);
+            event.venues.clone_from(&venues);
+            event.performers.clone_from(&performers);
+            event.availability = availability;
+            event
+        })
+        .collect())
+}
+
+/// The found values by id; a NOT_FOUND leaves its id out (the reading field reports it),
+/// any other error fails the batch.
+fn collect<T>(ids: Vec<u64>, found: Vec<Result<T, Error>>) -> Result<HashMap<u64, Arc<T>>, Error> {
+    let mut map = HashMap::with_capacity(ids.len());
+    for (id, result) in ids.into_iter().zip(found) {
+        match result {
+            Ok(value) => {
+                map.insert(id, Arc::new(value));
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(map)
 }

@@ -1,4 +1,4 @@
-//! The schema: Query and Mutation roots, object and input types, DataLoaders, the
+//! The schema: Query and Mutation roots, object and input types, batched nested fetches, the
 //! limits async-graphql leaves unlimited by default (their values are in [`Config`]),
 //! and [`field_errors`], which makes a failed nullable field `null` plus an error.
 //! Resolvers reach the served `Ticketing` through the schema data, as a
@@ -13,10 +13,7 @@ pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, EmptySubscription, Schema, ValidationMode};
 use domain::SharedTicketing;
 
 use crate::config::Config;
@@ -27,20 +24,29 @@ pub use query::Query;
 /// The Quartet GraphQL schema.
 pub type QuartetSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema over `api`, with every limit of `config` set. `calls` counts DataLoader
-/// batches.
+/// The schema over `api`, with every limit of `config` set, validating every rule.
+/// `calls` counts the nested-field batches.
 pub fn schema(api: SharedTicketing, config: &Config, calls: Arc<LoaderCalls>) -> QuartetSchema {
+    build(api, config, calls, ValidationMode::Strict)
+}
+
+/// The same schema with `mode`: [`ValidationMode::Fast`] checks only fragment cycles
+/// and the depth and complexity limits (with the request's variables), for documents
+/// that already passed every rule (see [`crate::prepared`]).
+pub fn build(
+    api: SharedTicketing,
+    config: &Config,
+    calls: Arc<LoaderCalls>,
+    mode: ValidationMode,
+) -> QuartetSchema {
     let mut builder = Schema::build(Query, Mutation, EmptySubscription)
+        .validation_mode(mode)
         .data(api)
         .data(calls)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .limit_directives(config.max_directives)
-        .limit_recursive_depth(config.max_recursion)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            config.apq_cache.max(1),
-        )))
-        .extension(field_errors::NullableFieldErrors);
+        .limit_recursive_depth(config.max_recursion);
     if !config.introspection {
         builder = builder.disable_introspection();
     }
@@ -53,4 +59,12 @@ pub fn schema(api: SharedTicketing, config: &Config, calls: Arc<LoaderCalls>) ->
 /// Only if the schema was built without one (a bug: [`schema`] always adds it).
 pub fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a SharedTicketing> {
     ctx.data::<SharedTicketing>()
+}
+
+/// The batch counters, from a resolver's context.
+///
+/// # Errors
+/// Only if the schema was built without them (a bug: [`schema`] always adds them).
+pub fn calls<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a LoaderCalls> {
+    ctx.data::<Arc<LoaderCalls>>().map(AsRef::as_ref)
 }

@@ -5,9 +5,13 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, Result};
 use domain::{BookingId, EventId, Limits, ListEventsRequest, PerformerId, SearchRequest, VenueId};
 
-use super::api;
+use std::sync::Arc;
+
+use super::field_errors::nullable;
 use super::inputs::{EventFilter, page_size, parse_id};
+use super::loaders::{self, Wants};
 use super::types::{Booking, Event, Performer, SearchHit, Venue};
+use super::{api, calls};
 use crate::error::to_graphql;
 
 /// Reads.
@@ -29,12 +33,13 @@ impl Query {
     /// One event. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
-        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        api(ctx)?
-            .get_event(EventId(id))
-            .await
-            .map(|found| Some(Event(found)))
-            .map_err(|e| to_graphql(&e))
+        let wants = Wants::of(&ctx.look_ahead());
+        let api = api(ctx)?;
+        let found = match parse_id("id", &id) {
+            Ok(id) => loaders::one(api, EventId(id), wants).await,
+            Err(e) => Err(e),
+        };
+        Ok(nullable(ctx, found))
     }
 
     /// Events ordered by start time then id, as a Relay connection: pass an edge's
@@ -53,18 +58,25 @@ impl Query {
             cursor: after.clone(),
             limit: page_size(first).map_err(|e| to_graphql(&e))?,
         };
-        let page = api(ctx)?
-            .list_events(request)
+        let api = api(ctx)?;
+        let page = api.list_events(request).await.map_err(|e| to_graphql(&e))?;
+        let wants = Wants::of(&ctx.look_ahead().field("edges").field("node"));
+        // Every edge gets a cursor bound to the same filter, as the page's own.
+        let cursors: Vec<String> = page
+            .events
+            .iter()
+            .map(|event| domain::catalog::Cursor::after(event).encode(&filter))
+            .collect();
+        let events = loaders::many(api, calls(ctx)?, page.events, wants)
             .await
             .map_err(|e| to_graphql(&e))?;
         let mut connection = Connection::new(after.is_some(), page.next_cursor.is_some());
-        connection
-            .edges
-            .extend(page.events.into_iter().map(|event| {
-                // Every edge gets a cursor bound to the same filter, as the page's own.
-                let cursor = domain::catalog::Cursor::after(&event).encode(&filter);
-                Edge::new(cursor, Event(event))
-            }));
+        connection.edges.extend(
+            cursors
+                .into_iter()
+                .zip(events)
+                .map(|(cursor, event)| Edge::new(cursor, event)),
+        );
         Ok(connection)
     }
 
@@ -82,50 +94,60 @@ impl Query {
             filter: filter.unwrap_or_default().into(),
             limit: page_size(first).map_err(|e| to_graphql(&e))?,
         };
-        let results = api(ctx)?
+        let api = api(ctx)?;
+        let results = api
             .search_events(request)
             .await
             .map_err(|e| to_graphql(&e))?;
-        Ok(results
-            .hits
+        let wants = Wants::of(&ctx.look_ahead().field("event"));
+        let scores: Vec<f64> = results.hits.iter().map(|h| h.score).collect();
+        let events = results.hits.into_iter().map(|h| h.event).collect();
+        let events = loaders::many(api, calls(ctx)?, events, wants)
+            .await
+            .map_err(|e| to_graphql(&e))?;
+        Ok(events
             .into_iter()
-            .map(|h| SearchHit {
-                event: Event(h.event),
-                score: h.score,
-            })
+            .zip(scores)
+            .map(|(event, score)| SearchHit { event, score })
             .collect())
     }
 
     /// One venue. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
     async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
-        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        api(ctx)?
-            .get_venue(VenueId(id))
-            .await
-            .map(|found| Some(Venue(found)))
-            .map_err(|e| to_graphql(&e))
+        let api = api(ctx)?;
+        let found = match parse_id("id", &id) {
+            Ok(id) => api
+                .get_venue(VenueId(id))
+                .await
+                .map(|found| Venue(Arc::new(found))),
+            Err(e) => Err(e),
+        };
+        Ok(nullable(ctx, found))
     }
 
     /// One performer. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
     async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Performer>> {
-        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        api(ctx)?
-            .get_performer(PerformerId(id))
-            .await
-            .map(|found| Some(Performer(found)))
-            .map_err(|e| to_graphql(&e))
+        let api = api(ctx)?;
+        let found = match parse_id("id", &id) {
+            Ok(id) => api
+                .get_performer(PerformerId(id))
+                .await
+                .map(|found| Performer(Arc::new(found))),
+            Err(e) => Err(e),
+        };
+        Ok(nullable(ctx, found))
     }
 
     /// One booking. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
     async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
-        let id = parse_id("id", &id).map_err(|e| to_graphql(&e))?;
-        api(ctx)?
-            .get_booking(BookingId(id))
-            .await
-            .map(|found| Some(found.into()))
-            .map_err(|e| to_graphql(&e))
+        let api = api(ctx)?;
+        let found = match parse_id("id", &id) {
+            Ok(id) => api.get_booking(BookingId(id)).await.map(Booking::from),
+            Err(e) => Err(e),
+        };
+        Ok(nullable(ctx, found))
     }
 }

@@ -2,12 +2,22 @@
 //! fields, and fetch nested ones (venue, performers, availability, seat map) only when
 //! the query selects them.
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    ComplexObject, Context, ContextSelectionSet, Enum, ID, Name, Object, OutputType, Positioned,
+    Result, ServerError, ServerResult, SimpleObject, Value,
+};
 use serde::Deserialize;
 
 use super::api;
-use super::loaders::{PerformerLoader, VenueLoader};
+use super::loaders::{self, Wants};
 use crate::error::to_graphql;
 
 // Each enum is the GraphQL spelling of a domain enum: async-graphql's `remote` derives
@@ -74,34 +84,56 @@ pub enum BookingStatus {
     Expired,
 }
 
-/// Something people buy seats for.
-pub struct Event(pub domain::Event);
+/// Something people buy seats for, with what its nested fields read when the parent
+/// field fetched it ahead (see [`super::loaders`]).
+pub struct Event {
+    /// The event.
+    pub event: domain::Event,
+    /// Venues fetched for the list this event is in, by id (`None`: not fetched).
+    pub venues: Option<Arc<HashMap<u64, Arc<domain::Venue>>>>,
+    /// Performers fetched for the list this event is in, by id.
+    pub performers: Option<Arc<HashMap<u64, Arc<domain::Performer>>>>,
+    /// This event's availability, when fetched.
+    pub availability: Option<Vec<domain::SectionAvailability>>,
+}
+
+impl Event {
+    /// `event` with nothing fetched ahead: nested fields fetch what they need.
+    pub fn new(event: domain::Event) -> Self {
+        Event {
+            event,
+            venues: None,
+            performers: None,
+            availability: None,
+        }
+    }
+}
 
 #[Object]
 impl Event {
     /// Event id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.event.id.to_string())
     }
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.event.name
     }
     /// A paragraph about the event.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.event.description
     }
     /// Kind of event.
     async fn category(&self) -> Category {
-        self.0.category.into()
+        self.event.category.into()
     }
     /// Id of the venue (select `venue` for the venue itself).
     async fn venue_id(&self) -> ID {
-        ID(self.0.venue_id.to_string())
+        ID(self.event.venue_id.to_string())
     }
     /// Ids of the performers, headliner first.
     async fn performer_ids(&self) -> Vec<ID> {
-        self.0
+        self.event
             .performer_ids
             .iter()
             .map(|p| ID(p.to_string()))
@@ -109,65 +141,78 @@ impl Event {
     }
     /// When it starts (RFC 3339, UTC).
     async fn starts_at(&self) -> domain::Timestamp {
-        self.0.starts_at
+        self.event.starts_at
     }
     /// Sales status.
     async fn status(&self) -> EventStatus {
-        self.0.status.into()
+        self.event.status.into()
     }
     /// Lower-case tags.
     async fn tags(&self) -> &[String] {
-        &self.0.tags
+        &self.event.tags
     }
     /// Cheapest seat, in cents.
     async fn min_price_cents(&self) -> i64 {
-        self.0.min_price_cents
+        self.event.min_price_cents
     }
     /// Dearest seat, in cents.
     async fn max_price_cents(&self) -> i64 {
-        self.0.max_price_cents
+        self.event.max_price_cents
     }
     /// ISO 4217 currency.
     async fn currency(&self) -> &str {
-        &self.0.currency
+        &self.event.currency
     }
-    /// The venue, batched with every other venue the query asks for.
+    /// The venue, fetched with every other venue of the list this event is in.
     async fn venue(&self, ctx: &Context<'_>) -> Result<Venue> {
-        let loader = ctx.data::<DataLoader<VenueLoader>>()?;
-        let venue = loader
-            .load_one(self.0.venue_id.0)
-            .await
-            .map_err(|e| to_graphql(&e))?;
-        venue
-            .map(Venue)
-            .ok_or_else(|| to_graphql(&domain::Error::not_found("venue", self.0.venue_id)))
+        let id = self.event.venue_id;
+        if let Some(venues) = &self.venues {
+            return venues
+                .get(&id.0)
+                .map(|v| Venue(Arc::clone(v)))
+                .ok_or_else(|| to_graphql(&domain::Error::not_found("venue", id)));
+        }
+        let venue = api(ctx)?.get_venue(id).await.map_err(|e| to_graphql(&e))?;
+        Ok(Venue(Arc::new(venue)))
     }
-    /// The performers, headliner first, batched with every other performer the query
-    /// asks for.
+    /// The performers, headliner first, fetched with every other performer of the list
+    /// this event is in.
     async fn performers(&self, ctx: &Context<'_>) -> Result<Vec<Performer>> {
-        let loader = ctx.data::<DataLoader<PerformerLoader>>()?;
-        let ids: Vec<u64> = self.0.performer_ids.iter().map(|p| p.0).collect();
-        let mut found = loader
-            .load_many(ids.iter().copied())
-            .await
-            .map_err(|e| to_graphql(&e))?;
-        ids.iter()
+        let found = if let Some(found) = &self.performers {
+            Arc::clone(found)
+        } else {
+            let api = api(ctx)?;
+            let mut found = HashMap::new();
+            for &id in &self.event.performer_ids {
+                let performer = api.get_performer(id).await.map_err(|e| to_graphql(&e))?;
+                found.insert(id.0, Arc::new(performer));
+            }
+            Arc::new(found)
+        };
+        self.event
+            .performer_ids
+            .iter()
             .map(|id| {
                 found
-                    .remove(id)
-                    .map(Performer)
+                    .get(&id.0)
+                    .map(|p| Performer(Arc::clone(p)))
                     .ok_or_else(|| to_graphql(&domain::Error::not_found("performer", id)))
             })
             .collect()
     }
     /// Seats still available in each section.
     async fn availability(&self, ctx: &Context<'_>) -> Result<Vec<SectionAvailability>> {
-        let detail = api(ctx)?
-            .get_event_detail(self.0.id)
-            .await
-            .map_err(|e| to_graphql(&e))?;
-        Ok(detail
-            .availability
+        let availability = match &self.availability {
+            Some(fetched) => fetched.clone(),
+            None => {
+                api(ctx)?
+                    .get_event_detail(self.event.id)
+                    .await
+                    .map_err(|e| to_graphql(&e))?
+                    .availability
+            }
+        };
+        Ok(availability
             .into_iter()
             .map(SectionAvailability::from)
             .collect())
@@ -176,7 +221,7 @@ impl Event {
     #[graphql(complexity = "50 + child_complexity")]
     async fn seat_map(&self, ctx: &Context<'_>) -> Result<SeatMap> {
         let map = api(ctx)?
-            .get_seat_map(self.0.id)
+            .get_seat_map(self.event.id)
             .await
             .map_err(|e| to_graphql(&e))?;
         Ok(SeatMap::from(map))
@@ -184,7 +229,7 @@ impl Event {
 }
 
 /// A venue with its seat layout.
-pub struct Venue(pub domain::Venue);
+pub struct Venue(pub Arc<domain::Venue>);
 
 #[Object]
 impl Venue {
@@ -209,24 +254,8 @@ impl Venue {
         self.0.capacity
     }
     /// Sections in layout order.
-    async fn sections(&self) -> Vec<Section> {
-        self.0
-            .sections
-            .iter()
-            .map(|s| Section {
-                id: s.id,
-                name: s.name.clone(),
-                price_cents: s.price_cents,
-                rows: s
-                    .rows
-                    .iter()
-                    .map(|r| Row {
-                        label: r.label.clone(),
-                        seats: r.seats,
-                    })
-                    .collect(),
-            })
-            .collect()
+    async fn sections(&self) -> SectionList {
+        SectionList(Arc::clone(&self.0))
     }
 }
 
@@ -252,8 +281,125 @@ pub struct Row {
     pub seats: u32,
 }
 
+/// The sections of a venue, with their rows: `[Section!]!` in the schema, resolved in
+/// one synchronous pass (a big venue has a thousand rows; as `Vec<Section>` each of
+/// their fields would be a boxed future of its own). Selections, aliases, fragments
+/// and `__typename` are honoured; fields with one response key merge their selections,
+/// as the specification asks.
+pub struct SectionList(pub Arc<domain::Venue>);
+
+/// The fields a selection set selects, by response key, in order, with every field
+/// node for that key (their sub-selections merge).
+fn selected<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a SelectionSet,
+    out: &mut IndexMap<Name, Vec<&'a Field>>,
+    depth: usize,
+) -> ServerResult<()> {
+    // Fragment cycles are refused by validation; this bound is a second guard.
+    if depth > 32 {
+        return Err(ServerError::new("selection nested too deep", None));
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => out
+                .entry(field.node.response_key().node.clone())
+                .or_default()
+                .push(&field.node),
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let Some(fragment) = ctx.query_env.fragments.get(name) else {
+                    return Err(ServerError::new(
+                        format!(r#"Unknown fragment "{name}"."#),
+                        Some(spread.pos),
+                    ));
+                };
+                selected(ctx, &fragment.node.selection_set.node, out, depth + 1)?;
+            }
+            Selection::InlineFragment(inline) => {
+                selected(ctx, &inline.node.selection_set.node, out, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown_field(name: &str, on: &str) -> ServerError {
+    ServerError::new(
+        format!(r#"Cannot query field "{name}" on type "{on}"."#),
+        None,
+    )
+}
+
+impl OutputType for SectionList {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<Section> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<Section> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<Section> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let mut plan = IndexMap::new();
+        selected(ctx, &ctx.item.node, &mut plan, 0)?;
+        // The rows' selection: every `rows` field's sub-selection, merged.
+        let mut row_plan = IndexMap::new();
+        for fields in plan.values() {
+            for field in fields.iter().filter(|f| f.name.node == "rows") {
+                selected(ctx, &field.selection_set.node, &mut row_plan, 1)?;
+            }
+        }
+        let row_template: IndexMap<Name, Value> =
+            row_plan.keys().map(|k| (k.clone(), Value::Null)).collect();
+        let section_template: IndexMap<Name, Value> =
+            plan.keys().map(|k| (k.clone(), Value::Null)).collect();
+        let mut sections = Vec::with_capacity(self.0.sections.len());
+        for section in &self.0.sections {
+            let mut object = section_template.clone();
+            for (slot, fields) in object.values_mut().zip(plan.values()) {
+                let name = fields.first().map_or("", |f| f.name.node.as_str());
+                *slot = match name {
+                    "id" => Value::from(section.id),
+                    "name" => Value::String(section.name.clone()),
+                    "priceCents" => Value::from(section.price_cents),
+                    "__typename" => Value::String("Section".to_owned()),
+                    "rows" => {
+                        let mut rows = Vec::with_capacity(section.rows.len());
+                        for row in &section.rows {
+                            let mut object = row_template.clone();
+                            for (slot, fields) in object.values_mut().zip(row_plan.values()) {
+                                let name = fields.first().map_or("", |f| f.name.node.as_str());
+                                *slot = match name {
+                                    "label" => Value::String(row.label.clone()),
+                                    "seats" => Value::from(row.seats),
+                                    "__typename" => Value::String("Row".to_owned()),
+                                    other => return Err(unknown_field(other, "Row")),
+                                };
+                            }
+                            rows.push(Value::Object(object));
+                        }
+                        Value::List(rows)
+                    }
+                    other => return Err(unknown_field(other, "Section")),
+                };
+            }
+            sections.push(Value::Object(object));
+        }
+        Ok(Value::List(sections))
+    }
+}
+
 /// Someone who performs at events.
-pub struct Performer(pub domain::Performer);
+pub struct Performer(pub Arc<domain::Performer>);
 
 #[Object]
 impl Performer {
@@ -310,7 +456,7 @@ pub struct SeatMap {
     /// Inventory version the map was read at.
     pub version: u64,
     /// Seats in id order.
-    pub seats: Vec<Seat>,
+    pub seats: SeatList,
 }
 
 impl From<domain::SeatMap> for SeatMap {
@@ -318,22 +464,13 @@ impl From<domain::SeatMap> for SeatMap {
         SeatMap {
             event_id: ID(m.event_id.to_string()),
             version: m.version,
-            seats: m
-                .seats
-                .into_iter()
-                .map(|s| Seat {
-                    seat_id: s.seat_id.0,
-                    section_id: s.section_id,
-                    row: s.row,
-                    number: s.number,
-                    price_cents: s.price_cents,
-                    state: s.state.into(),
-                })
-                .collect(),
+            seats: SeatList(m.seats),
         }
     }
 }
 
+// The schema describes `Seat` (and validation checks selections against it) like any
+// object; its values are built by `SeatList`, not by per-field resolvers.
 /// One seat.
 #[derive(SimpleObject)]
 pub struct Seat {
@@ -350,6 +487,221 @@ pub struct Seat {
     /// Current state.
     pub state: SeatState,
 }
+
+/// The seats of a seat map: `[Seat!]!` in the schema, resolved in one synchronous pass.
+///
+/// A big venue has tens of thousands of seats, six fields each. Resolved as a
+/// `Vec<Seat>`, every one of those fields is its own boxed future polled by
+/// async-graphql; here the selection (fields, aliases, fragments, `__typename`) is read
+/// once, and each seat becomes an object with exactly the selected fields, in selection
+/// order, from a template whose keys are hashed once. The seat fields are plain values
+/// that cannot fail, so nothing a resolver would add is lost.
+pub struct SeatList(pub Vec<domain::Seat>);
+
+/// A field of [`Seat`] a selection can ask for.
+#[derive(Clone, Copy)]
+enum SeatField {
+    SeatId,
+    SectionId,
+    Row,
+    Number,
+    PriceCents,
+    State,
+    Typename,
+}
+
+impl SeatList {
+    /// The selected fields, by response key, in order (first occurrence wins; validation
+    /// guarantees a repeated key names the same field).
+    fn plan(
+        ctx: &ContextSelectionSet<'_>,
+        set: &SelectionSet,
+        plan: &mut IndexMap<Name, SeatField>,
+        depth: usize,
+    ) -> ServerResult<()> {
+        // Fragment cycles are refused by validation; this bound is a second guard.
+        if depth > 32 {
+            return Err(ServerError::new("seat selection nested too deep", None));
+        }
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let kind = match field.name.node.as_str() {
+                        "seatId" => SeatField::SeatId,
+                        "sectionId" => SeatField::SectionId,
+                        "row" => SeatField::Row,
+                        "number" => SeatField::Number,
+                        "priceCents" => SeatField::PriceCents,
+                        "state" => SeatField::State,
+                        "__typename" => SeatField::Typename,
+                        other => {
+                            return Err(ServerError::new(
+                                format!(r#"Cannot query field "{other}" on type "Seat"."#),
+                                Some(selection.pos),
+                            ));
+                        }
+                    };
+                    let key = field.response_key().node.clone();
+                    plan.entry(key).or_insert(kind);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    let Some(fragment) = ctx.query_env.fragments.get(name) else {
+                        return Err(ServerError::new(
+                            format!(r#"Unknown fragment "{name}"."#),
+                            Some(spread.pos),
+                        ));
+                    };
+                    Self::plan(ctx, &fragment.node.selection_set.node, plan, depth + 1)?;
+                }
+                Selection::InlineFragment(inline) => {
+                    Self::plan(ctx, &inline.node.selection_set.node, plan, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl OutputType for SeatList {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<Seat> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<Seat> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<Seat> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let mut plan = IndexMap::new();
+        Self::plan(ctx, &ctx.item.node, &mut plan, 0)?;
+        let states = [
+            enum_value(SeatState::Available),
+            enum_value(SeatState::Held),
+            enum_value(SeatState::Sold),
+        ];
+        let index = |state: domain::SeatState| match state {
+            domain::SeatState::Available => 0,
+            domain::SeatState::Held => 1,
+            domain::SeatState::Sold => 2,
+        };
+        if ctx.data_opt::<RawJson>().is_some() {
+            return Ok(Value::Binary(self.render(&plan, &states, index)?.into()));
+        }
+        let typename = Value::String("Seat".to_owned());
+        let template: IndexMap<Name, Value> =
+            plan.keys().map(|k| (k.clone(), Value::Null)).collect();
+        let kinds: Vec<SeatField> = plan.values().copied().collect();
+        let seats = self
+            .0
+            .iter()
+            .map(|seat| {
+                let mut object = template.clone();
+                for (slot, kind) in object.values_mut().zip(&kinds) {
+                    *slot = match kind {
+                        SeatField::SeatId => Value::from(seat.seat_id.0),
+                        SeatField::SectionId => Value::from(seat.section_id),
+                        SeatField::Row => Value::String(seat.row.clone()),
+                        SeatField::Number => Value::from(seat.number),
+                        SeatField::PriceCents => Value::from(seat.price_cents),
+                        SeatField::State => states[index(seat.state)].clone(),
+                        SeatField::Typename => typename.clone(),
+                    };
+                }
+                Value::Object(object)
+            })
+            .collect();
+        Ok(Value::List(seats))
+    }
+}
+
+impl SeatList {
+    /// The seats as the JSON text of the list, for [`crate::http`]'s writer: each key
+    /// escaped once, each value written straight from the domain seat.
+    fn render(
+        &self,
+        plan: &IndexMap<Name, SeatField>,
+        states: &[Value; 3],
+        index: impl Fn(domain::SeatState) -> usize,
+    ) -> ServerResult<Vec<u8>> {
+        let failed = |e: serde_json::Error| ServerError::new(e.to_string(), None);
+        // `{"key":` for the first field, `,"key":` for the others.
+        let mut prefixes = Vec::with_capacity(plan.len());
+        for (i, key) in plan.keys().enumerate() {
+            let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
+            serde_json::to_writer(&mut prefix, key.as_str()).map_err(failed)?;
+            prefix.push(b':');
+            prefixes.push(prefix);
+        }
+        let mut rendered_states = Vec::with_capacity(3);
+        for state in states {
+            rendered_states.push(serde_json::to_vec(state).map_err(failed)?);
+        }
+        let mut out = Vec::with_capacity(self.0.len() * (16 + 12 * plan.len()) + 2);
+        out.push(b'[');
+        for (n, seat) in self.0.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            if plan.is_empty() {
+                out.extend_from_slice(b"{}");
+                continue;
+            }
+            for (prefix, kind) in prefixes.iter().zip(plan.values()) {
+                out.extend_from_slice(prefix);
+                match kind {
+                    SeatField::SeatId => write_number(&mut out, u64::from(seat.seat_id.0)),
+                    SeatField::SectionId => write_number(&mut out, u64::from(seat.section_id)),
+                    SeatField::Number => write_number(&mut out, u64::from(seat.number)),
+                    SeatField::PriceCents => {
+                        serde_json::to_writer(&mut out, &seat.price_cents).map_err(failed)?;
+                    }
+                    SeatField::Row => {
+                        serde_json::to_writer(&mut out, &seat.row).map_err(failed)?;
+                    }
+                    SeatField::State => {
+                        out.extend_from_slice(&rendered_states[index(seat.state)]);
+                    }
+                    SeatField::Typename => out.extend_from_slice(b"\"Seat\""),
+                }
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+        Ok(out)
+    }
+}
+
+/// Writes `n` in decimal.
+fn write_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // n % 10 < 10: the cast cannot truncate.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// Request data asking [`SeatList`] for its JSON text (a `Value::Binary` the endpoint's
+/// writer copies as is) instead of a value tree. Only [`crate::prepared::Engine`]'s
+/// JSON path adds it; without it the seats are an ordinary value tree, so
+/// `Schema::execute` and serde serialisation stay correct.
+pub struct RawJson;
 
 /// One search hit.
 #[derive(SimpleObject)]
@@ -402,11 +754,10 @@ pub struct Booking {
 impl Booking {
     /// The event the seats belong to.
     async fn event(&self, ctx: &Context<'_>) -> Result<Event> {
-        let event = api(ctx)?
-            .get_event(self.domain_event_id)
+        let wants = Wants::of(&ctx.look_ahead());
+        loaders::one(api(ctx)?, self.domain_event_id, wants)
             .await
-            .map_err(|e| to_graphql(&e))?;
-        Ok(Event(event))
+            .map_err(|e| to_graphql(&e))
     }
 }
 
