@@ -78,11 +78,7 @@ impl Config {
 
     /// The settings netkit's HTTP server runs with (its own defaults for the rest).
     pub fn http_server(&self) -> HttpServerConfig {
-        HttpServerConfig {
-            server: self.server.clone(),
-            http2: self.http2.clone(),
-            ..HttpServerConfig::default()
-        }
+        HttpServerConfig::new(self.server.clone(), self.http2.clone())
     }
 }
 

@@ -43,13 +43,21 @@ pub struct HttpServerConfig {
 /// Idle time allowed between requests on an HTTP/1.1 connection by default: 2 minutes.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
-impl Default for HttpServerConfig {
-    fn default() -> Self {
+impl HttpServerConfig {
+    /// These server and HTTP/2 settings, netkit's defaults for the rest (the idle timeout):
+    /// what a protocol's `Config` hands to [`serve`].
+    pub fn new(server: ServerConfig, http2: Http2Config) -> Self {
         HttpServerConfig {
-            server: ServerConfig::default(),
-            http2: Http2Config::default(),
+            server,
+            http2,
             idle_timeout: IDLE_TIMEOUT,
         }
+    }
+}
+
+impl Default for HttpServerConfig {
+    fn default() -> Self {
+        HttpServerConfig::new(ServerConfig::default(), Http2Config::default())
     }
 }
 
