@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use crate::catalog::Cursor;
 use crate::error::Result;
 use crate::model::{
-    Booking, BookingId, Event, EventDetail, EventFilter, EventId, HoldRequest, Performer,
-    PerformerId, SearchHit, SeatMap, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Event, EventDetail, EventFilter, EventId, HoldRequest,
+    Performer, PerformerId, SearchHit, SeatMap, Venue, VenueId,
 };
 use crate::store::Store;
 
@@ -105,6 +105,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// `NOT_FOUND`, `INVALID_STATE`.
     async fn cancel(&self, id: BookingId) -> Result<Booking>;
+
+    /// The event's availability from `from` (or from a snapshot), then every change as it
+    /// is committed, in version order with no gap; ends with a resync if the subscriber
+    /// falls behind. See [`AvailabilityUpdate`](crate::AvailabilityUpdate).
+    ///
+    /// # Errors
+    /// `NOT_FOUND` if there is no such event; `INVALID_ARGUMENT`
+    /// ([`rules::watch_version_ahead`](crate::rules::watch_version_ahead)) if `from` is
+    /// ahead of the event's version.
+    async fn watch_availability(
+        &self,
+        id: EventId,
+        from: Option<u64>,
+    ) -> Result<AvailabilityStream>;
 }
 
 #[async_trait]
@@ -176,5 +190,13 @@ impl Backend for Store {
 
     async fn cancel(&self, id: BookingId) -> Result<Booking> {
         Store::cancel(self, id)
+    }
+
+    async fn watch_availability(
+        &self,
+        id: EventId,
+        from: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        Store::watch(self, id, from)
     }
 }

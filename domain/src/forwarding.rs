@@ -9,8 +9,9 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::{
-    Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest, ListEventsRequest,
-    Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest,
+    ListEventsRequest, Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue,
+    VenueId,
 };
 use crate::ticketing::Ticketing;
 
@@ -90,6 +91,14 @@ impl<T: Ticketing> Ticketing for Forwarding<T> {
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
         self.count();
         self.inner.cancel_booking(id).await
+    }
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        self.count();
+        self.inner.watch_availability(event_id, from_version).await
     }
 }
 

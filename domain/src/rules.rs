@@ -52,6 +52,15 @@ pub fn no_searchable_words() -> Error {
     )
 }
 
+/// `INVALID_ARGUMENT` on `from_version`: a watch resuming from a version the event has not
+/// reached.
+pub fn watch_version_ahead(event: EventId, from: u64, current: u64) -> Error {
+    Error::invalid_argument(
+        "from_version",
+        format!("is {from}, but event {event} is only at version {current}"),
+    )
+}
+
 /// `INVALID_STATE`: confirming a booking that is not held.
 pub fn not_confirmable(id: BookingId, status: BookingStatus) -> Error {
     Error::invalid_state(format!(

@@ -19,8 +19,9 @@ use crate::dataset::{Dataset, DatasetSpec};
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::model::{
-    Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest, ListEventsRequest,
-    Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest,
+    ListEventsRequest, Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue,
+    VenueId,
 };
 use crate::store::Store;
 use crate::ticketing::Ticketing;
@@ -158,6 +159,16 @@ impl<B: Backend + ?Sized + 'static> Ticketing for Service<B> {
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
         self.backend.cancel(id).await
     }
+
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        self.backend
+            .watch_availability(event_id, from_version)
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +185,22 @@ mod tests {
         };
         let service: Arc<dyn Ticketing> = Arc::new(Service::generate(spec, Limits::default()));
         crate::conformance::run(service, spec).await;
+    }
+
+    /// The availability checks in process, the service writing to itself for the lag
+    /// check: the reference the transports' streams are held to.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_process_watch_conforms() {
+        let spec = DatasetSpec {
+            events: 2_000,
+            seed: 7,
+        };
+        let service: Arc<dyn Ticketing> = Arc::new(Service::generate(spec, Limits::default()));
+        let options = crate::conformance::Options {
+            writer: Some(Arc::clone(&service)),
+            ..Default::default()
+        };
+        crate::conformance::run_watch(service, spec, options).await;
     }
 
     /// The same rules over the store held as `dyn Backend`: the seam is object safe. Search
@@ -195,6 +222,7 @@ mod tests {
         let service: Arc<dyn Ticketing> = Arc::new(Service::new(backend, limits));
         let options = crate::conformance::Options {
             search: crate::conformance::SearchCheck::Behaviour,
+            ..Default::default()
         };
         crate::conformance::run_with(service, spec, options).await;
     }

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::{
-    Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest, ListEventsRequest,
-    Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Event, EventDetail, EventId, EventPage, HoldRequest,
+    ListEventsRequest, Performer, PerformerId, SearchRequest, SearchResults, SeatMap, Venue,
+    VenueId,
 };
 
 /// What every server holds: any `Ticketing`, shared by the tasks serving its requests.
@@ -97,6 +98,21 @@ pub trait Ticketing: Send + Sync {
     /// `NOT_FOUND` for an unknown booking; `INVALID_STATE` if it is already cancelled or
     /// expired.
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking>;
+
+    /// The event's seat availability, live: changes from `from_version` on (or a snapshot
+    /// of now first), each with its version, in order, with no gap and no duplicate, and a
+    /// final resync if the subscriber falls too far behind. See
+    /// [`AvailabilityUpdate`](crate::AvailabilityUpdate) for the messages.
+    ///
+    /// # Errors
+    /// `NOT_FOUND` if there is no such event; `INVALID_ARGUMENT` if `from_version` is ahead
+    /// of the event's inventory version. Network implementations yield transport failures
+    /// as `Err` items of the stream.
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream>;
 }
 
 macro_rules! forward_ticketing {
@@ -139,6 +155,13 @@ macro_rules! forward_ticketing {
             }
             async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
                 (**self).cancel_booking(id).await
+            }
+            async fn watch_availability(
+                &self,
+                event_id: EventId,
+                from_version: Option<u64>,
+            ) -> Result<AvailabilityStream> {
+                (**self).watch_availability(event_id, from_version).await
             }
         }
     };

@@ -4,12 +4,16 @@
 //! types into their own messages; they never add fields of their own to them. Storage
 //! details (seat-state bytes, hold queues) live in `store`, not here.
 
+mod availability;
 mod booking;
 mod catalog;
 mod ids;
 mod requests;
 mod seating;
 
+pub use availability::{
+    AvailabilityStream, AvailabilityUpdate, SeatChange, SectionCount, UpdateKind,
+};
 pub use booking::{Booking, BookingStatus, Customer, HoldRequest};
 pub use catalog::{Category, Event, EventStatus, Performer, Row, Section, Venue};
 pub use ids::{BookingId, EventId, PerformerId, SeatId, VenueId};

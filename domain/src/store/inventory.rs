@@ -9,13 +9,12 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use parking_lot::Mutex;
-use tokio::sync::broadcast;
 
-use super::feed::{FEED_CAPACITY, InventoryChange};
 use crate::error::{Error, Result};
+use crate::feed::{Feed, Start};
 use crate::model::{
-    Booking, BookingId, BookingStatus, EventId, HoldRequest, SeatId, SeatState, Section, Timestamp,
-    Venue,
+    AvailabilityUpdate, Booking, BookingId, BookingStatus, EventId, HoldRequest, SeatChange,
+    SeatId, SeatState, Section, SectionCount, Timestamp, UpdateKind, Venue,
 };
 use crate::rules;
 
@@ -44,7 +43,10 @@ pub(super) struct InventoryState {
     key_of: HashMap<BookingId, String>,
     /// Cancelled and expired bookings, oldest first, until they are forgotten.
     finished: VecDeque<BookingId>,
-    feed: Option<broadcast::Sender<InventoryChange>>,
+    /// The change feed, created when the event is first watched.
+    feed: Option<Feed>,
+    /// The time of the current locked call, stamped on the changes it publishes.
+    now: Timestamp,
 }
 
 impl Inventory {
@@ -70,6 +72,7 @@ impl Inventory {
                 key_of: HashMap::new(),
                 finished: VecDeque::new(),
                 feed: None,
+                now: Timestamp::default(),
             }),
             available: AtomicU32::new(venue.capacity),
             earliest_expiry: AtomicI64::new(i64::MAX),
@@ -86,6 +89,7 @@ impl Inventory {
         f: impl FnOnce(&mut InventoryState) -> T,
     ) -> (T, Vec<BookingId>) {
         let mut state = self.state.lock();
+        state.now = now;
         state.release_expired(now);
         let out = f(&mut state);
         let forgotten = state.forget_finished_beyond(keep);
@@ -172,7 +176,7 @@ impl InventoryState {
             self.idempotency.insert(key.clone(), id);
             self.key_of.insert(id, key.clone());
         }
-        self.publish(id, seat_ids.iter().map(|&s| (s, SeatState::Held)).collect());
+        self.publish(seat_ids.iter().map(|&s| (s, SeatState::Held)).collect());
         Ok(booking)
     }
 
@@ -219,10 +223,7 @@ impl InventoryState {
         for &seat in &booking.seat_ids {
             self.set_seat(seat, seat_state);
         }
-        self.publish(
-            id,
-            booking.seat_ids.iter().map(|&s| (s, seat_state)).collect(),
-        );
+        self.publish(booking.seat_ids.iter().map(|&s| (s, seat_state)).collect());
         if !status.is_live() {
             self.finished.push_back(id);
         }
@@ -260,23 +261,62 @@ impl InventoryState {
             - 1
     }
 
-    fn publish(&mut self, booking_id: BookingId, seats: Vec<(SeatId, SeatState)>) {
+    fn publish(&mut self, seats: Vec<(SeatId, SeatState)>) {
         self.version += 1;
-        if let Some(feed) = &self.feed {
-            // No receiver left is not an error: nobody is following this event right now.
-            let _ = feed.send(InventoryChange {
+        if self.feed.is_some() {
+            let update = AvailabilityUpdate {
                 event_id: self.event_id,
+                kind: UpdateKind::Change,
                 version: self.version,
-                booking_id,
-                seats,
-            });
+                sections: self.section_counts(),
+                seats: seats
+                    .into_iter()
+                    .map(|(seat_id, state)| SeatChange { seat_id, state })
+                    .collect(),
+                committed_at: self.now,
+            };
+            if let Some(feed) = &mut self.feed {
+                feed.publish(update);
+            }
         }
     }
 
-    /// A receiver of this event's future changes.
-    pub(super) fn subscribe(&mut self) -> broadcast::Receiver<InventoryChange> {
+    fn section_counts(&self) -> Vec<SectionCount> {
+        (0u32..)
+            .zip(&self.section_available)
+            .map(|(section_id, &available)| SectionCount {
+                section_id,
+                available,
+            })
+            .collect()
+    }
+
+    /// Live subscribers of this event's feed.
+    pub(super) fn watchers(&self) -> usize {
+        self.feed.as_ref().map_or(0, Feed::receivers)
+    }
+
+    /// Where a new availability subscriber starts: the retained changes after `from`, or
+    /// a snapshot, and a receiver of what follows. Creates the event's feed on first use.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if `from` is ahead of the event's version.
+    pub(super) fn watch(
+        &mut self,
+        from: Option<u64>,
+        retained: usize,
+        buffer: usize,
+    ) -> Result<Start> {
+        let snapshot = AvailabilityUpdate {
+            event_id: self.event_id,
+            kind: UpdateKind::Snapshot,
+            version: self.version,
+            sections: self.section_counts(),
+            seats: Vec::new(),
+            committed_at: self.now,
+        };
         self.feed
-            .get_or_insert_with(|| broadcast::channel(FEED_CAPACITY).0)
-            .subscribe()
+            .get_or_insert_with(|| Feed::new(retained, buffer))
+            .subscribe(self.event_id, from, self.version, || snapshot)
     }
 }

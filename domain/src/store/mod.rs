@@ -7,16 +7,13 @@
 //! inventory, briefly. Booking ids come from an atomic counter, and the id → event map
 //! is a sharded concurrent map, so no path takes a global lock.
 
-mod feed;
 mod inventory;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
-use tokio::sync::broadcast;
 
-pub use feed::{FEED_CAPACITY, InventoryChange};
 use inventory::{Inventory, InventoryState};
 
 use crate::catalog::Catalog;
@@ -24,8 +21,8 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::model::{
-    Booking, BookingId, BookingStatus, Event, EventDetail, EventId, EventStatus, HoldRequest, Seat,
-    SeatId, SeatMap, SeatState, Section, SectionAvailability,
+    AvailabilityStream, Booking, BookingId, BookingStatus, Event, EventDetail, EventId,
+    EventStatus, HoldRequest, Seat, SeatId, SeatMap, SeatState, Section, SectionAvailability,
 };
 use crate::rules;
 
@@ -39,6 +36,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     hold_ttl: chrono::Duration,
     finished_kept: usize,
+    /// Availability changes retained per watched event, and the subscriber buffer.
+    watch_limits: (usize, usize),
 }
 
 impl Store {
@@ -56,6 +55,7 @@ impl Store {
             clock,
             hold_ttl: chrono::Duration::from_std(limits.hold_ttl).unwrap_or(chrono::Duration::MAX),
             finished_kept: limits.finished_bookings_per_event,
+            watch_limits: (limits.watch_retained, limits.watch_buffer),
         }
     }
 
@@ -222,13 +222,24 @@ impl Store {
         self.locked(inventory, |s| s.cancel(id))
     }
 
-    /// A receiver of every future change to the event's inventory.
+    /// The event's availability from `from` (or from a snapshot of now), then live: see
+    /// [`AvailabilityUpdate`](crate::AvailabilityUpdate) for the order of messages.
     ///
     /// # Errors
-    /// `NOT_FOUND` if there is no such event.
-    pub fn subscribe(&self, id: EventId) -> Result<broadcast::Receiver<InventoryChange>> {
+    /// `NOT_FOUND` if there is no such event; `INVALID_ARGUMENT` if `from` is ahead of the
+    /// event's inventory version.
+    pub fn watch(&self, id: EventId, from: Option<u64>) -> Result<AvailabilityStream> {
         let inventory = self.inventory(id)?;
-        Ok(self.locked(inventory, InventoryState::subscribe))
+        let (retained, buffer) = self.watch_limits;
+        let start = self.locked(inventory, |s| s.watch(from, retained, buffer))?;
+        Ok(crate::feed::stream(id, start, Arc::clone(&self.clock)))
+    }
+
+    /// Live availability subscribers of the event right now (streams not yet dropped), so
+    /// a test can see a transport end a subscription when its client goes away.
+    pub fn watchers(&self, id: EventId) -> usize {
+        self.existing_inventory(id)
+            .map_or(0, |inventory| self.locked(inventory, |s| s.watchers()))
     }
 
     /// Checks that the event's seat states agree with its bookings: every seat held or
@@ -333,3 +344,5 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watch_tests;

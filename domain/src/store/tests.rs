@@ -9,13 +9,13 @@ use crate::clock::ManualClock;
 use crate::dataset::{Dataset, epoch};
 use crate::model::{Customer, EventStatus};
 
-const TTL: Duration = Duration::from_secs(600);
+pub(super) const TTL: Duration = Duration::from_secs(600);
 
-fn store(events: u32) -> (Store, Arc<ManualClock>) {
+pub(super) fn store(events: u32) -> (Store, Arc<ManualClock>) {
     store_keeping(events, 4_096)
 }
 
-fn store_keeping(events: u32, finished_kept: usize) -> (Store, Arc<ManualClock>) {
+pub(super) fn store_keeping(events: u32, finished_kept: usize) -> (Store, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(epoch()));
     let catalog = Catalog::new(Dataset::generate(events, 9));
     let limits = Limits {
@@ -27,7 +27,7 @@ fn store_keeping(events: u32, finished_kept: usize) -> (Store, Arc<ManualClock>)
 }
 
 /// The first on-sale event whose venue has at least `seats` seats.
-fn on_sale_event(store: &Store, seats: u32) -> EventId {
+pub(super) fn on_sale_event(store: &Store, seats: u32) -> EventId {
     let d = store.catalog().dataset();
     d.events
         .iter()
@@ -39,7 +39,7 @@ fn on_sale_event(store: &Store, seats: u32) -> EventId {
         .unwrap()
 }
 
-fn hold_request(event_id: EventId, seats: &[u32], key: Option<&str>) -> HoldRequest {
+pub(super) fn hold_request(event_id: EventId, seats: &[u32], key: Option<&str>) -> HoldRequest {
     HoldRequest {
         event_id,
         seat_ids: seats.iter().map(|&s| SeatId(s)).collect(),
@@ -291,45 +291,6 @@ fn holds_are_refused_unless_on_sale_and_seats_exist() {
     assert_eq!(
         store.booking(BookingId(999)).unwrap_err().code(),
         crate::ErrorCode::NotFound
-    );
-}
-
-type Summary = (u64, BookingId, Vec<(SeatId, SeatState)>);
-
-#[test]
-fn every_change_is_published_with_its_version() {
-    let (store, clock) = store(50);
-    let id = on_sale_event(&store, 10);
-    let mut feed = store.subscribe(id).unwrap();
-    let held = store.hold(&hold_request(id, &[1, 2], None)).unwrap();
-    let confirmed = store.hold(&hold_request(id, &[3], None)).unwrap();
-    store.confirm(confirmed.id, 1).unwrap();
-    clock.advance(TTL);
-    store.seat_map(id).unwrap();
-    let changes: Vec<InventoryChange> = std::iter::from_fn(|| feed.try_recv().ok()).collect();
-    let summary: Vec<Summary> = changes
-        .into_iter()
-        .map(|c| (c.version, c.booking_id, c.seats))
-        .collect();
-    assert_eq!(
-        summary,
-        vec![
-            (
-                1,
-                held.id,
-                vec![(SeatId(1), SeatState::Held), (SeatId(2), SeatState::Held)]
-            ),
-            (2, confirmed.id, vec![(SeatId(3), SeatState::Held)]),
-            (3, confirmed.id, vec![(SeatId(3), SeatState::Sold)]),
-            (
-                4,
-                held.id,
-                vec![
-                    (SeatId(1), SeatState::Available),
-                    (SeatId(2), SeatState::Available)
-                ]
-            ),
-        ]
     );
 }
 

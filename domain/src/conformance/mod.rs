@@ -32,6 +32,10 @@ use crate::service::Service;
 use crate::ticketing::Ticketing;
 use crate::{Limits, SystemClock};
 
+mod watch;
+
+pub use watch::{LAG_CHANGES, run_watch, subscription_is_released_when_dropped};
+
 /// How many concurrent holds race for the same seats.
 pub const RACERS: usize = 32;
 
@@ -51,10 +55,24 @@ pub enum SearchCheck {
 }
 
 /// What a backend may legitimately do differently. The default is the strictest.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// How search results are judged.
     pub search: SearchCheck,
+    /// An in-process `Ticketing` over the same store as the implementation under test,
+    /// fast enough to make [`LAG_CHANGES`] changes while a subscriber reads nothing: with
+    /// it the suite also checks that a subscriber that falls behind gets a resync and
+    /// loses nothing by resuming. Without it that check is skipped (and says so).
+    pub writer: Option<Arc<dyn Ticketing>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("search", &self.search)
+            .field("writer", &self.writer.is_some())
+            .finish()
+    }
 }
 
 /// Runs every check against `api`, which must serve a fresh store generated from `spec`,
@@ -108,7 +126,7 @@ impl Suite {
             .take(8)
             .collect();
         assert!(
-            on_sale.len() >= 6,
+            on_sale.len() >= 8,
             "the dataset is too small for the suite: {spec:?}"
         );
         let reference = Service::with_clock(data.clone(), Limits::default(), Arc::new(SystemClock));
