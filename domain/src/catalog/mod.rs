@@ -1,5 +1,6 @@
 //! The read-only catalogue: the generated venues, performers and events, with the indexes
-//! built once at load (full-text search and the ordered lists `list_events` pages through).
+//! built once at load (full-text search on an in-RAM tantivy index, and the ordered lists
+//! `list_events` pages through).
 //!
 //! Nothing here changes after construction, so reads never lock. Seat inventory and
 //! bookings, which do change, live in `store`.
@@ -8,6 +9,7 @@ mod cursor;
 mod listing;
 mod search;
 mod text;
+mod top_hits;
 
 use std::collections::HashMap;
 
@@ -34,6 +36,10 @@ pub struct Catalog {
 
 impl Catalog {
     /// Indexes a dataset.
+    ///
+    /// # Panics
+    /// If the search engine cannot build its in-RAM index, which only running out of
+    /// memory can cause (no input makes it fail: the dataset is ours, generated).
     pub fn new(dataset: Dataset) -> Self {
         let mut city_ids = HashMap::new();
         let venue_city: Vec<u32> = dataset
@@ -50,7 +56,8 @@ impl Catalog {
             .map(|e| venue_city[index(e.venue_id.0)])
             .collect();
         let listing = listing::ListingIndex::new(&dataset.events, &event_city, city_ids.len());
-        let search = search::SearchIndex::new(&dataset);
+        let search = search::SearchIndex::new(&dataset)
+            .unwrap_or_else(|e| panic!("building the in-RAM search index: {e}"));
         Catalog {
             dataset,
             city_ids,
@@ -127,7 +134,10 @@ impl Catalog {
     }
 
     /// The best `limit` events matching every one of `terms` (from [`query_terms`]) and
-    /// `filter`; nothing for an empty list of terms.
+    /// `filter`; nothing for an empty list of terms. Equal scores come by ascending id.
+    ///
+    /// The engine reads only RAM it built itself, so it has no failure of its own to
+    /// report; should one happen anyway it is logged and the search finds nothing.
     pub fn search_terms(
         &self,
         terms: &[String],
@@ -142,6 +152,10 @@ impl Catalog {
         }
         self.search
             .search(&self.dataset.events, terms, &matcher, limit)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "search index failed a query");
+                Vec::new()
+            })
     }
 
     /// Decodes a cursor issued for `filter` and checks it points at a real event.

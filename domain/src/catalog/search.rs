@@ -1,239 +1,280 @@
-//! Full-text search: an inverted index built once over each event's name, description,
-//! performer names, venue city and tags, ranked with BM25.
+//! Full-text search on tantivy: one in-RAM index, built once at load, over each event's
+//! name, description, performer names, venue city and tags, ranked with tantivy's BM25
+//! and collected top-k with its block-max WAND pruning (a query skips every block of
+//! postings that cannot beat the hits already kept, so one common word stays cheap at a
+//! million events).
 //!
-//! Every query word must match (AND). A query walks the shortest posting list and looks
-//! the others up by galloping forward, so its cost follows the rarest word, never the
-//! catalogue's size. Ties in score are broken by event id, so results are deterministic.
+//! Every query word must match (AND). Ties in score are broken by ascending event id.
+//! What a "word" is stays the domain's ([`tokens`]): documents are indexed as those
+//! tokens joined by spaces and split again on whitespace, and queries look the terms of
+//! [`query_terms`](super::query_terms) up as they are, so index and query always agree.
+//! The filters are checked on each candidate with the catalogue's own [`Matcher`], from
+//! the immutable catalogue (no filter depends on live state such as `sold_out`).
+//! The top-k bookkeeping is in `top_hits.rs`; listing is elsewhere (`listing.rs`).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery, Weight};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::{
+    DocId, Index, IndexWriter, ReloadPolicy, Searcher, SegmentOrdinal, TantivyDocument, Term,
+};
 
 use super::Matcher;
 use super::text::tokens;
+use super::top_hits::{Ranked, TopHits};
 use crate::dataset::Dataset;
 use crate::model::Event;
 
-/// BM25 term-frequency saturation.
-const K1: f64 = 1.2;
-/// BM25 length normalisation.
-const B: f64 = 0.75;
 /// Field weights: a word in the name counts three times, in a performer's name or a tag
-/// twice, elsewhere once. Weighting by repetition keeps BM25 itself textbook.
-const NAME_WEIGHT: u16 = 3;
-const PERFORMER_WEIGHT: u16 = 2;
-const TAG_WEIGHT: u16 = 2;
+/// twice, elsewhere once. Weighting by repetition keeps BM25 itself textbook (one field,
+/// one length), as the hand-written index before this one did.
+const NAME_WEIGHT: usize = 3;
+const PERFORMER_WEIGHT: usize = 2;
+const TAG_WEIGHT: usize = 2;
+
+/// The indexing thread's memory before it writes a segment. Large enough that the
+/// default 10 000 events make one segment and a million a handful; the arena is
+/// allocated as it fills, so small catalogues do not pay for it.
+const WRITER_MEMORY: usize = 192 << 20;
+
+/// The fast field holding each document's event index, read once at load to map
+/// segments to runs of events.
+const EVENT_FIELD: &str = "event";
 
 /// An event with its relevance score.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoredEvent<'e> {
     /// The event.
     pub event: &'e Event,
-    /// BM25 score.
+    /// BM25 score (tantivy's, computed in `f32`).
     pub score: f64,
 }
 
+/// A segment and the index of the event its document 0 holds: a segment holds a run of
+/// consecutive events, in order.
 #[derive(Debug, Clone, Copy)]
-struct Posting {
-    doc: u32,
-    tf: u16,
+struct Span {
+    ord: SegmentOrdinal,
+    first_event: u32,
 }
 
-#[derive(Debug)]
 pub(super) struct SearchIndex {
-    terms: HashMap<String, u32>,
-    postings: Vec<Vec<Posting>>,
-    doc_len: Vec<u32>,
-    avg_len: f64,
+    searcher: Searcher,
+    text: Field,
+    /// Every segment, by ascending first event: walking them in this order offers the
+    /// documents in ascending event order, which tie-breaking under pruning relies on.
+    spans: Vec<Span>,
+}
+
+impl fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("documents", &self.searcher.num_docs())
+            .field("segments", &self.spans.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SearchIndex {
-    pub(super) fn new(dataset: &Dataset) -> Self {
-        let mut terms: HashMap<String, u32> = HashMap::new();
-        let mut postings: Vec<Vec<Posting>> = Vec::new();
-        let mut doc_len = Vec::with_capacity(dataset.events.len());
-        let mut counts: Vec<(u32, u16)> = Vec::new();
-        for (doc, event) in dataset.events.iter().enumerate() {
-            counts.clear();
-            let mut add = |text: &str, weight: u16| {
-                for token in tokens(text) {
-                    let next = terms.len() as u32;
-                    let id = *terms.entry(token).or_insert(next);
-                    match counts.iter_mut().find(|(t, _)| *t == id) {
-                        Some((_, tf)) => *tf = tf.saturating_add(weight),
-                        None => counts.push((id, weight)),
-                    }
-                }
-            };
-            add(&event.name, NAME_WEIGHT);
-            add(&event.description, 1);
-            for p in &event.performer_ids {
-                if let Some(performer) = dataset.performers.get((p.0 - 1) as usize) {
-                    add(&performer.name, PERFORMER_WEIGHT);
-                }
-            }
-            if let Some(venue) = dataset.venues.get((event.venue_id.0 - 1) as usize) {
-                add(&venue.city, 1);
-            }
-            for tag in &event.tags {
-                add(tag, TAG_WEIGHT);
-            }
-            if postings.len() < terms.len() {
-                postings.resize_with(terms.len(), Vec::new);
-            }
-            let mut len = 0u32;
-            for &(term, tf) in &counts {
-                postings[term as usize].push(Posting {
-                    doc: doc as u32,
-                    tf,
-                });
-                len += u32::from(tf);
-            }
-            doc_len.push(len);
-        }
-        for list in &mut postings {
-            list.shrink_to_fit();
-        }
-        let avg_len = if doc_len.is_empty() {
-            1.0
-        } else {
-            doc_len.iter().map(|&l| f64::from(l)).sum::<f64>() / doc_len.len() as f64
-        };
-        SearchIndex {
-            terms,
-            postings,
-            doc_len,
-            avg_len,
-        }
+    /// Indexes every event of `dataset`, document order = event order.
+    ///
+    /// # Errors
+    /// Whatever tantivy reports while writing its in-RAM index (nothing short of running
+    /// out of memory), and a broken layout invariant (see [`spans`]).
+    pub(super) fn new(dataset: &Dataset) -> tantivy::Result<Self> {
+        Self::build(dataset, usize::MAX)
     }
 
+    /// [`SearchIndex::new`], closing a segment after every `segment_docs` documents as
+    /// well as when the writer's memory fills (tests use it to search many segments).
+    fn build(dataset: &Dataset, segment_docs: usize) -> tantivy::Result<Self> {
+        let mut schema = Schema::builder();
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer("whitespace")
+            // Frequencies for BM25; no positions, since nothing searches phrases.
+            .set_index_option(IndexRecordOption::WithFreqs);
+        let text = schema.add_text_field(
+            "text",
+            TextOptions::default().set_indexing_options(indexing),
+        );
+        let event = schema.add_u64_field(EVENT_FIELD, FAST);
+        let index = Index::create_in_ram(schema.build());
+        // One indexing thread and no merges: each segment is then a run of consecutive
+        // events in order, which is what lets a document's event come from its segment.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let mut words = String::new();
+        for (i, e) in dataset.events.iter().enumerate() {
+            document_text(dataset, e, &mut words);
+            let mut doc = TantivyDocument::new();
+            doc.add_text(text, &words);
+            doc.add_u64(event, i as u64);
+            writer.add_document(doc)?;
+            if (i + 1) % segment_docs == 0 {
+                writer.commit()?;
+            }
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        let spans = spans(&searcher, dataset.events.len())?;
+        Ok(SearchIndex {
+            searcher,
+            text,
+            spans,
+        })
+    }
+
+    /// The best `limit` events containing every one of `terms` (non-empty) and passing
+    /// `matcher`, best first, equal scores by ascending id.
+    ///
+    /// # Errors
+    /// Whatever tantivy reports while reading its in-RAM index.
     pub(super) fn search<'e>(
         &self,
         events: &'e [Event],
         terms: &[String],
         matcher: &Matcher<'_>,
         limit: usize,
-    ) -> Vec<ScoredEvent<'e>> {
-        let mut lists: Vec<&[Posting]> = Vec::with_capacity(terms.len());
-        for term in terms {
-            match self.terms.get(term) {
-                Some(&id) => lists.push(&self.postings[id as usize]),
-                // Every word must match, and this one matches nothing.
-                None => return Vec::new(),
-            }
+    ) -> tantivy::Result<Vec<ScoredEvent<'e>>> {
+        if limit == 0 || terms.is_empty() {
+            return Ok(Vec::new());
         }
-        lists.sort_by_key(|l| l.len());
-        let n = self.doc_len.len() as f64;
-        let idf: Vec<f64> = lists
+        let mut top = TopHits::new(limit);
+        let weight = self
+            .query(terms)
+            .weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
+        for span in &self.spans {
+            collect_segment(&*weight, &self.searcher, *span, events, matcher, &mut top)?;
+        }
+        Ok(top
+            .into_sorted()
+            .into_iter()
+            .map(|hit| ScoredEvent {
+                event: &events[hit.event as usize],
+                score: f64::from(hit.score),
+            })
+            .collect())
+    }
+
+    /// Every term required: one term query, or a conjunction of them (which tantivy runs
+    /// as a block-max WAND intersection).
+    fn query(&self, terms: &[String]) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
-            .map(|l| {
-                let df = l.len() as f64;
-                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+            .map(|t| {
+                let term = TermQuery::new(
+                    Term::from_field_text(self.text, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                (Occur::Must, Box::new(term) as Box<dyn Query>)
             })
             .collect();
-        let (driver, others) = lists
-            .split_first()
-            .map_or((&[][..], &[][..]), |(d, o)| (*d, o));
-        let mut positions = vec![0usize; others.len()];
-        // A min-heap of the best `limit` so far: the root is the worst kept hit.
-        let mut best: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(limit + 1);
-        'docs: for posting in driver {
-            let doc = posting.doc as usize;
-            let norm = K1 * (1.0 - B + B * f64::from(self.doc_len[doc]) / self.avg_len);
-            let term_score = |tf: u16, idf: f64| {
-                let tf = f64::from(tf);
-                idf * tf * (K1 + 1.0) / (tf + norm)
-            };
-            let mut score = term_score(posting.tf, idf[0]);
-            for (i, list) in others.iter().enumerate() {
-                let pos = gallop(list, positions[i], posting.doc);
-                positions[i] = pos;
-                match list.get(pos) {
-                    Some(p) if p.doc == posting.doc => score += term_score(p.tf, idf[i + 1]),
-                    _ => continue 'docs,
-                }
+        match clauses.pop() {
+            Some((_, only)) if clauses.is_empty() => only,
+            Some(last) => {
+                clauses.push(last);
+                Box::new(BooleanQuery::new(clauses))
             }
-            if !matcher.matches(doc, &events[doc]) {
-                continue;
-            }
-            best.push(Reverse(Ranked {
-                score,
-                doc: posting.doc,
-            }));
-            if best.len() > limit {
-                best.pop();
+            None => Box::new(tantivy::query::EmptyQuery),
+        }
+    }
+}
+
+/// Offers one segment's matches to `top`. The engine passes on only documents scoring
+/// above `top`'s bar and skips whole blocks that cannot; documents arrive in ascending
+/// event order, so a document that merely ties the bar has lost the tie already.
+fn collect_segment(
+    weight: &dyn Weight,
+    searcher: &Searcher,
+    span: Span,
+    events: &[Event],
+    matcher: &Matcher<'_>,
+    top: &mut TopHits,
+) -> tantivy::Result<()> {
+    let reader = searcher.segment_reader(span.ord);
+    weight.for_each_pruning(top.bar(), reader, &mut |doc: DocId, score| {
+        let event = span.first_event + doc;
+        if events
+            .get(event as usize)
+            .is_some_and(|e| matcher.matches(event as usize, e))
+        {
+            top.offer(Ranked { score, event });
+        }
+        top.bar()
+    })
+}
+
+/// The searchable words of an event, each repeated by its field's weight, joined by
+/// spaces into `out` (cleared first).
+fn document_text(dataset: &Dataset, event: &Event, out: &mut String) {
+    out.clear();
+    let mut add = |text: &str, weight: usize| {
+        for token in tokens(text) {
+            for _ in 0..weight {
+                out.push_str(&token);
+                out.push(' ');
             }
         }
-        let mut ranked: Vec<Ranked> = best.into_iter().map(|Reverse(r)| r).collect();
-        ranked.sort_by(|a, b| b.cmp(a));
-        ranked
-            .into_iter()
-            .map(|r| ScoredEvent {
-                event: &events[r.doc as usize],
-                score: r.score,
-            })
-            .collect()
+    };
+    add(&event.name, NAME_WEIGHT);
+    add(&event.description, 1);
+    for p in &event.performer_ids {
+        if let Some(performer) = dataset.performers.get(super::index(p.0)) {
+            add(&performer.name, PERFORMER_WEIGHT);
+        }
+    }
+    if let Some(venue) = dataset.venues.get(super::index(event.venue_id.0)) {
+        add(&venue.city, 1);
+    }
+    for tag in &event.tags {
+        add(tag, TAG_WEIGHT);
     }
 }
 
-/// First index at or after `from` whose doc is `>= doc`: exponential probe, then binary search.
-fn gallop(list: &[Posting], from: usize, doc: u32) -> usize {
-    let mut step = 1;
-    let mut hi = from;
-    while hi < list.len() && list[hi].doc < doc {
-        hi = from + step;
-        step *= 2;
+/// The segments by ascending first event, after checking what the search relies on:
+/// no deleted documents, each segment a run of consecutive events from its document 0,
+/// and the runs together covering the `events` exactly once.
+fn spans(searcher: &Searcher, events: usize) -> tantivy::Result<Vec<Span>> {
+    let broken = |why: &str| tantivy::TantivyError::InternalError(format!("search index: {why}"));
+    let mut spans = Vec::with_capacity(searcher.segment_readers().len());
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        if reader.alive_bitset().is_some() {
+            return Err(broken("a segment has deleted documents"));
+        }
+        let column = reader.fast_fields().u64(EVENT_FIELD)?;
+        let first = column.first(0).unwrap_or_default();
+        if (0..reader.max_doc()).any(|doc| column.first(doc) != Some(first + u64::from(doc))) {
+            return Err(broken("a segment is not a run of consecutive events"));
+        }
+        let first_event = u32::try_from(first).map_err(|_| broken("an event index beyond u32"))?;
+        spans.push((
+            Span {
+                ord: ord as SegmentOrdinal,
+                first_event,
+            },
+            reader.max_doc(),
+        ));
     }
-    let lo = from + step / 4;
-    let hi = hi.min(list.len());
-    let lo = lo.min(hi);
-    lo + list[lo..hi].partition_point(|p| p.doc < doc)
-}
-
-/// A hit ordered by score, then by lower event id first (so "greater" means "better").
-#[derive(Debug, Clone, Copy)]
-struct Ranked {
-    score: f64,
-    doc: u32,
-}
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
-            .then_with(|| other.doc.cmp(&self.doc))
+    spans.sort_by_key(|(s, _)| s.first_event);
+    let mut next = 0u64;
+    for (span, docs) in &spans {
+        if u64::from(span.first_event) != next {
+            return Err(broken("the segments do not cover the events once each"));
+        }
+        next += u64::from(*docs);
     }
-}
-
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    if next != events as u64 {
+        return Err(broken("the segments do not cover every event"));
     }
+    Ok(spans.into_iter().map(|(s, _)| s).collect())
 }
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ranked {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn postings(docs: &[u32]) -> Vec<Posting> {
-        docs.iter().map(|&doc| Posting { doc, tf: 1 }).collect()
-    }
-
-    #[test]
-    fn gallop_finds_the_first_doc_not_below() {
-        let list = postings(&[1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21]);
-        for from in 0..list.len() {
-            for doc in 0..25 {
-                let expected = from + list[from..].partition_point(|p| p.doc < doc);
-                assert_eq!(gallop(&list, from, doc), expected, "from {from} doc {doc}");
-            }
-        }
-    }
-}
+#[path = "search_tests.rs"]
+mod tests;
