@@ -13,16 +13,17 @@
 //! holds exactly the seats it got back or, if any is missing, rolls back and names them.
 //! Confirm and cancel are compare-and-swap on the booking's version and status.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use domain::catalog::Cursor;
 use domain::{
-    Backend, Booking, BookingId, BookingStatus, Clock, Error, Event, EventDetail, EventFilter,
-    EventId, EventStatus, HoldRequest, Limits, Performer, PerformerId, Result, SearchHit, Seat,
-    SeatId, SeatMap, SeatState, SectionAvailability, SystemClock, Timestamp, Venue, VenueId, rules,
+    AvailabilityStream, Backend, Booking, BookingId, BookingStatus, Clock, Error, Event,
+    EventDetail, EventFilter, EventId, EventStatus, HoldRequest, Limits, Performer, PerformerId,
+    Result, SearchHit, Seat, SeatId, SeatMap, SeatState, SectionAvailability, SystemClock,
+    Timestamp, Venue, VenueId, rules,
 };
 use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
@@ -30,11 +31,15 @@ use tokio_postgres::types::ToSql;
 
 use crate::config::PgConfig;
 use crate::error::{SetupError, pool_to_domain, unavailable};
+use crate::listener::{AbortOnDrop, Hub, spawn_listener, spawn_pruner};
+use crate::outbox::{self, Inventory};
 use crate::rows::{self, BOOKING_COLUMNS, EVENT_COLUMNS, db};
 
-/// The PostgreSQL backend: a pool of connections to one schema.
+/// The PostgreSQL backend: a pool of connections to one schema, and this replica's side
+/// of live availability (see [`crate::listener`]).
 #[derive(Clone)]
 pub struct PgStore {
+    watch: Arc<Watching>,
     pool: Pool,
     clock: Arc<dyn Clock>,
     limits: Limits,
@@ -42,6 +47,21 @@ pub struct PgStore {
     /// The bound on one operation: checkout plus statement timeout.
     op_timeout: Duration,
     schema: String,
+}
+
+/// What live availability needs: the feeds shared with the listener task, the
+/// connection settings for its own connection, and the background tasks, which end when
+/// the last clone of the store is dropped.
+#[derive(Debug)]
+struct Watching {
+    hub: Arc<Hub>,
+    connect: tokio_postgres::Config,
+    /// Started by the first `watch_availability`: a replica nobody watches through holds
+    /// no listening connection.
+    listener: OnceLock<AbortOnDrop>,
+    /// Started with the store when it is made inside a tokio runtime (every server and
+    /// test), so the outbox stays bounded whether or not anyone watches.
+    _pruner: Option<AbortOnDrop>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -73,6 +93,8 @@ impl PgStore {
             config.statement_timeout.as_millis()
         ));
         pg.application_name("quartet");
+        let mut listen = pg.clone();
+        listen.application_name("quartet-listener");
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -87,7 +109,17 @@ impl PgStore {
             .recycle_timeout(Some(config.checkout_timeout))
             .runtime(Runtime::Tokio1)
             .build()?;
+        let keep = u64::try_from(config.limits.watch_retained).unwrap_or(u64::MAX);
+        let watch = Arc::new(Watching {
+            hub: Arc::new(Hub::new(&config.schema, config.limits.watch_buffer)),
+            connect: listen,
+            listener: OnceLock::new(),
+            _pruner: tokio::runtime::Handle::try_current()
+                .is_ok()
+                .then(|| spawn_pruner(pool.clone(), keep)),
+        });
         Ok(PgStore {
+            watch,
             pool,
             clock,
             limits: config.limits.clone(),
@@ -136,9 +168,27 @@ impl PgStore {
         &self.limits
     }
 
-    /// Checks that no seat is in two live bookings and that the claims agree with the
+    /// Live availability subscribers of `id` on this replica (streams not yet dropped).
+    pub fn watchers(&self, id: EventId) -> usize {
+        to_i64(id.0).map_or(0, |key| self.watch.hub.watchers(key))
+    }
+
+    /// The backend pid of this replica's availability listener connection, while it is
+    /// connected (`None` before the first watch and while reconnecting). For tests and
+    /// operators: `pg_terminate_backend` on it shows the listener recovering.
+    pub fn listener_pid(&self) -> Option<i32> {
+        self.watch.hub.pid()
+    }
+
+    /// How many listener connections this replica has made (reconnects included).
+    pub fn listener_sessions(&self) -> u64 {
+        self.watch.hub.sessions()
+    }
+
+    /// Checks that no seat is in two live bookings, that the claims agree with the
     /// bookings (every live booking's seats claimed by it with its status, no other
-    /// claim). For tests and audits.
+    /// claim), and that the inventory's per-section counts (what the outbox carries) agree
+    /// with the claims. For tests and audits.
     ///
     /// # Errors
     /// A description of the first disagreement, or of a database failure.
@@ -165,7 +215,16 @@ impl PgStore {
                      FROM seat_claims c WHERE c.event_id = $1
                        AND (c.status = 'sold' OR c.expires_at > $2)
                        AND NOT EXISTS (SELECT 1 FROM live l
-                           WHERE l.seat = c.seat_id AND l.id = c.booking_id)",
+                           WHERE l.seat = c.seat_id AND l.id = c.booking_id)
+                 UNION ALL
+                 SELECT 'section ' || s.section_id || ' counted ' || i.available[s.section_id + 1]
+                        || ' available, claims leave ' || (s.seat_count - n.claimed)
+                     FROM event_inventory i JOIN events e ON e.id = i.event_id
+                     JOIN venue_sections s ON s.venue_id = e.venue_id,
+                     LATERAL (SELECT count(*) AS claimed FROM seat_claims c
+                              WHERE c.event_id = $1 AND c.section_id = s.section_id) n
+                     WHERE i.event_id = $1
+                       AND i.available[s.section_id + 1] IS DISTINCT FROM s.seat_count - n.claimed",
                 &[&id, &now],
             )
             .await
@@ -300,7 +359,8 @@ impl PgStore {
 
         let lock = client
             .prepare_cached(
-                "SELECT next_booking FROM event_inventory WHERE event_id = $1 FOR UPDATE",
+                "SELECT next_booking, version, available FROM event_inventory \
+                 WHERE event_id = $1 FOR UPDATE",
             )
             .await
             .map_err(db)?;
@@ -325,15 +385,24 @@ impl PgStore {
             )
             .await
             .map_err(db)?;
-        let finish = client
+        // The event's lapsed holds, expired (oldest first) after the claim took over any of
+        // their seats the hold wanted: their remaining claims go, and each is one change.
+        let expire = client
             .prepare_cached(
                 "WITH expired AS ( \
                      UPDATE bookings SET status = 'expired', version = version + 1 \
-                     WHERE event_id = $1 AND status = 'held' AND expires_at <= $4 RETURNING id), \
+                     WHERE event_id = $1 AND status = 'held' AND expires_at <= $2 \
+                     RETURNING id, seat_ids, expires_at), \
                  released AS ( \
                      DELETE FROM seat_claims c USING expired x \
-                     WHERE c.event_id = $1 AND c.booking_id = x.id), \
-                 booked AS ( \
+                     WHERE c.event_id = $1 AND c.booking_id = x.id) \
+                 SELECT seat_ids FROM expired ORDER BY expires_at, id",
+            )
+            .await
+            .map_err(db)?;
+        let finish = client
+            .prepare_cached(
+                "WITH booked AS ( \
                      INSERT INTO bookings (event_id, id, seat_ids, customer_name, customer_email, \
                          status, total_cents, currency, created_at, expires_at, version) \
                      VALUES ($1, $2, $3, $5, $6, 'held', $7, $8, $4, $9, 1)), \
@@ -341,8 +410,7 @@ impl PgStore {
                      INSERT INTO idempotency_keys (event_id, key, booking_id, request_hash) \
                      SELECT $1, $10::text, $2, $11::bytea WHERE $10::text IS NOT NULL) \
                  UPDATE event_inventory \
-                 SET version = version + 1 + (SELECT count(*) FROM expired), \
-                     next_booking = next_booking + 1 \
+                 SET version = $12, available = $13, next_booking = next_booking + 1 \
                  WHERE event_id = $1",
             )
             .await
@@ -353,6 +421,11 @@ impl PgStore {
             return Err(Error::not_found("event", event_id));
         };
         let number: i64 = row.try_get(0).map_err(db)?;
+        let mut inventory = Inventory {
+            version: row.try_get(1).map_err(db)?,
+            available: row.try_get(2).map_err(db)?,
+            starts: facts.starts.clone(),
+        };
         if let Some(idem) = &request.idempotency_key
             && let Some(found) = tx.query_opt(&find_key, &[&key, idem]).await.map_err(db)?
         {
@@ -371,13 +444,16 @@ impl PgStore {
             return Err(Error::internal("the event has no booking numbers left"));
         }
         let booking_id = (key << 32) | number;
-        let claimed = tx
-            .query(
-                &claim,
-                &[&key, &booking_id, &expires_at, &seat_keys, &sections, &now],
-            )
-            .await
-            .map_err(db)?;
+        // Pipelined: one round trip. The expiry's effects are discarded with the
+        // transaction if the claim came back short.
+        let claim_params: [&(dyn ToSql + Sync); 6] =
+            [&key, &booking_id, &expires_at, &seat_keys, &sections, &now];
+        let expire_params: [&(dyn ToSql + Sync); 2] = [&key, &now];
+        let (claimed, expired) = futures::try_join!(
+            tx.query(&claim, &claim_params),
+            tx.query(&expire, &expire_params)
+        )
+        .map_err(db)?;
         if claimed.len() != seat_keys.len() {
             let got: Vec<i32> = claimed
                 .iter()
@@ -392,8 +468,14 @@ impl PgStore {
                 .collect();
             return Err(Error::SeatsUnavailable { seats: taken });
         }
+        let mut changes = Vec::with_capacity(expired.len() + 1);
+        for row in &expired {
+            let seats: Vec<i32> = row.try_get(0).map_err(db)?;
+            changes.push(inventory.change(&seats, false, SeatState::Available)?);
+        }
+        changes.push(inventory.change(&seat_keys, true, SeatState::Held)?);
         let seat_ids = seat_keys.clone();
-        let params: [&(dyn ToSql + Sync); 11] = [
+        let params: [&(dyn ToSql + Sync); 13] = [
             &key,
             &booking_id,
             &seat_ids,
@@ -405,8 +487,18 @@ impl PgStore {
             &expires_at,
             &request.idempotency_key,
             &request_hash,
+            &inventory.version,
+            &inventory.available,
         ];
-        tx.execute(&finish, &params).await.map_err(db)?;
+        let appended = futures::future::try_join_all(
+            changes
+                .iter()
+                .map(|change| outbox::append(&tx, key, change, now)),
+        );
+        let (_, _) = futures::try_join!(
+            async { tx.execute(&finish, &params).await.map_err(db) },
+            appended
+        )?;
         tx.commit().await.map_err(db)?;
         Ok(Booking {
             id: BookingId(booking_id.cast_unsigned()),
@@ -446,7 +538,13 @@ impl PgStore {
         let (event, key) = booking_key(id)?;
         let mut client = self.client().await?;
         let lock = client
-            .prepare_cached("SELECT 1 FROM event_inventory WHERE event_id = $1 FOR UPDATE")
+            .prepare_cached(
+                "SELECT i.version, i.available, ARRAY( \
+                     SELECT s.first_seat FROM events e \
+                     JOIN venue_sections s ON s.venue_id = e.venue_id \
+                     WHERE e.id = i.event_id ORDER BY s.section_id) \
+                 FROM event_inventory i WHERE i.event_id = $1 FOR UPDATE",
+            )
             .await
             .map_err(db)?;
         let read = client
@@ -471,7 +569,7 @@ impl PgStore {
                      WHERE $4 = 'cancelled' AND event_id = $1 \
                        AND booking_id IN (SELECT id FROM b)), \
                  inventory AS ( \
-                     UPDATE event_inventory SET version = version + 1 \
+                     UPDATE event_inventory SET version = $7, available = $8 \
                      WHERE event_id = $1 AND EXISTS (SELECT 1 FROM b)) \
                  SELECT * FROM b"
             ))
@@ -479,9 +577,14 @@ impl PgStore {
             .map_err(db)?;
         let now = self.clock.now();
         let tx = client.transaction().await.map_err(db)?;
-        if tx.query_opt(&lock, &[&event]).await.map_err(db)?.is_none() {
+        let Some(locked) = tx.query_opt(&lock, &[&event]).await.map_err(db)? else {
             return Err(Error::not_found("booking", id));
-        }
+        };
+        let mut inventory = Inventory {
+            version: locked.try_get(0).map_err(db)?,
+            available: locked.try_get(1).map_err(db)?,
+            starts: locked.try_get(2).map_err(db)?,
+        };
         let row = tx
             .query_opt(&read, &[&event, &key])
             .await
@@ -496,21 +599,40 @@ impl PgStore {
             BookingStatus::Cancelled
         };
         let version = to_i64(current.version)?;
-        let swapped = tx
-            .query_opt(
-                &swap,
-                &[
-                    &event,
-                    &key,
-                    &version,
-                    &to.as_str(),
-                    &current.status.as_str(),
-                    &now,
-                ],
-            )
-            .await
-            .map_err(db)?
-            .ok_or_else(|| Error::internal("a locked booking changed under its lock"))?;
+        // The swap cannot miss under the lock, so its change is known before it runs and
+        // is appended in the same round trip (rolled back with it if it did miss).
+        let seats = current
+            .seat_ids
+            .iter()
+            .map(|s| i32::try_from(s.0).map_err(|_| Error::internal("seat id overflow")))
+            .collect::<Result<Vec<i32>>>()?;
+        let change = if confirm {
+            inventory.change(&seats, false, SeatState::Sold)?
+        } else {
+            inventory.change(&seats, false, SeatState::Available)?
+        };
+        let (swapped, ()) = futures::try_join!(
+            async {
+                tx.query_opt(
+                    &swap,
+                    &[
+                        &event,
+                        &key,
+                        &version,
+                        &to.as_str(),
+                        &current.status.as_str(),
+                        &now,
+                        &inventory.version,
+                        &inventory.available,
+                    ],
+                )
+                .await
+                .map_err(db)
+            },
+            outbox::append(&tx, event, &change, now)
+        )?;
+        let swapped =
+            swapped.ok_or_else(|| Error::internal("a locked booking changed under its lock"))?;
         tx.commit().await.map_err(db)?;
         rows::booking(&swapped, now)
     }
@@ -876,5 +998,32 @@ impl Backend for PgStore {
 
     async fn cancel(&self, id: BookingId) -> Result<Booking> {
         self.bounded(self.transition(id, None, false)).await
+    }
+
+    async fn watch_availability(
+        &self,
+        id: EventId,
+        from: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        let Ok(key) = to_i64(id.0) else {
+            return Err(Error::not_found("event", id));
+        };
+        let hub = &self.watch.hub;
+        self.watch
+            .listener
+            .get_or_init(|| spawn_listener(Arc::clone(hub), self.watch.connect.clone()));
+        self.bounded(async {
+            let client = self.client().await?;
+            crate::listener::subscribe(
+                hub,
+                &client,
+                (id, key),
+                from,
+                self.limits.watch_retained,
+                Arc::clone(&self.clock),
+            )
+            .await
+        })
+        .await
     }
 }

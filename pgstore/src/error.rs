@@ -12,7 +12,7 @@ pub enum SetupError {
     #[error("configuration: {0}")]
     Config(String),
     /// The database refused or failed a statement.
-    #[error("database: {0}")]
+    #[error("database: {}", described(.0))]
     Db(#[from] tokio_postgres::Error),
     /// No connection could be had from the pool.
     #[error("connection pool: {0}")]
@@ -31,6 +31,15 @@ pub enum SetupError {
         /// How many events it holds.
         events: i64,
     },
+}
+
+/// The server's own message and SQLSTATE where there is one: tokio-postgres's `Display`
+/// says only "db error" for everything the server refused.
+fn described(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
 }
 
 /// Whether a database error means "the store is not reachable right now".

@@ -11,14 +11,19 @@
 //! - [`load`]: the generated dataset, written with binary `COPY`.
 //! - [`ticketing`]: the service over a connected store, ready to serve.
 //! - [`testing`]: a schema per test, dropped after, and the loud skip without a database.
+//! - [`outbox`] and the listener: live availability across replicas (a transactional
+//!   outbox, LISTEN/NOTIFY as the wake-up, one listener task per store feeding
+//!   `domain::feed::Feed`s); the listener's intervals are re-exported in [`watch`].
 //!
 //! The schema, the locking and what is not done yet are in this crate's README.
 
 mod backend;
 pub mod config;
 pub mod error;
+mod listener;
 pub mod load;
 pub mod migrate;
+pub mod outbox;
 mod rows;
 pub mod testing;
 
@@ -27,6 +32,14 @@ use std::sync::Arc;
 use domain::{Limits, Service};
 
 pub use backend::PgStore;
+
+/// The live-availability intervals and limits this store runs with.
+pub mod watch {
+    pub use crate::listener::{
+        PRUNE_BATCH, PRUNE_INTERVAL, PRUNE_MIN_AGE, READ_BATCH, RECONNECT_MAX_DELAY,
+        RECONNECT_MIN_DELAY, SAFETY_POLL_INTERVAL,
+    };
+}
 pub use config::PgConfig;
 pub use error::SetupError;
 pub use load::load;

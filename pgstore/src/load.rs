@@ -24,6 +24,9 @@ use crate::error::SetupError;
 pub async fn load(store: &PgStore, dataset: &Dataset, replace: bool) -> Result<u64, SetupError> {
     let mut client = store.pool().get().await?;
     let tx = client.transaction().await?;
+    // A bulk load is not a request: the pool's per-statement timeout (meant for serving)
+    // would cut a large COPY short, so this transaction alone has none.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
     let events: i64 = tx
         .query_one("SELECT count(*) FROM events", &[])
         .await?
@@ -36,7 +39,7 @@ pub async fn load(store: &PgStore, dataset: &Dataset, replace: bool) -> Result<u
             });
         }
         tx.batch_execute(
-            "TRUNCATE idempotency_keys, seat_claims, bookings, event_inventory, \
+            "TRUNCATE idempotency_keys, seat_claims, bookings, event_inventory, availability_outbox, \
              event_performers, events, performers, venue_sections, venues",
         )
         .await?;
@@ -47,7 +50,10 @@ pub async fn load(store: &PgStore, dataset: &Dataset, replace: bool) -> Result<u
     // ANALYZE names its tables: a bare ANALYZE would also take the system catalogues,
     // and two loads into two schemas at once could deadlock on them.
     tx.batch_execute(
-        "INSERT INTO event_inventory (event_id) SELECT id FROM events; \
+        "INSERT INTO event_inventory (event_id, available) \
+             SELECT e.id, ARRAY(SELECT s.seat_count FROM venue_sections s \
+                                WHERE s.venue_id = e.venue_id ORDER BY s.section_id) \
+             FROM events e; \
          ANALYZE venues, venue_sections, performers, events, event_performers, event_inventory",
     )
     .await?;

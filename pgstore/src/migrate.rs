@@ -8,6 +8,9 @@
 //! schema history records it and a later run with another count is refused as divergent
 //! instead of silently ignored.
 //!
+//! V3 (the availability outbox and the per-section counts it carries) is a plain SQL file
+//! again; see [`crate::outbox`].
+//!
 //! Several replicas starting at once serialise on an advisory lock keyed by the schema.
 
 use std::fmt::Write as _;
@@ -17,6 +20,7 @@ use refinery::{Migration, Runner};
 use crate::error::SetupError;
 
 const V1_CATALOGUE: &str = include_str!("../migrations/V1__catalogue.sql");
+const V3_OUTBOX: &str = include_str!("../migrations/V3__availability_outbox.sql");
 
 /// The inventory tables, each hash-partitioned by event id into `partitions` tables.
 pub fn inventory_sql(partitions: u32) -> String {
@@ -94,6 +98,7 @@ pub fn migrations(partitions: u32) -> Result<Vec<Migration>, SetupError> {
     Ok(vec![
         Migration::unapplied("V1__catalogue", V1_CATALOGUE)?,
         Migration::unapplied("V2__inventory", &inventory_sql(partitions))?,
+        Migration::unapplied("V3__availability_outbox", V3_OUTBOX)?,
     ])
 }
 

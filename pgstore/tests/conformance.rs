@@ -29,6 +29,7 @@ async fn postgres_backend_conforms() {
     let api: Arc<dyn Ticketing> = Arc::new(pgstore::ticketing(store.clone()));
     let options = Options {
         search: SearchCheck::Behaviour,
+        ..Default::default()
     };
     domain::conformance::run_with(api, spec, options).await;
     for id in 1..=300 {
