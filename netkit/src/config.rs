@@ -3,8 +3,9 @@
 //! Each protocol crate has its own `Config` (REST's, GraphQL's, gRPC's, the wire
 //! protocol's) built on [`ServerConfig`], the part they all have: request size, header
 //! read and request timeouts, a connection cap and the shutdown grace. The HTTP/2 servers
-//! (gRPC, and REST and GraphQL when a client speaks h2c) share [`Http2Config`]. Clients
-//! share [`ClientConfig`].
+//! (gRPC, and REST and GraphQL when a client speaks h2c) share [`Http2Config`], and the
+//! three that compress share [`ServerCompression`]. Clients share [`ClientConfig`], with
+//! the [`Compression`] they ask for.
 //!
 //! Business bounds (page size, seats per hold, hold TTL) are not here: they belong to the
 //! domain (`domain::Limits`), because every transport must refuse the same inputs.
@@ -36,6 +37,11 @@ pub const HTTP2_MAX_LOCAL_ERROR_RESETS: usize = 1_024;
 pub const HTTP2_MAX_PENDING_ACCEPT_RESETS: usize = 64;
 /// Largest HTTP/2 header list a server accepts, in bytes.
 pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+/// Smallest response body a server compresses (when the client asks): 1 KiB. Below it
+/// the encoder's header and checksum (18 bytes for gzip, up to 18 for zstd) and its CPU
+/// buy nothing: a `get_event` answer of a few hundred bytes stays as it is, a seat map of
+/// megabytes shrinks severalfold.
+pub const COMPRESSION_MIN_BYTES: usize = 1024;
 
 /// What every server has, whatever its protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +115,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// How long one call may take before the client gives up.
     pub request_timeout: Duration,
+    /// The encoding the client asks responses in (`Accept-Encoding`, gRPC's
+    /// `grpc-accept-encoding`) and decodes: [`Compression::None`] by default.
+    pub compression: Compression,
 }
 
 impl Default for ClientConfig {
@@ -118,6 +127,72 @@ impl Default for ClientConfig {
             max_response_bytes: MAX_RESPONSE_BYTES,
             connect_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
+            compression: Compression::None,
+        }
+    }
+}
+
+/// A response compression a client can ask for. Requests are never compressed: every
+/// request of this API is far under [`COMPRESSION_MIN_BYTES`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Compression {
+    /// Identity: the client asks for nothing and gets bodies as they are.
+    #[default]
+    None,
+    /// gzip (RFC 1952).
+    Gzip,
+    /// Zstandard (RFC 8878).
+    Zstd,
+}
+
+impl Compression {
+    /// Every compression, `none` first.
+    pub const ALL: [Compression; 3] = [Compression::None, Compression::Gzip, Compression::Zstd];
+
+    /// Its name as HTTP's `Accept-Encoding`, gRPC's `grpc-encoding` and the command line
+    /// spell it (`none` for identity).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Compression::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| format!("unknown compression {s:?}: expected none, gzip or zstd"))
+    }
+}
+
+/// Response compression on a server (REST, GraphQL and gRPC): offered in gzip and zstd,
+/// used only when the client asks for it, and only for bodies (gRPC: messages) of at
+/// least `min_bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCompression {
+    /// Whether the server compresses at all (and, for gRPC, accepts compressed
+    /// requests). On by default: nothing is compressed unless a client asks.
+    pub enabled: bool,
+    /// The smallest body (gRPC: message) compressed; smaller ones go as they are.
+    pub min_bytes: usize,
+}
+
+impl Default for ServerCompression {
+    fn default() -> Self {
+        ServerCompression {
+            enabled: true,
+            min_bytes: COMPRESSION_MIN_BYTES,
         }
     }
 }

@@ -81,12 +81,19 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A transport with `config`'s connect and request timeouts and response limit.
+    /// A transport with `config`'s connect and request timeouts and response limit, asking
+    /// for responses in `config.compression` (`Accept-Encoding`) and decoding them; with
+    /// `Compression::None` it sends no `Accept-Encoding` and gets bodies as they are.
+    /// The response limit applies to the decoded body.
     ///
     /// # Errors
     /// `INTERNAL` if reqwest cannot build its client (no TLS backend is needed here).
     pub fn new(config: &crate::config::ClientConfig) -> Result<Self, Error> {
+        use crate::config::Compression;
         let client = reqwest::Client::builder()
+            // Both set explicitly: reqwest turns on every encoding compiled in by default.
+            .gzip(config.compression == Compression::Gzip)
+            .zstd(config.compression == Compression::Zstd)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .tcp_nodelay(true)

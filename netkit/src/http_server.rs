@@ -208,6 +208,41 @@ pub fn with_request_timeout(
     ))
 }
 
+/// What [`compression_layer`] compresses: bodies of at least the configured size (or
+/// of unknown size), never gRPC, images or Server-Sent Events.
+pub type CompressionPredicate = tower_http::compression::predicate::And<
+    tower_http::compression::predicate::And<
+        tower_http::compression::predicate::And<
+            tower_http::compression::predicate::SizeAbove,
+            tower_http::compression::predicate::NotForContentType,
+        >,
+        tower_http::compression::predicate::NotForContentType,
+    >,
+    tower_http::compression::predicate::NotForContentType,
+>;
+
+/// Response compression as `config` says (REST's and GraphQL's servers wrap their router
+/// in it): gzip or zstd, whichever the request's `Accept-Encoding` prefers, for bodies
+/// of at least `config.min_bytes`; a request without `Accept-Encoding` gets the body as
+/// it is. Server-Sent Events are never compressed: the encoder would hold each event
+/// back until a block fills. Off entirely when `config.enabled` is false.
+pub fn compression_layer(
+    config: &crate::config::ServerCompression,
+) -> tower_http::compression::CompressionLayer<CompressionPredicate> {
+    use tower_http::compression::Predicate as _;
+    use tower_http::compression::predicate::{NotForContentType, SizeAbove};
+    // tower-http takes the threshold as a u16: a larger setting is capped at 65 535 bytes.
+    let min_bytes = u16::try_from(config.min_bytes).unwrap_or(u16::MAX);
+    let predicate = SizeAbove::new(min_bytes)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    tower_http::compression::CompressionLayer::new()
+        .gzip(config.enabled)
+        .zstd(config.enabled)
+        .compress_when(predicate)
+}
+
 /// The text of a caught panic, for the log (never for the client).
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
