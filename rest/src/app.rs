@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::{Error, SharedTicketing};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -37,6 +36,10 @@ pub fn app(api: SharedTicketing, config: &Config) -> Router {
         .route("/v1/events/{id}", get(events::get))
         .route("/v1/events/{id}/detail", get(events::detail))
         .route("/v1/events/{id}/seats", get(events::seat_map))
+        .route(
+            "/v1/events/{id}/availability/stream",
+            crate::routes::availability::route(config),
+        )
         .route("/v1/venues/{id}", get(venues::get))
         .route("/v1/performers/{id}", get(performers::get))
         .route("/v1/bookings", post(bookings::hold))
@@ -57,7 +60,7 @@ pub fn app(api: SharedTicketing, config: &Config) -> Router {
         config.server.request_timeout,
         timeout_response,
     )
-    .layer(CompressionLayer::new())
+    .layer(netkit::http_server::compression_layer(&config.compression))
     .layer(CatchPanicLayer::custom(panic_response))
     .layer(TraceLayer::new_for_http())
 }

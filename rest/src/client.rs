@@ -14,9 +14,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
-    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
-    Ticketing, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Error, Event, EventDetail, EventId, EventPage,
+    HoldRequest, ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults,
+    SeatMap, Ticketing, Venue, VenueId,
 };
 use http::{Method, StatusCode, header};
 use netkit::ClientConfig;
@@ -28,6 +28,10 @@ use crate::error::Problem;
 use crate::extract::etag;
 use crate::model;
 
+mod event_size;
+mod watch;
+pub use watch::SILENCE_LIMIT;
+
 /// The media type of every request and response body.
 const JSON: &str = "application/json";
 
@@ -37,6 +41,8 @@ const JSON: &str = "application/json";
 pub struct Client {
     transport: Arc<dyn HttpTransport>,
     base: Url,
+    /// Availability streams bypass `transport` (see `client/watch.rs`).
+    streams: watch::Streams,
 }
 
 impl std::fmt::Debug for Client {
@@ -65,13 +71,20 @@ impl Client {
     /// # Errors
     /// As [`Client::new`].
     pub fn with_config(base_url: &str, config: &ClientConfig) -> Result<Self> {
-        Self::with_transport(base_url, Arc::new(ReqwestTransport::new(config)?))
+        let client = Self::with_transport(base_url, Arc::new(ReqwestTransport::new(config)?))?;
+        Ok(Client {
+            streams: watch::Streams::new(config)?,
+            ..client
+        })
     }
 
-    /// A client for `base_url` that sends every exchange through `transport`.
+    /// A client for `base_url` that sends every exchange through `transport`, except
+    /// availability streams, which no whole-body transport can carry: those are read
+    /// with the default client settings (see [`Ticketing::watch_availability`]).
     ///
     /// # Errors
-    /// `INVALID_ARGUMENT` if the URL is not http(s).
+    /// `INVALID_ARGUMENT` if the URL is not http(s); `INTERNAL` if the HTTP stack for
+    /// streams cannot be set up.
     pub fn with_transport(base_url: &str, transport: Arc<dyn HttpTransport>) -> Result<Self> {
         let base = Url::parse(base_url)
             .ok()
@@ -82,7 +95,11 @@ impl Client {
                     format!("must be an http:// or https:// URL, got {base_url:?}"),
                 )
             })?;
-        Ok(Client { transport, base })
+        Ok(Client {
+            transport,
+            base,
+            streams: watch::Streams::new(&ClientConfig::default())?,
+        })
     }
 
     /// A request for `path` (after the base URL's own path) with `query` parameters.
@@ -232,5 +249,16 @@ impl Ticketing for Client {
         let request = self.request(Method::POST, &format!("/v1/bookings/{id}/cancel"), &[]);
         let booking: model::Booking = self.call(request, Vec::new()).await?;
         Ok(booking.into())
+    }
+
+    /// `GET /v1/events/{id}/availability/stream`, read as Server-Sent Events (see
+    /// `client/watch.rs`): errors before the stream are `Err` here, a mid-stream failure
+    /// is one `Err` item and then the end, and a resync is the last item.
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        self.open_availability_stream(event_id, from_version).await
     }
 }

@@ -5,6 +5,7 @@
 //! with the other servers. Business bounds (page size, query length, seats per hold) are
 //! not here either: the domain enforces them, the same for every protocol.
 
+use netkit::config::ServerCompression;
 use netkit::http_server::HttpServerConfig;
 use netkit::{Http2Config, ServerConfig};
 
@@ -24,7 +25,20 @@ pub struct Config {
     pub server: ServerConfig,
     /// The HTTP/2 settings for h2c clients.
     pub http2: Http2Config,
+    /// Response compression: gzip or zstd when the request's `Accept-Encoding` asks, for
+    /// bodies of at least `netkit::config::COMPRESSION_MIN_BYTES` (1 KiB) by default;
+    /// never for the availability stream (Server-Sent Events).
+    pub compression: ServerCompression,
+    /// How often an idle live-availability stream (`GET /v1/events/{id}/availability/stream`)
+    /// sends a keep-alive comment: [`SSE_KEEP_ALIVE`] by default.
+    pub sse_keep_alive: crate::routes::availability::KeepAliveInterval,
 }
+
+/// The default interval between keep-alive comments on an idle availability stream:
+/// well inside the 30 to 60 s after which proxies and load balancers commonly drop a
+/// silent connection, and a quarter of the 60 s after which `Client` gives a silent
+/// stream up.
+pub const SSE_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Config {
     /// The defaults with `server` in place of the default server settings (what

@@ -6,6 +6,8 @@
 //! OpenAPI schemas are derived from exactly what is sent. Conversions both ways live here
 //! (the server converts domain -> JSON, the client JSON -> domain), and so does the
 //! query-string form of an event filter ([`filter_to_query`], [`filter_from_query`]).
+//! The live-availability message ([`AvailabilityUpdate`]) has its own file,
+//! `model/availability.rs`.
 //! The property tests at the bottom prove every conversion round-trips.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -15,6 +17,9 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, SchemaFormat, 
 
 use crate::error::ApiError;
 use crate::extract::{parse_category, parse_time};
+
+mod availability;
+pub use availability::{AvailabilityUpdate, SeatChange, SectionCount, UpdateKind};
 
 domain::mirror_enum!(
     /// Kind of event.

@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{PROBLEM_JSON, Problem};
 use crate::model;
-use crate::routes::{bookings, events, health, performers, venues};
+use crate::routes::{availability, bookings, events, health, performers, venues};
 
 /// The document.
 #[derive(OpenApi)]
@@ -34,6 +34,7 @@ use crate::routes::{bookings, events, health, performers, venues};
     paths(
         health::health,
         events::list, events::search, events::get, events::detail, events::seat_map,
+        availability::stream,
         venues::get, performers::get,
         bookings::hold, bookings::get, bookings::confirm, bookings::cancel,
     ),
@@ -43,10 +44,11 @@ use crate::routes::{bookings, events, health, performers, venues};
         model::SeatMap, model::Seat, model::SectionAvailability, model::Booking,
         model::Customer, model::HoldSeats, model::Category, model::EventStatus,
         model::SeatState, model::BookingStatus, model::Health,
+        model::AvailabilityUpdate, model::UpdateKind, model::SectionCount, model::SeatChange,
     )),
     modifiers(&Exact),
     tags(
-        (name = "events", description = "Browse and search events"),
+        (name = "events", description = "Browse and search events, and watch their availability live"),
         (name = "venues", description = "Venues and their seat layouts"),
         (name = "performers", description = "Performers"),
         (name = "bookings", description = "Hold, confirm and cancel seats"),

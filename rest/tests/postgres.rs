@@ -27,6 +27,7 @@ async fn rest_client_conforms_over_postgres() {
     let client: Arc<dyn Ticketing> = Arc::new(rest::Client::new(&common::url(&server)).unwrap());
     let options = Options {
         search: SearchCheck::Behaviour,
+        ..Default::default()
     };
     domain::conformance::run_with(client, spec, options).await;
     server.stop().await.unwrap();

@@ -803,6 +803,7 @@ async fn openapi_and_docs_are_served() {
         "/v1/events/{id}",
         "/v1/events/{id}/detail",
         "/v1/events/{id}/seats",
+        "/v1/events/{id}/availability/stream",
         "/v1/venues/{id}",
         "/v1/performers/{id}",
         "/v1/bookings",

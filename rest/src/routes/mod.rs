@@ -2,6 +2,7 @@
 //! `SharedTicketing` in the router's state) and converts the answer; nothing here
 //! decides behaviour.
 
+pub mod availability;
 pub mod bookings;
 pub mod events;
 pub mod health;
