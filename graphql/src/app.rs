@@ -1,4 +1,5 @@
-//! Building the router: the routes (`POST /graphql`, GraphiQL on `GET /graphql` with
+//! Building the router: the routes (`POST /graphql`, subscriptions over WebSocket on
+//! `GET /graphql` with `Upgrade: websocket`, GraphiQL on a plain `GET /graphql` with
 //! its files under `GET /graphql/assets/`, `/healthz`), the state every request shares (the schema, the served `Ticketing`, the
 //! config, the batch counters), and the middleware stack (tracing, panic catching,
 //! compression, request timeout, body limit). Serving it is `crate::serve`'s job; tests
@@ -16,7 +17,6 @@ use axum::{Json, Router};
 use domain::{Error, SharedTicketing};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -25,6 +25,7 @@ use crate::http::{execute, request_error};
 use crate::prepared::Engine;
 use crate::schema::QuartetSchema;
 use crate::schema::loaders::LoaderCalls;
+use crate::subscriptions;
 
 /// The whole GraphQL API over `api` with `config`, ready to serve or to call with
 /// `oneshot`.
@@ -70,14 +71,15 @@ impl AppState {
 /// The router over `state`.
 pub fn router(state: AppState) -> Router {
     let server = state.config.server.clone();
+    let compression = state.config.compression.clone();
     let router = Router::new()
-        .route("/graphql", get(graphiql::page).post(execute))
+        .route("/graphql", get(subscriptions::endpoint::get).post(execute))
         .route("/graphql/assets/{*path}", get(graphiql::serve_asset))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .with_state(state)
         .layer(DefaultBodyLimit::max(server.max_request_bytes));
     netkit::http_server::with_request_timeout(router, server.request_timeout, timeout_response)
-        .layer(CompressionLayer::new())
+        .layer(netkit::http_server::compression_layer(&compression))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
 }

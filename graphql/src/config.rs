@@ -4,11 +4,15 @@
 //! request timeouts, connection cap, shutdown grace; [`Http2Config`] for h2c clients).
 //! The rest is GraphQL's own: async-graphql leaves depth, complexity, directives and
 //! recursion unlimited, so every one is set here, with the query-document size, the
-//! batch size, introspection and the prepared-document cache (which APQ uses).
+//! batch size, introspection and the prepared-document cache (which APQ uses), and the
+//! WebSocket subscriptions' `connection_init` timeout and per-connection cap.
 //!
 //! Business bounds (page size, seats per hold) are not here: the domain enforces them
 //! (`domain::Limits`), so every transport refuses the same inputs.
 
+use std::time::Duration;
+
+use netkit::config::ServerCompression;
 use netkit::http_server::HttpServerConfig;
 use netkit::{Http2Config, ServerConfig};
 
@@ -34,6 +38,13 @@ pub const MAX_BATCH: usize = 10;
 pub const DOCUMENT_CACHE: usize = 1_024;
 /// Bytes of document text the prepared-document cache holds at most (4 MiB).
 pub const DOCUMENT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+/// How long a WebSocket client has, from the upgrade, to send `connection_init`
+/// before the server closes with 4408, as graphql-transport-ws asks (3 s, the reference
+/// server's default).
+pub const CONNECTION_INIT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Operations (subscriptions) one WebSocket connection may run at once; one more is
+/// refused with LIMIT_EXCEEDED. Each one holds a store subscriber with its buffer.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 16;
 
 /// Settings of the GraphQL server. `Config::default()` is what `cargo run -p graphql`
 /// serves with.
@@ -44,6 +55,9 @@ pub struct Config {
     pub server: ServerConfig,
     /// HTTP/2 streams, keep-alive and reset protection, for clients speaking h2c.
     pub http2: Http2Config,
+    /// Response compression: gzip or zstd when the request's `Accept-Encoding` asks, for
+    /// bodies of at least `netkit::config::COMPRESSION_MIN_BYTES` (1 KiB) by default.
+    pub compression: ServerCompression,
     /// Deepest selection allowed.
     pub max_depth: usize,
     /// Largest complexity score allowed (each field 1; list fields multiply by `first`,
@@ -64,6 +78,10 @@ pub struct Config {
     pub document_cache: usize,
     /// Bytes of document text the prepared-document cache holds at most.
     pub document_cache_bytes: usize,
+    /// How long a WebSocket client may take to send `connection_init`.
+    pub connection_init_timeout: Duration,
+    /// Operations one WebSocket connection may run at once.
+    pub max_subscriptions_per_connection: usize,
 }
 
 impl Config {
@@ -87,6 +105,7 @@ impl Default for Config {
         Config {
             server: ServerConfig::default(),
             http2: Http2Config::default(),
+            compression: ServerCompression::default(),
             max_depth: MAX_DEPTH,
             max_complexity: MAX_COMPLEXITY,
             max_directives: MAX_DIRECTIVES,
@@ -96,6 +115,8 @@ impl Default for Config {
             introspection: true,
             document_cache: DOCUMENT_CACHE,
             document_cache_bytes: DOCUMENT_CACHE_BYTES,
+            connection_init_timeout: CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection: MAX_SUBSCRIPTIONS_PER_CONNECTION,
         }
     }
 }

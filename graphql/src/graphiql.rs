@@ -108,8 +108,9 @@ fn with_headers(
     response
 }
 
-/// `GET /graphql`: the GraphiQL page, which loads only [`ASSETS`].
-pub(crate) async fn page() -> Response {
+/// `GET /graphql` (when not a WebSocket upgrade): the GraphiQL page, which loads only
+/// [`ASSETS`].
+pub(crate) fn page() -> Response {
     let mut response = with_headers(PAGE.into_response(), "text/html; charset=utf-8", REVALIDATE);
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,

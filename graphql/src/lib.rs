@@ -7,12 +7,14 @@
 //! - [`config`]: [`Config`], every setting (netkit's server and HTTP/2 parts, and the
 //!   GraphQL limits: depth, complexity, directives, recursion, query size, batch size,
 //!   introspection, the prepared-document cache).
-//! - [`schema`]: the schema (`Query`, `Mutation`, object and input types, the batched fetches of nested fields).
+//! - [`schema`]: the schema (`Query`, `Mutation`, `Subscription`, object and input types, the batched fetches of nested fields).
 //! - [`prepared`]: the prepared-document cache (parse and validate a document once) and
 //!   automatic persisted queries; [`variables`]: variable coercion per request.
 //! - [`json`]: writing responses, with pre-rendered big lists copied in place.
 //! - [`http`]: the endpoint's handlers, with body, query-size and batch limits checked
 //!   before anything runs.
+//! - [`subscriptions`]: subscriptions (live availability) over WebSocket with the
+//!   graphql-transport-ws protocol, on `GET /graphql`.
 //! - [`mod@graphiql`]: the GraphiQL page and its files, all compiled into the binary.
 //! - [`error`]: the one domain <-> GraphQL error mapping.
 //! - [`client::Client`]: a client implementing `domain::Ticketing` with one query
@@ -31,6 +33,7 @@ pub mod http;
 pub mod json;
 pub mod prepared;
 pub mod schema;
+pub mod subscriptions;
 pub mod variables;
 
 use std::future::Future;

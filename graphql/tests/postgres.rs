@@ -28,6 +28,7 @@ async fn graphql_client_conforms_over_postgres() {
         Arc::new(graphql::Client::new(&common::endpoint(&server)).unwrap());
     let options = Options {
         search: SearchCheck::Behaviour,
+        ..Default::default()
     };
     domain::conformance::run_with(client, spec, options).await;
     server.stop().await.unwrap();

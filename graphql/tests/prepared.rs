@@ -90,6 +90,14 @@ impl Ticketing for Counting {
         self.count("cancel_booking");
         self.inner.cancel_booking(id).await
     }
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<domain::AvailabilityStream> {
+        self.count("watch_availability");
+        self.inner.watch_availability(event_id, from_version).await
+    }
 }
 
 fn counted(config: &Config) -> (Arc<Counting>, AppState, axum::Router) {

@@ -131,6 +131,15 @@ impl Ticketing for Stub {
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {
         self.with(|s| s.booking.clone().filter(|b| b.id == id), "booking")
     }
+    // The round trips here are request-response; streams have their own tests
+    // (tests/watch.rs) over a real server.
+    async fn watch_availability(
+        &self,
+        _event_id: EventId,
+        _from_version: Option<u64>,
+    ) -> Result<domain::AvailabilityStream> {
+        Err(Error::not_found("availability stream", "the one asked for"))
+    }
 }
 
 /// The client's requests handed to the router in process.

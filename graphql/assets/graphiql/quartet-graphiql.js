@@ -6,13 +6,17 @@
 //     as you edit, so a URL shares what you typed);
 //   run: with query, run that query once the editors are ready. Only a document
 //     without the word "mutation" is run this way, so a link cannot make a visitor
-//     change anything.
+//     change anything (a subscription runs: it only reads).
 (function () {
   'use strict';
 
   var root = document.getElementById('graphiql');
   var params = new URLSearchParams(window.location.search);
   var endpoint = new URL(root.getAttribute('data-endpoint'), window.location.origin);
+  // Subscriptions: the same path over WebSocket (graphql-transport-ws, which the
+  // bundled graphql-ws client speaks).
+  var subscriptionUrl = new URL(endpoint.toString());
+  subscriptionUrl.protocol = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
 
   var DEFAULT_QUERY = [
     '# Quartet: events, venues, performers, seats and bookings.',
@@ -60,7 +64,10 @@
   }
 
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: endpoint.toString() }),
+    fetcher: GraphiQL.createFetcher({
+      url: endpoint.toString(),
+      subscriptionUrl: subscriptionUrl.toString(),
+    }),
     defaultQuery: DEFAULT_QUERY,
     defaultEditorToolsVisibility: params.has('variables'),
     onEditQuery: keepInUrl('query'),

@@ -1,6 +1,6 @@
 //! The query documents the client sends: one per operation, selecting exactly the fields
-//! the domain type needs, with variables (never string interpolation). A test checks
-//! each one validates against the schema.
+//! the domain type needs, with variables (never string interpolation). Tests check
+//! each one validates against the schema (the subscription, by running it).
 
 const EVENT_FIELDS: &str = "fragment EventFields on Event { id name description category venueId performerIds startsAt status tags minPriceCents maxPriceCents currency }";
 const VENUE_FIELDS: &str = "fragment VenueFields on Venue { id name city country capacity sections { id name priceCents rows { label seats } } }";
@@ -73,7 +73,13 @@ document!(
     BOOKING_FIELDS
 );
 
-/// Every document, by operation name.
+document!(
+    watch_availability,
+    "subscription WatchAvailability($eventId: ID!, $fromVersion: Int) { availabilityChanged(eventId: $eventId, fromVersion: $fromVersion) { eventId kind version sections { sectionId available } seats { seatId state } committedAt } }"
+);
+
+/// Every query and mutation document (sent over HTTP), by operation name. The
+/// subscription ([`watch_availability`]) goes over WebSocket instead.
 pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("GetEvent", get_event()),

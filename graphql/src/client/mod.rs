@@ -9,9 +9,16 @@
 //! Every exchange goes through a netkit `HttpTransport`: by default `ReqwestTransport`
 //! (pooled connections, the `ClientConfig` timeouts, responses capped at 16 MiB); a
 //! caller may pass its own, e.g. one that counts the bytes it moves.
+//!
+//! `watch_availability` is the exception: a subscription over WebSocket with the
+//! graphql-transport-ws protocol ([`ws`]), one connection per watch ([`watch`]), on the
+//! same URL with `ws://` (tokio-tungstenite, without TLS: an `https` endpoint's watches
+//! fail with UNAVAILABLE).
 
 pub mod documents;
 pub mod model;
+pub mod watch;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,9 +26,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
-    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
-    Ticketing, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Error, Event, EventDetail, EventId, EventPage,
+    HoldRequest, ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults,
+    SeatMap, Ticketing, Venue, VenueId,
 };
 use http::{Method, Uri, header};
 use netkit::ClientConfig;
@@ -47,6 +54,7 @@ pub struct Client {
     endpoint: Uri,
     persisted_queries: bool,
     documents: Arc<HashMap<&'static str, Document>>,
+    websocket: Arc<ws::Target>,
 }
 
 impl std::fmt::Debug for Client {
@@ -75,11 +83,19 @@ impl Client {
     /// # Errors
     /// As [`Client::new`].
     pub fn with_config(endpoint: &str, config: &ClientConfig) -> Result<Self> {
-        Self::with_transport(endpoint, Arc::new(ReqwestTransport::new(config)?))
+        let mut client = Self::with_transport(endpoint, Arc::new(ReqwestTransport::new(config)?))?;
+        client.websocket = Arc::new(ws::Target::new(
+            &client.endpoint,
+            config.connect_timeout,
+            config.max_response_bytes,
+        )?);
+        Ok(client)
     }
 
     /// A client for `endpoint` sending every exchange through `transport` (e.g. one
-    /// wrapping [`ReqwestTransport`] to count bytes, or one answering from memory).
+    /// wrapping [`ReqwestTransport`] to count bytes, or one answering from memory);
+    /// watches open their WebSockets with the default [`ClientConfig`]'s connect timeout
+    /// and response-size limit.
     ///
     /// # Errors
     /// `INVALID_ARGUMENT` if the URL is not http(s).
@@ -100,11 +116,18 @@ impl Client {
                 (name, Document { text, sha256 })
             })
             .collect();
+        let defaults = ClientConfig::default();
+        let websocket = ws::Target::new(
+            &endpoint,
+            defaults.connect_timeout,
+            defaults.max_response_bytes,
+        )?;
         Ok(Client {
             transport,
             endpoint,
             persisted_queries: false,
             documents: Arc::new(documents),
+            websocket: Arc::new(websocket),
         })
     }
 
@@ -309,6 +332,14 @@ impl Ticketing for Client {
             .required("ConfirmBooking", variables, "confirmBooking")
             .await?;
         booking.try_into()
+    }
+
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        watch::watch(&self.websocket, event_id, from_version).await
     }
 
     async fn cancel_booking(&self, id: BookingId) -> Result<Booking> {

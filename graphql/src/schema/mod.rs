@@ -1,28 +1,32 @@
-//! The schema: Query and Mutation roots, object and input types, batched nested fetches, the
+//! The schema: Query, Mutation and Subscription roots (live availability in
+//! [`subscription`], its types in [`availability`]), object and input types, batched nested fetches, the
 //! limits async-graphql leaves unlimited by default (their values are in [`Config`]),
 //! and [`field_errors`], which makes a failed nullable field `null` plus an error.
 //! Resolvers reach the served `Ticketing` through the schema data, as a
 //! `SharedTicketing` ([`api`]).
 
+pub mod availability;
 pub mod field_errors;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Schema, ValidationMode};
+use async_graphql::{Context, Schema, ValidationMode};
 use domain::SharedTicketing;
 
 use crate::config::Config;
 use loaders::LoaderCalls;
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
 /// The Quartet GraphQL schema.
-pub type QuartetSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type QuartetSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema over `api`, with every limit of `config` set, validating every rule.
 /// `calls` counts the nested-field batches.
@@ -39,7 +43,7 @@ pub fn build(
     calls: Arc<LoaderCalls>,
     mode: ValidationMode,
 ) -> QuartetSchema {
-    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
+    let mut builder = Schema::build(Query, Mutation, Subscription)
         .validation_mode(mode)
         .data(api)
         .data(calls)

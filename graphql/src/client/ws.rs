@@ -1,0 +1,232 @@
+//! The client's side of graphql-transport-ws, for one operation per connection: open
+//! the WebSocket (offering only `graphql-transport-ws`), `connection_init` and its
+//! `connection_ack`, `subscribe`, and reading the server's `next` / `error` /
+//! `complete`, answering its `ping`s on the way. No queue: a message is read from the
+//! socket only when the caller asks for one, so a caller that stops reading stops the
+//! server's sending (the kernel's socket buffers fill) and nothing piles up here.
+//! What the messages mean for `watch_availability` is [`super::watch`]'s.
+
+use std::time::Duration;
+
+use domain::{Error, Result};
+use futures::{SinkExt, StreamExt};
+use http::{HeaderValue, Uri, header};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The subprotocol spoken.
+pub const GRAPHQL_TRANSPORT_WS: &str = "graphql-transport-ws";
+
+/// An open, acknowledged connection.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Where and how to open subscription connections.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The `ws://` URL of the endpoint.
+    pub url: String,
+    /// How long connecting, the upgrade and the `connection_ack` may take together.
+    pub connect_timeout: Duration,
+    /// Largest message accepted from the server.
+    pub max_message_bytes: usize,
+}
+
+impl Target {
+    /// The WebSocket target of the GraphQL endpoint `endpoint` (an http(s) URL: the
+    /// same path, as `ws://`).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` for anything but an http or https URL.
+    pub fn new(
+        endpoint: &Uri,
+        connect_timeout: Duration,
+        max_message_bytes: usize,
+    ) -> Result<Self> {
+        let scheme = match endpoint.scheme_str() {
+            Some("http") => "ws",
+            Some("https") => "wss",
+            _ => {
+                return Err(Error::invalid_argument(
+                    "endpoint",
+                    format!("must be an http(s) URL, got {endpoint}"),
+                ));
+            }
+        };
+        let authority = endpoint.authority().map_or("", |a| a.as_str());
+        let path = endpoint.path_and_query().map_or("/", |p| p.as_str());
+        Ok(Target {
+            url: format!("{scheme}://{authority}{path}"),
+            connect_timeout,
+            max_message_bytes,
+        })
+    }
+}
+
+fn unavailable(what: impl std::fmt::Display) -> Error {
+    Error::unavailable(format!("GraphQL WebSocket: {what}"))
+}
+
+/// Opens a connection to `target` and completes the protocol's handshake.
+///
+/// # Errors
+/// `UNAVAILABLE` if the server cannot be reached, refuses the upgrade or the
+/// subprotocol, or does not acknowledge within the timeout.
+pub async fn open(target: &Target) -> Result<Socket> {
+    let mut request = target
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::invalid_argument("endpoint", e.to_string()))?;
+    request.headers_mut().insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(GRAPHQL_TRANSPORT_WS),
+    );
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(target.max_message_bytes))
+        .max_frame_size(Some(target.max_message_bytes));
+    let handshake = async {
+        let (mut socket, response) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                .await
+                .map_err(unavailable)?;
+        let protocol = response.headers().get(header::SEC_WEBSOCKET_PROTOCOL);
+        if protocol.is_none_or(|p| p != GRAPHQL_TRANSPORT_WS) {
+            return Err(unavailable(format!(
+                "the server did not accept {GRAPHQL_TRANSPORT_WS} (answered {protocol:?})"
+            )));
+        }
+        send(&mut socket, &json!({"type": "connection_init"})).await?;
+        match receive::<Value>(&mut socket).await? {
+            Incoming::Acknowledged => Ok(socket),
+            _ => Err(unavailable(
+                "the server sent something before connection_ack",
+            )),
+        }
+    };
+    tokio::time::timeout(target.connect_timeout, handshake)
+        .await
+        .map_err(|_| {
+            unavailable(format!(
+                "no connection_ack within {:?}",
+                target.connect_timeout
+            ))
+        })?
+}
+
+/// Sends `subscribe` for operation `id`.
+///
+/// # Errors
+/// `UNAVAILABLE` if the connection failed.
+pub async fn subscribe(
+    socket: &mut Socket,
+    id: &str,
+    query: &str,
+    operation_name: &str,
+    variables: Value,
+) -> Result<()> {
+    let message = json!({
+        "id": id,
+        "type": "subscribe",
+        "payload": {"query": query, "operationName": operation_name, "variables": variables},
+    });
+    send(socket, &message).await
+}
+
+async fn send(socket: &mut Socket, message: &Value) -> Result<()> {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .map_err(unavailable)
+}
+
+/// One message of the protocol that matters to the caller.
+#[derive(Debug)]
+pub enum Incoming<T> {
+    /// `connection_ack`.
+    Acknowledged,
+    /// `next`: a result, with its data (`None` when null) and its errors.
+    Next {
+        /// `data`, when not null.
+        data: Option<T>,
+        /// `errors` (GraphQL error objects).
+        errors: Vec<Value>,
+    },
+    /// `error`: the operation failed (GraphQL error objects).
+    Failed(Vec<Value>),
+    /// `complete`: the operation is over.
+    Complete,
+}
+
+/// A server message, as sent.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(bound = "T: DeserializeOwned")]
+enum ServerMessage<T> {
+    ConnectionAck {},
+    Next { payload: Payload<T> },
+    Error { payload: Vec<Value> },
+    Complete {},
+    Ping {},
+    Pong {},
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct Payload<T> {
+    #[serde(default)]
+    data: Option<T>,
+    #[serde(default)]
+    errors: Vec<Value>,
+}
+
+/// Reads the next message that matters, answering pings.
+///
+/// # Errors
+/// `UNAVAILABLE` when the connection fails or closes, `INTERNAL` for a message that is
+/// not graphql-transport-ws or whose data does not match `T`.
+pub async fn receive<T: DeserializeOwned>(socket: &mut Socket) -> Result<Incoming<T>> {
+    loop {
+        let message = match socket.next().await {
+            Some(Ok(message)) => message,
+            Some(Err(e)) => return Err(unavailable(e)),
+            None => return Err(unavailable("the connection closed")),
+        };
+        let text = match &message {
+            Message::Text(text) => text.as_str(),
+            Message::Close(frame) => {
+                return Err(unavailable(match frame {
+                    Some(frame) => format!("closed by the server: {} {}", frame.code, frame.reason),
+                    None => "closed by the server".to_owned(),
+                }));
+            }
+            // WebSocket-level pings are answered by tungstenite itself.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            Message::Binary(_) => {
+                return Err(Error::internal("GraphQL WebSocket: a binary message"));
+            }
+        };
+        let parsed: ServerMessage<T> = serde_json::from_str(text).map_err(|e| {
+            Error::internal(format!("GraphQL WebSocket: not a protocol message: {e}"))
+        })?;
+        return Ok(match parsed {
+            ServerMessage::ConnectionAck {} => Incoming::Acknowledged,
+            ServerMessage::Next { payload } => Incoming::Next {
+                data: payload.data,
+                errors: payload.errors,
+            },
+            ServerMessage::Error { payload } => Incoming::Failed(payload),
+            ServerMessage::Complete {} => Incoming::Complete,
+            ServerMessage::Ping {} => {
+                send(socket, &json!({"type": "pong"})).await?;
+                continue;
+            }
+            ServerMessage::Pong {} => continue,
+        });
+    }
+}
