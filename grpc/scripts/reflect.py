@@ -12,6 +12,9 @@ JSON, the way grpcurl does.
     reflect.py TARGET list                    services, through v1alpha reflection
     reflect.py TARGET describe SERVICE        its RPCs with request and response types
     reflect.py TARGET call SERVICE/METHOD [JSON]   one unary call (JSON defaults to {})
+    reflect.py TARGET call SERVICE/METHOD JSON N   a server-streaming call: prints its
+                                              first N messages (or all, if it ends first)
+                                              and hangs up
 
 TARGET is host:port, e.g. 127.0.0.1:50051. Exit status: 0 on success, 1 when a call
 ends with a non-OK status (printed as "ERROR code: message"), 2 on bad usage.
@@ -65,13 +68,15 @@ def describe(pool, name):
     service = find_service(pool, name)
     print(f"service {service.full_name} ({service.file.name})")
     for method in service.methods:
+        sends = "stream " if method.client_streaming else ""
+        returns = "stream " if method.server_streaming else ""
         print(
-            f"  rpc {method.name}({method.input_type.full_name})"
-            f" returns ({method.output_type.full_name})"
+            f"  rpc {method.name}({sends}{method.input_type.full_name})"
+            f" returns ({returns}{method.output_type.full_name})"
         )
 
 
-def call(channel, pool, path, body):
+def call(channel, pool, path, body, count):
     service_name, _, method_name = path.partition("/")
     service = find_service(pool, service_name)
     method = service.methods_by_name.get(method_name)
@@ -83,6 +88,13 @@ def call(channel, pool, path, body):
         request = json_format.Parse(body, request_class())
     except json_format.ParseError as error:
         usage(f"the request is not a {method.input_type.full_name}: {error}")
+    if method.client_streaming:
+        usage(f"{path} is client-streaming; this script sends one request")
+    if method.server_streaming:
+        stream(channel, method, request, response_class, count)
+        return
+    if count is not None:
+        usage(f"{path} is unary: it has no messages to count")
     rpc = channel.unary_unary(
         f"/{service.full_name}/{method.name}",
         request_serializer=request_class.SerializeToString,
@@ -94,6 +106,33 @@ def call(channel, pool, path, body):
         print(f"ERROR {error.code().name}: {error.details()}")
         sys.exit(1)
     print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
+
+
+def stream(channel, method, request, response_class, count):
+    """Prints the first `count` messages (default 1) of a server-streaming call, then
+    cancels it. The deadline covers the whole call, so a stream that sends fewer within
+    it fails with DEADLINE_EXCEEDED instead of hanging."""
+    rpc = channel.unary_stream(
+        f"/{method.containing_service.full_name}/{method.name}",
+        request_serializer=type(request).SerializeToString,
+        response_deserializer=response_class.FromString,
+    )
+    responses = rpc(request, timeout=CALL_TIMEOUT_S)
+    wanted = 1 if count is None else count
+    try:
+        for seen, response in enumerate(responses, start=1):
+            print(
+                json_format.MessageToJson(
+                    response, preserving_proto_field_name=True, indent=2
+                )
+            )
+            if seen >= wanted:
+                break
+    except grpc.RpcError as error:
+        print(f"ERROR {error.code().name}: {error.details()}")
+        sys.exit(1)
+    finally:
+        responses.cancel()
 
 
 def main(argv):
@@ -111,13 +150,18 @@ def main(argv):
                 print(name)
         elif command == "describe" and len(args) == 1:
             describe(pool, args[0])
-        elif command == "call" and len(args) in (1, 2):
-            body = args[1] if len(args) == 2 else "{}"
+        elif command == "call" and len(args) in (1, 2, 3):
+            body = args[1] if len(args) >= 2 else "{}"
             try:
                 json.loads(body)
             except json.JSONDecodeError as error:
                 usage(f"the request is not JSON: {error}")
-            call(channel, pool, args[0], body)
+            count = None
+            if len(args) == 3:
+                if not args[2].isdigit() or int(args[2]) < 1:
+                    usage(f"the message count must be a positive number, not {args[2]!r}")
+                count = int(args[2])
+            call(channel, pool, args[0], body, count)
         else:
             usage(f"unknown command or wrong arguments: {' '.join(argv[2:])}")
 

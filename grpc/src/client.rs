@@ -17,6 +17,7 @@ use domain::{
     Ticketing, Venue, VenueId,
 };
 use netkit::ClientConfig;
+use netkit::config::Compression;
 use netkit::config::HTTP2_KEEPALIVE_INTERVAL;
 use tonic::client::GrpcService;
 use tonic::codec::CompressionEncoding;
@@ -24,8 +25,11 @@ use tonic::codegen::{Body, Bytes, StdError};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::error::from_status;
+use crate::error::from_stream_status;
 use crate::pb::ticketing_client::TicketingClient;
 use crate::{convert, pb};
+use domain::{AvailabilityStream, AvailabilityUpdate};
+use futures::StreamExt;
 
 /// A gRPC client over the channel `T` (by default a tonic `Channel`). Cheap to clone
 /// when `T` is; clones share the connection.
@@ -45,7 +49,7 @@ impl Client<Channel> {
     /// # Errors
     /// `INTERNAL` if the server cannot be reached.
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
-        Self::connect_with(addr, &ClientConfig::default(), false).await
+        Self::connect_with(addr, &ClientConfig::default()).await
     }
 
     /// A client for `addr` that connects within `config.connect_timeout`, gives up on a
@@ -55,13 +59,9 @@ impl Client<Channel> {
     ///
     /// # Errors
     /// `INTERNAL` if the address is not usable or the server cannot be reached.
-    pub async fn connect_with(
-        addr: SocketAddr,
-        config: &ClientConfig,
-        compress: bool,
-    ) -> Result<Self> {
+    pub async fn connect_with(addr: SocketAddr, config: &ClientConfig) -> Result<Self> {
         let channel = channel(addr, config).await?;
-        Ok(Self::with_channel(channel, config, compress))
+        Ok(Self::with_channel(channel, config))
     }
 }
 
@@ -93,22 +93,26 @@ where
     /// A client over `channel`, which must already point at the server (a tonic
     /// `Channel`, or one wrapped in tower layers). It sends requests up to
     /// `config.max_request_bytes`, accepts responses up to `config.max_response_bytes`,
-    /// and, if `compress`, sends requests gzip-compressed and accepts gzip or zstd
-    /// responses. Timeouts are the channel's business: `connect_with` sets them on the
+    /// and asks for responses in `config.compression` (`grpc-accept-encoding`), decoding
+    /// them. Timeouts are the channel's business: `connect_with` sets them on the
     /// `Channel` it builds.
-    pub fn with_channel(channel: T, config: &ClientConfig, compress: bool) -> Self {
-        let mut inner = TicketingClient::new(channel)
+    pub fn with_channel(channel: T, config: &ClientConfig) -> Self {
+        let inner = TicketingClient::new(channel)
             .max_decoding_message_size(config.max_response_bytes)
             .max_encoding_message_size(config.max_request_bytes);
-        // Off by default: the server compresses whenever the client accepts, which costs
-        // far more CPU than it saves on loopback, and no other Quartet client compresses
-        // unless asked.
-        if compress {
-            inner = inner
-                .send_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd);
-        }
+        // Only responses: every request is far under the compression threshold, and
+        // tonic's client has none, so compressing requests would grow them. None by
+        // default, as for every Quartet client: on loopback the CPU costs more than the
+        // bytes saved.
+        let encoding = match config.compression {
+            Compression::None => None,
+            Compression::Gzip => Some(CompressionEncoding::Gzip),
+            Compression::Zstd => Some(CompressionEncoding::Zstd),
+        };
+        let inner = match encoding {
+            Some(encoding) => inner.accept_compressed(encoding),
+            None => inner,
+        };
         Client { inner }
     }
 }
@@ -126,6 +130,27 @@ macro_rules! unary {
             .map_err(|status| from_status(&status))?
             .into_inner()
     };
+}
+
+/// The domain stream of a `WatchAvailability` response: each message converted back to
+/// the domain type; a status that breaks the stream off (the transport failing, the
+/// server draining) or a message the server should never send becomes one `Err` item,
+/// and the stream ends after it. Nothing is queued here: tonic reads a message from the
+/// connection only when this stream is polled, so HTTP/2 flow control bounds what waits
+/// on the client.
+fn availability_stream(updates: tonic::Streaming<pb::AvailabilityUpdate>) -> AvailabilityStream {
+    updates
+        .map(|item| match item {
+            Ok(update) => AvailabilityUpdate::try_from(update).map_err(|e| malformed(&e)),
+            Err(status) => Err(from_stream_status(&status)),
+        })
+        .scan(false, |failed, item| {
+            // One error ends the stream, whatever the transport would yield next.
+            let next = (!*failed).then_some(item);
+            *failed = next.as_ref().is_some_and(Result::is_err);
+            futures::future::ready(next)
+        })
+        .boxed()
 }
 
 fn required<T>(field: &str, value: Option<T>) -> Result<T> {
@@ -228,5 +253,27 @@ where
             pb::CancelBookingRequest { booking_id: id.0 }
         );
         convert::booking(response.booking).map_err(|e| malformed(&e))
+    }
+
+    /// Refusals (`NOT_FOUND`, `INVALID_ARGUMENT` for `from_version`) are this call's
+    /// `Err`, with the details every other call maps; see [`availability_stream`] for the
+    /// items after.
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        let request = pb::WatchAvailabilityRequest {
+            event_id: event_id.0,
+            from_version,
+        };
+        let updates = self
+            .inner
+            .clone()
+            .watch_availability(request)
+            .await
+            .map_err(|status| from_status(&status))?
+            .into_inner();
+        Ok(availability_stream(updates))
     }
 }

@@ -6,6 +6,7 @@
 //! (`netkit::config`), so the 256 streams and the 30 s / 10 s keep-alives are written
 //! once for every HTTP/2 server in the workspace.
 
+use netkit::config::ServerCompression;
 use netkit::{Http2Config, ServerConfig};
 
 /// The gRPC server's settings.
@@ -26,6 +27,11 @@ pub struct Config {
     pub server: ServerConfig,
     /// The HTTP/2 settings tonic serves with.
     pub http2: Http2Config,
+    /// Compression: gzip- and zstd-compressed requests accepted, responses compressed in
+    /// the encoding the call's `grpc-accept-encoding` names, each message of at least
+    /// `min_bytes` (`netkit::config::COMPRESSION_MIN_BYTES`, 1 KiB, by default; smaller
+    /// unary answers go uncompressed, see [`crate::compression`]). Off: neither.
+    pub compression: ServerCompression,
 }
 
 impl Config {

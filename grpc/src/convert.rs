@@ -79,6 +79,9 @@ enum_map!(SeatState, domain::SeatState, "state", {
 enum_map!(BookingStatus, domain::BookingStatus, "status", {
     Held => Held, Confirmed => Confirmed, Cancelled => Cancelled, Expired => Expired,
 });
+enum_map!(UpdateKind, domain::UpdateKind, "kind", {
+    Change => Change, Snapshot => Snapshot, Resync => Resync,
+});
 
 fn known<T>(raw: i32) -> Result<T>
 where
@@ -486,6 +489,65 @@ pub fn booking(b: Option<pb::Booking>) -> Result<domain::Booking> {
     b.ok_or_else(|| missing("booking"))?.try_into()
 }
 
+// ---- live availability -------------------------------------------------------------
+
+impl From<domain::AvailabilityUpdate> for pb::AvailabilityUpdate {
+    fn from(u: domain::AvailabilityUpdate) -> Self {
+        pb::AvailabilityUpdate {
+            event_id: u.event_id.0,
+            kind: pb::UpdateKind::from(u.kind) as i32,
+            version: u.version,
+            sections: u
+                .sections
+                .into_iter()
+                .map(|s| pb::SectionCount {
+                    section_id: s.section_id,
+                    available: s.available,
+                })
+                .collect(),
+            seats: u
+                .seats
+                .into_iter()
+                .map(|s| pb::SeatChange {
+                    seat_id: s.seat_id.0,
+                    state: pb::SeatState::from(s.state) as i32,
+                })
+                .collect(),
+            commit_time: Some(timestamp(u.committed_at)),
+        }
+    }
+}
+
+impl TryFrom<pb::AvailabilityUpdate> for domain::AvailabilityUpdate {
+    type Error = Error;
+    fn try_from(u: pb::AvailabilityUpdate) -> Result<Self> {
+        Ok(domain::AvailabilityUpdate {
+            event_id: u.event_id.into(),
+            kind: known(u.kind)?,
+            version: u.version,
+            sections: u
+                .sections
+                .into_iter()
+                .map(|s| domain::SectionCount {
+                    section_id: s.section_id,
+                    available: s.available,
+                })
+                .collect(),
+            seats: u
+                .seats
+                .into_iter()
+                .map(|s| {
+                    Ok(domain::SeatChange {
+                        seat_id: s.seat_id.into(),
+                        state: known(s.state)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            committed_at: required_time("commit_time", u.commit_time.as_ref())?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use domain::strategies;
@@ -502,7 +564,47 @@ mod tests {
         back
     }
 
+    /// Any availability message (domain has no strategy for it: its fields are plain).
+    fn availability_update() -> impl Strategy<Value = domain::AvailabilityUpdate> {
+        (
+            any::<u64>(),
+            0..domain::UpdateKind::ALL.len(),
+            any::<u64>(),
+            prop::collection::vec(any::<(u32, u32)>(), 0..8),
+            prop::collection::vec((any::<u32>(), 0..domain::SeatState::ALL.len()), 0..8),
+            strategies::time(),
+        )
+            .prop_map(|(event, kind, version, sections, seats, committed_at)| {
+                domain::AvailabilityUpdate {
+                    event_id: domain::EventId(event),
+                    kind: domain::UpdateKind::ALL[kind],
+                    version,
+                    sections: sections
+                        .into_iter()
+                        .map(|(section_id, available)| domain::SectionCount {
+                            section_id,
+                            available,
+                        })
+                        .collect(),
+                    seats: seats
+                        .into_iter()
+                        .map(|(seat, state)| domain::SeatChange {
+                            seat_id: domain::SeatId(seat),
+                            state: domain::SeatState::ALL[state],
+                        })
+                        .collect(),
+                    committed_at,
+                }
+            })
+    }
+
     proptest! {
+        #[test]
+        fn availability_updates_round_trip(u in availability_update()) {
+            let back = domain::AvailabilityUpdate::try_from(through_bytes(pb::AvailabilityUpdate::from(u.clone())));
+            prop_assert_eq!(back.unwrap(), u);
+        }
+
         /// domain -> protobuf -> bytes -> protobuf -> domain is the identity for every
         /// message type.
         #[test]
@@ -554,5 +656,33 @@ mod tests {
             nanos: -1,
         };
         assert!(time("t", &bad).is_err());
+    }
+
+    #[test]
+    fn unknown_update_kinds_and_seat_states_name_the_field() {
+        let update = domain::AvailabilityUpdate {
+            event_id: domain::EventId(1),
+            kind: domain::UpdateKind::Change,
+            version: 3,
+            sections: Vec::new(),
+            seats: vec![domain::SeatChange {
+                seat_id: domain::SeatId(4),
+                state: domain::SeatState::Held,
+            }],
+            committed_at: domain::Timestamp::default(),
+        };
+        let field_of = |m: pb::AvailabilityUpdate| match domain::AvailabilityUpdate::try_from(m) {
+            Err(Error::InvalidArgument { field, .. }) => field,
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        };
+        let mut m = pb::AvailabilityUpdate::from(update.clone());
+        m.kind = pb::UpdateKind::Unspecified as i32;
+        assert_eq!(field_of(m), "kind");
+        let mut m = pb::AvailabilityUpdate::from(update.clone());
+        m.seats[0].state = 9;
+        assert_eq!(field_of(m), "state");
+        let mut m = pb::AvailabilityUpdate::from(update);
+        m.commit_time = None;
+        assert_eq!(field_of(m), "commit_time");
     }
 }

@@ -117,6 +117,26 @@ pub fn from_status(status: &Status) -> Error {
     Error::from_parts(code, status.message(), details)
 }
 
+/// The domain error for a status that broke off a stream after it started. A status of
+/// ours (it carries our `ErrorInfo`, e.g. the `UNAVAILABLE` a draining server ends its
+/// streams with) and tonic's own message-size refusals map as [`from_status`] says.
+/// Anything else mid-stream is the transport failing (a reset connection, a peer gone
+/// away): `UNAVAILABLE`, which tells a subscriber to watch again from the last version it
+/// saw, as it would after a server restart.
+pub fn from_stream_status(status: &Status) -> Error {
+    let ours = status
+        .get_details_error_info()
+        .is_some_and(|info| info.domain == ERROR_DOMAIN);
+    if ours || matches!(status.code(), Code::ResourceExhausted | Code::OutOfRange) {
+        return from_status(status);
+    }
+    Error::unavailable(format!(
+        "the stream broke off: gRPC {:?}: {}",
+        status.code(),
+        status.message()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +252,24 @@ mod tests {
         assert_eq!(limit.code(), ErrorCode::LimitExceeded);
         let other = from_status(&Status::unavailable("connection refused"));
         assert_eq!(other.code(), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn a_broken_stream_is_unavailable_and_our_statuses_keep_their_code() {
+        for status in [
+            Status::unknown("h2 protocol error: connection reset"),
+            Status::unavailable("connection closed"),
+            Status::internal("stream reset"),
+        ] {
+            let error = from_stream_status(&status);
+            assert_eq!(error.code(), ErrorCode::Unavailable, "{status:?}");
+            assert!(error.to_string().contains(status.message()), "{error}");
+        }
+        let ours = Error::not_found("event", 9);
+        assert_eq!(from_stream_status(&to_status(&ours)), ours);
+        let draining = Error::unavailable("the server is shutting down");
+        assert_eq!(from_stream_status(&to_status(&draining)), draining);
+        let limit = from_stream_status(&Status::out_of_range("message length too large"));
+        assert_eq!(limit.code(), ErrorCode::LimitExceeded);
     }
 }

@@ -9,12 +9,14 @@
 //! - [`serve`]: that service plus the standard health and reflection (v1 and v1alpha)
 //!   services, with every protection tonic leaves unset turned on, a connection cap and
 //!   a drain.
+//! - [`compression`]: unary answers under the compression threshold sent uncompressed.
 //! - [`convert`]: domain <-> protobuf; [`error`]: the one error mapping.
 //! - [`incoming`]: the accepted connections tonic serves, under the connection cap.
 //! - [`client::Client`]: a tonic client implementing `domain::Ticketing`, generic over
 //!   its channel.
 
 pub mod client;
+pub mod compression;
 pub mod config;
 pub mod convert;
 pub mod error;
@@ -49,11 +51,28 @@ pub mod pb {
 pub const DEFAULT_PORT: u16 = 50051;
 
 /// The tonic service over `api`: request messages up to `config.server.max_request_bytes`,
-/// responses up to `config.server.max_response_bytes`, gzip and zstd accepted and offered.
+/// responses up to `config.server.max_response_bytes`, gzip and zstd accepted and offered
+/// (unless `config.compression` is off). Unlike [`serve`], it compresses every answer a
+/// client accepts compressed, small or not: the threshold is [`compression`]'s wrapper.
 pub fn service(api: SharedTicketing, config: &Config) -> TicketingServer<TicketingService> {
-    TicketingServer::new(TicketingService::new(api))
+    server_of(TicketingService::new(api), config)
+}
+
+/// `service` wrapped in the tonic server with the limits and compression [`service()`]
+/// describes.
+fn server_of<S: pb::ticketing_server::Ticketing>(
+    service: S,
+    config: &Config,
+) -> TicketingServer<S> {
+    let server = TicketingServer::new(service)
         .max_decoding_message_size(config.server.max_request_bytes)
-        .max_encoding_message_size(config.server.max_response_bytes)
+        .max_encoding_message_size(config.server.max_response_bytes);
+    if !config.compression.enabled {
+        return server;
+    }
+    // tonic answers in the first of these the call's grpc-accept-encoding names, and
+    // only when it names one: a client that asks for nothing gets identity.
+    server
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd)
         .send_compressed(CompressionEncoding::Gzip)
@@ -73,8 +92,8 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 
 /// Serves Ticketing (over `api`), health and reflection (v1 and v1alpha) on `listener` until `shutdown`
 /// resolves, with the limits of `config`. Then health flips to NOT_SERVING, new calls
-/// are refused, in-flight calls finish, and after `config.server.shutdown_grace`
-/// whatever remains is dropped.
+/// are refused, availability streams end with `UNAVAILABLE`, in-flight calls finish, and
+/// after `config.server.shutdown_grace` whatever remains is dropped.
 ///
 /// # Errors
 /// If the reflection service cannot be built or the transport fails.
@@ -84,7 +103,7 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let Config { server, http2 } = &config;
+    let Config { server, http2, .. } = &config;
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<TicketingServer<TicketingService>>()
@@ -94,6 +113,10 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1().map_err(io::Error::other)?;
     let reflection_v1alpha = reflection().build_v1alpha().map_err(io::Error::other)?;
     let (drain, draining) = tokio::sync::oneshot::channel::<()>();
+    // Availability streams never finish on their own: at shutdown this ends them with
+    // UNAVAILABLE so the drain is not held for the whole grace by open watches.
+    let ending_watches = tokio_util::sync::CancellationToken::new();
+    let ticketing = TicketingService::new(api).draining_on(ending_watches.clone());
     let streams = http2.max_concurrent_streams;
     let server_future = Server::builder()
         // Honoured together with each call's grpc-timeout: the shorter one wins.
@@ -115,7 +138,10 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(self::service(api, &config))
+        .add_service(server_of(
+            compression::SmallUncompressed::new(ticketing, config.compression.min_bytes),
+            &config,
+        ))
         .serve_with_incoming_shutdown(incoming::limited(listener, server.max_connections), async {
             let _ = draining.await;
         });
@@ -127,6 +153,7 @@ pub async fn serve(
     health
         .set_not_serving::<TicketingServer<TicketingService>>()
         .await;
+    ending_watches.cancel();
     let _ = drain.send(());
     let grace = server.shutdown_grace;
     tracing::info!(?grace, "draining in-flight calls");

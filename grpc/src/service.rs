@@ -1,11 +1,16 @@
 //! The gRPC service: each RPC converts its request, calls `domain::Ticketing`, and
 //! converts the answer. Nothing here decides behaviour; errors leave through
-//! [`crate::error`].
+//! [`crate::error`]. The one server-streaming RPC, `WatchAvailability`, forwards the
+//! domain stream message by message; its backpressure is tonic's (see
+//! [`TicketingService::watch_availability`](TicketingRpc::watch_availability)).
 
 use domain::{
     BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, SharedTicketing, Ticketing,
     VenueId,
 };
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
@@ -18,13 +23,59 @@ use crate::pb::ticketing_server::Ticketing as TicketingRpc;
 #[derive(Clone)]
 pub struct TicketingService {
     api: SharedTicketing,
+    /// Cancelled when the server starts draining: every availability stream then ends
+    /// with `UNAVAILABLE`, since a watch never finishes on its own and would otherwise
+    /// hold the drain for its whole grace period.
+    draining: CancellationToken,
 }
 
 impl TicketingService {
-    /// Serves `api`.
+    /// Serves `api`. Its availability streams end only when the domain stream or the
+    /// client does; [`TicketingService::draining_on`] ends them at shutdown too.
     pub fn new(api: SharedTicketing) -> Self {
-        TicketingService { api }
+        TicketingService {
+            api,
+            draining: CancellationToken::new(),
+        }
     }
+
+    /// This service, ending every open and future availability stream with
+    /// `UNAVAILABLE` ("the server is shutting down") once `draining` is cancelled, so its
+    /// subscribers watch again elsewhere from the last version they saw. [`crate::serve`]
+    /// cancels it when its shutdown future resolves.
+    #[must_use]
+    pub fn draining_on(mut self, draining: CancellationToken) -> Self {
+        self.draining = draining;
+        self
+    }
+}
+
+/// The stream `WatchAvailability` answers with.
+pub type AvailabilityUpdates = BoxStream<'static, Result<pb::AvailabilityUpdate, Status>>;
+
+/// `updates`, cut off by one `UNAVAILABLE` status as soon as `draining` is cancelled.
+/// Checked before each message, so a draining server sends nothing more.
+fn until_draining(
+    updates: AvailabilityUpdates,
+    draining: CancellationToken,
+) -> AvailabilityUpdates {
+    futures::stream::unfold(Some(updates), move |updates| {
+        let draining = draining.clone();
+        async move {
+            let mut updates = updates?;
+            tokio::select! {
+                biased;
+                () = draining.cancelled() => {
+                    let status = to_status(&domain::Error::unavailable(
+                        "the server is shutting down; watch again from the last version seen",
+                    ));
+                    Some((Err(status), None))
+                }
+                item = updates.next() => item.map(|item| (item, Some(updates))),
+            }
+        }
+    })
+    .boxed()
 }
 
 impl std::fmt::Debug for TicketingService {
@@ -183,5 +234,34 @@ impl TicketingRpc for TicketingService {
                     booking: Some(b.into()),
                 }),
         )
+    }
+
+    type WatchAvailabilityStream = AvailabilityUpdates;
+
+    /// Refusals (unknown event, future version) are the call's status, before any
+    /// message. Then each domain message is converted as tonic asks for it: tonic polls
+    /// this stream only while HTTP/2 flow control lets it send, so a client that stops
+    /// reading stops the polling, the store's per-subscriber buffer fills, and the
+    /// domain stream ends with its RESYNC; nothing queues here. A dropped call (the
+    /// client went away, RST_STREAM) drops the stream and with it the subscription.
+    async fn watch_availability(
+        &self,
+        request: Request<pb::WatchAvailabilityRequest>,
+    ) -> RpcResult<Self::WatchAvailabilityStream> {
+        let r = request.into_inner();
+        let updates = self
+            .api
+            .watch_availability(EventId(r.event_id), r.from_version)
+            .await
+            .map_err(|e| reject(&e))?
+            .map(|item| {
+                item.map(pb::AvailabilityUpdate::from)
+                    .map_err(|e| to_status(&e))
+            })
+            .boxed();
+        Ok(Response::new(until_draining(
+            updates,
+            self.draining.clone(),
+        )))
     }
 }

@@ -34,7 +34,6 @@ async fn a_wrapped_ticketing_conforms_through_a_layered_channel() {
     let client: SharedTicketing = Arc::new(grpc::Client::with_channel(
         channel,
         &ClientConfig::default(),
-        false,
     ));
 
     let first = client.get_event(EventId(1)).await.unwrap();

@@ -17,7 +17,7 @@ use prost_types::FileDescriptorProto;
 use tonic::transport::Channel;
 
 /// Every RPC of `quartet.v1.Ticketing`, in the order of the `.proto`.
-const RPCS: [&str; 11] = [
+const RPCS: [&str; 12] = [
     "GetEvent",
     "ListEvents",
     "SearchEvents",
@@ -29,7 +29,12 @@ const RPCS: [&str; 11] = [
     "GetBooking",
     "ConfirmBooking",
     "CancelBooking",
+    "WatchAvailability",
 ];
+
+/// The one server-streaming RPC, and the message it streams (not a `...Response`: each
+/// message is one update of a stream).
+const STREAMING: (&str, &str) = ("WatchAvailability", ".quartet.v1.AvailabilityUpdate");
 
 /// The services every listing must hold, whichever reflection version is asked.
 const SERVICES: [&str; 4] = [
@@ -191,8 +196,14 @@ fn assert_ticketing_file(files: &[FileDescriptorProto]) -> FileDescriptorProto {
     for method in &service.method {
         let name = method.name();
         assert_eq!(method.input_type(), format!(".quartet.v1.{name}Request"));
-        assert_eq!(method.output_type(), format!(".quartet.v1.{name}Response"));
-        assert!(!method.client_streaming() && !method.server_streaming());
+        assert!(!method.client_streaming());
+        if name == STREAMING.0 {
+            assert_eq!(method.output_type(), STREAMING.1);
+            assert!(method.server_streaming(), "{name} must be server-streaming");
+        } else {
+            assert_eq!(method.output_type(), format!(".quartet.v1.{name}Response"));
+            assert!(!method.server_streaming(), "{name} must be unary");
+        }
         for message in [method.input_type(), method.output_type()] {
             let short = message.trim_start_matches(".quartet.v1.");
             assert!(
