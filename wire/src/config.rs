@@ -3,7 +3,10 @@
 //! It is built on [`netkit::ServerConfig`], the part every Quartet server shares (frame
 //! sizes, connection cap, shutdown grace), plus what only this protocol has: deadlines
 //! for a frame and for writing answers, an idle timeout, and per connection a cap on
-//! requests in flight and a byte budget for answers waiting to be written.
+//! requests in flight and a byte budget for answers waiting to be written, and the
+//! limits of live subscriptions (SUBSCRIBE): how many one connection may hold, how many
+//! of one subscription's PUSH frames may wait to be written, and how many messages a
+//! [`Client`](crate::Client) queues per subscription for a consumer that reads slowly.
 //! `Config::default()` is what `cargo run -p wire` serves with.
 
 use std::time::Duration;
@@ -22,6 +25,27 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// while it waits the server reads no further request from that connection (TCP
 /// backpressure); one answer larger than the whole budget is queued alone.
 pub const MAX_QUEUED_BYTES: usize = 4 << 20;
+
+/// Most live subscriptions on one connection. A SUBSCRIBE beyond it is refused with
+/// `LIMIT_EXCEEDED`, what [`SUBSCRIPTIONS_WHAT`], limit this number; the connection stays
+/// open.
+pub const MAX_SUBSCRIPTIONS: usize = 256;
+
+/// The `what` of the `LIMIT_EXCEEDED` error for one subscription too many.
+pub const SUBSCRIPTIONS_WHAT: &str = "subscriptions per connection";
+
+/// Most PUSH frames of one subscription waiting to be written (queued in the
+/// connection's writer, not yet on the socket). A subscription at this bound pulls no
+/// further message from the domain's stream until one is written, so a peer that reads
+/// slowly makes the subscription fall behind in the store (then it gets a RESYNC)
+/// instead of filling the connection's byte budget and starving ordinary answers.
+pub const MAX_QUEUED_PUSHES: usize = 32;
+
+/// Messages a [`Client`](crate::Client) queues per subscription between its connection's
+/// reader and the consumer of the stream, like the store's per-subscriber buffer
+/// (`domain::Limits::WATCH_BUFFER`). A consumer that lets it fill gets a RESYNC made by
+/// the client (the reader never waits for a consumer).
+pub const CLIENT_SUBSCRIPTION_QUEUE: usize = 256;
 
 /// A connection with no frame for this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,6 +75,11 @@ pub struct Config {
     /// answer does not fit, the server stops reading that connection until the peer has
     /// read enough (see [`MAX_QUEUED_BYTES`]). 0 counts as 1.
     pub max_queued_bytes: usize,
+    /// Most live subscriptions on one connection (see [`MAX_SUBSCRIPTIONS`]).
+    pub max_subscriptions: usize,
+    /// Most PUSH frames of one subscription waiting to be written (see
+    /// [`MAX_QUEUED_PUSHES`]). 0 counts as 1.
+    pub max_queued_pushes: usize,
     /// Counters the server updates for tests and monitoring, if any.
     pub gauges: Option<Gauges>,
 }
@@ -58,8 +87,8 @@ pub struct Config {
 impl Config {
     /// The wire settings over `server`: the frame deadline is its header-read timeout,
     /// the write deadline its request timeout, and the idle timeout, in-flight cap and
-    /// byte budget are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`] and [`MAX_QUEUED_BYTES`]; no
-    /// gauges.
+    /// byte budget are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`] and [`MAX_QUEUED_BYTES`], the
+    /// subscription limits [`MAX_SUBSCRIPTIONS`] and [`MAX_QUEUED_PUSHES`]; no gauges.
     pub fn with_server(server: ServerConfig) -> Self {
         Config {
             frame_timeout: server.header_read_timeout,
@@ -67,6 +96,8 @@ impl Config {
             write_timeout: server.request_timeout,
             max_in_flight: MAX_IN_FLIGHT,
             max_queued_bytes: MAX_QUEUED_BYTES,
+            max_subscriptions: MAX_SUBSCRIPTIONS,
+            max_queued_pushes: MAX_QUEUED_PUSHES,
             gauges: None,
             server,
         }
@@ -94,6 +125,9 @@ mod tests {
         assert_eq!(config.write_timeout, Duration::from_secs(30));
         assert_eq!(config.max_in_flight, 256);
         assert_eq!(config.max_queued_bytes, 4 * 1024 * 1024);
+        assert_eq!(config.max_subscriptions, 256);
+        assert_eq!(config.max_queued_pushes, 32);
+        assert_eq!(CLIENT_SUBSCRIPTION_QUEUE, domain::Limits::WATCH_BUFFER);
         assert_eq!(config.gauges, None);
         assert_eq!(config.server.max_connections, 1_024);
         assert_eq!(config.server.shutdown_grace, Duration::from_secs(10));

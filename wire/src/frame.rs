@@ -24,7 +24,8 @@ pub enum Kind {
     Response = 1,
     /// Server to client: the request with the same id failed (id 0: the connection did).
     Error = 2,
-    /// Server to client, unsolicited (reserved for streaming; not sent in version 1).
+    /// Server to client, unsolicited: one message of a live subscription, tagged with the
+    /// subscription's id (the request id of its SUBSCRIBE) and the SUBSCRIBE opcode.
     Push = 3,
 }
 
@@ -58,13 +59,18 @@ pub enum Opcode {
     GetBooking = 0x0009,
     ConfirmBooking = 0x000A,
     CancelBooking = 0x000B,
+    /// Starts a live subscription to an event's availability; PUSH frames follow its
+    /// answer.
+    Subscribe = 0x000C,
+    /// Ends a live subscription (idempotent).
+    Unsubscribe = 0x000D,
     /// Empty request, empty response: liveness and keep-alive.
     Ping = 0x00FF,
 }
 
 impl Opcode {
     /// Every opcode.
-    pub const ALL: [Opcode; 12] = [
+    pub const ALL: [Opcode; 14] = [
         Opcode::GetEvent,
         Opcode::ListEvents,
         Opcode::SearchEvents,
@@ -76,6 +82,8 @@ impl Opcode {
         Opcode::GetBooking,
         Opcode::ConfirmBooking,
         Opcode::CancelBooking,
+        Opcode::Subscribe,
+        Opcode::Unsubscribe,
         Opcode::Ping,
     ];
 
@@ -102,6 +110,16 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A PUSH frame of the subscription `subscription_id` (always opcode SUBSCRIBE).
+    pub fn push(subscription_id: u32, payload: impl Into<Bytes>) -> Self {
+        Frame {
+            kind: Kind::Push,
+            opcode: Opcode::Subscribe as u16,
+            request_id: subscription_id,
+            payload: payload.into(),
+        }
+    }
+
     /// A request frame.
     pub fn request(opcode: Opcode, request_id: u32, payload: impl Into<Bytes>) -> Self {
         Frame {

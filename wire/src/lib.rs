@@ -9,11 +9,13 @@
 //! - [`handshake`]: the 8-byte hellos and version negotiation.
 //! - [`frame`] and [`codec`]: the frame header and the codec on tokio-util's
 //!   `LengthDelimitedCodec`.
-//! - [`messages`]: every payload, field by field, and its domain conversions.
+//! - [`messages`]: every payload, field by field, and its domain conversions (including
+//!   SUBSCRIBE, UNSUBSCRIBE and the PUSH frames of live availability).
 //! - [`error`]: the one domain error <-> error frame mapping.
 //! - [`server`]: the accept loop, one connection's read loop, and dispatch from opcode to
 //!   `Ticketing`.
-//! - [`client`]: [`Client`], many requests in flight on one connection (or a few).
+//! - [`client`]: [`Client`], many requests in flight on one connection (or a few), and
+//!   live availability streams sharing those connections.
 
 pub mod client;
 pub mod codec;

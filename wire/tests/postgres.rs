@@ -27,6 +27,7 @@ async fn wire_client_conforms_over_postgres() {
     let client: Arc<dyn Ticketing> = Arc::new(wire::Client::connect(server.addr).await.unwrap());
     let options = Options {
         search: SearchCheck::Behaviour,
+        ..Default::default()
     };
     domain::conformance::run_with(client, spec, options).await;
     server.stop().await.unwrap();

@@ -22,12 +22,15 @@
 //! backpressure, does not count), a connection with no frame for `idle_timeout` is
 //! closed, and a batch of answers that cannot be written within `write_timeout` (a peer
 //! that does not read) closes the connection.
+//!
+//! SUBSCRIBE and UNSUBSCRIBE go to `subscriptions.rs`: a subscription's PUSH frames go
+//! through the same byte budget and writer as answers, its id stays in flight while it
+//! lives, and when the read loop ends (EOF, error, shutdown) every subscription of the
+//! connection is stopped, so its domain stream is dropped at once.
 
-use std::collections::HashSet;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -43,14 +46,18 @@ use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::dispatch::{answer, error_frame};
+use super::queue::{Queue, Queued, QueuedBytes};
+use super::shared::Shared;
+use super::subscriptions::{self, Subscriptions};
 use crate::codec::{CodecError, WireCodec};
 use crate::config::Config;
-use crate::frame::{Frame, HEADER_LEN, NO_OPCODE};
+use crate::frame::{Frame, Kind, NO_OPCODE, Opcode};
 use crate::gauges::Gauges;
 use crate::handshake::{HELLO_LEN, NOT_QUARTET, Negotiated, negotiate, starts_like_magic};
 
-/// Bytes of the length prefix in front of every frame.
-const LENGTH_PREFIX: usize = 4;
+/// Most frames written between two flushes, so one batch (and the budget it holds until
+/// it is flushed) stays short while a subscription keeps the writer busy.
+const MAX_BATCH: usize = 64;
 
 /// The reason given for a request id that is still in flight.
 pub(crate) const ALREADY_IN_FLIGHT: &str = "already in flight";
@@ -98,93 +105,6 @@ impl<R: AsyncRead + Unpin> AsyncRead for ClockedReader<R> {
             }
         }
         polled
-    }
-}
-
-/// One connection's output queue: the byte budget for encoded answers waiting to be
-/// written, and the bytes actually queued (counted from real lengths, for the gauges).
-#[derive(Debug)]
-struct Queue {
-    budget: Arc<Semaphore>,
-    capacity: usize,
-    bytes: AtomicUsize,
-    /// Told when an answer has to wait for room, so a read loop already waiting for the
-    /// next frame goes back to waiting for room instead.
-    full: Notify,
-    gauges: Option<Gauges>,
-}
-
-impl Queue {
-    fn new(max_queued_bytes: usize, gauges: Option<Gauges>) -> Self {
-        let capacity = max_queued_bytes
-            .clamp(1, u32::MAX as usize)
-            .min(Semaphore::MAX_PERMITS);
-        Queue {
-            budget: Arc::new(Semaphore::new(capacity)),
-            capacity,
-            bytes: AtomicUsize::new(0),
-            full: Notify::new(),
-            gauges,
-        }
-    }
-
-    /// Waits until the budget has room (no earlier answer is waiting for it); `false`
-    /// once the connection's writer is gone.
-    async fn has_room(&self) -> bool {
-        self.budget.acquire().await.is_ok()
-    }
-
-    /// Takes the answer's encoded length from the budget (all of it, for an answer larger
-    /// than the budget), waiting for room; `None` once the writer is gone.
-    async fn reserve(self: &Arc<Self>, frame: Frame) -> Option<Queued> {
-        let len = LENGTH_PREFIX + HEADER_LEN + frame.payload.len();
-        let permits = len.min(self.capacity) as u32;
-        let acquire = Arc::clone(&self.budget).acquire_many_owned(permits);
-        tokio::pin!(acquire);
-        // The first poll queues this answer for the budget (taking whatever is free), so
-        // by the time the read loop hears of it, the budget shows no room.
-        let permit = match futures::poll!(&mut acquire) {
-            Poll::Ready(acquired) => acquired.ok()?,
-            Poll::Pending => {
-                self.full.notify_one();
-                acquire.await.ok()?
-            }
-        };
-        let total = self.bytes.fetch_add(len, Ordering::SeqCst) + len;
-        if let Some(gauges) = &self.gauges {
-            gauges.queued(len, total);
-        }
-        Some(Queued {
-            frame,
-            bytes: QueuedBytes {
-                len,
-                _permit: permit,
-                queue: Arc::clone(self),
-            },
-        })
-    }
-}
-
-/// An answer with its bytes taken from the budget.
-struct Queued {
-    frame: Frame,
-    bytes: QueuedBytes,
-}
-
-/// The budget held by one queued answer, given back when it is dropped: after the
-/// answer is on the socket, or with the connection.
-struct QueuedBytes {
-    len: usize,
-    _permit: OwnedSemaphorePermit,
-    queue: Arc<Queue>,
-}
-
-impl Drop for QueuedBytes {
-    fn drop(&mut self) {
-        self.queue.bytes.fetch_sub(self.len, Ordering::SeqCst);
-        if let Some(gauges) = &self.queue.gauges {
-            gauges.dequeued(self.len);
-        }
     }
 }
 
@@ -322,7 +242,15 @@ pub(super) async fn run(
         config.write_timeout,
     ));
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-    let ids: Arc<Mutex<HashSet<u32>>> = Arc::default();
+    let shared = Arc::new(Shared {
+        api,
+        queue: Arc::clone(&queue),
+        ids: Mutex::default(),
+        answers,
+        subscriptions: Subscriptions::new(config.max_subscriptions),
+        max_response: config.server.max_response_bytes,
+        max_queued_pushes: config.max_queued_pushes,
+    });
     let mut last_frame = Instant::now();
     let mut closing_error: Option<Error> = None;
 
@@ -355,7 +283,7 @@ pub(super) async fn run(
             frame = frames.next() => {
                 let Some(frame) = frame else { break };
                 // The writer gave up: stop before the next buffered frame, not after all.
-                if answers.is_closed() {
+                if shared.answers.is_closed() {
                     break;
                 }
                 let frame = match frame {
@@ -376,25 +304,26 @@ pub(super) async fn run(
                     closing_error = Some(Error::invalid_argument("request_id", ID_ZERO_RESERVED));
                     break;
                 }
-                let job = if ids.lock().insert(frame.request_id) {
-                    Job::Answer(frame)
-                } else {
-                    let error = Error::invalid_argument("request_id", ALREADY_IN_FLIGHT);
-                    Job::Refuse(error_frame(frame.opcode, frame.request_id, &error))
-                };
-                tokio::spawn(respond(
-                    job,
-                    SharedTicketing::clone(&api),
-                    Arc::clone(&queue),
-                    Arc::clone(&ids),
-                    answers.clone(),
-                    config.server.max_response_bytes,
-                    slot,
-                ));
+                let fresh = shared.ids.lock().insert(frame.request_id);
+                let opcode = Opcode::from_u16(frame.opcode).filter(|_| frame.kind == Kind::Request);
+                match (fresh, opcode) {
+                    (true, Some(Opcode::Subscribe)) => subscriptions::start(&shared, &frame, slot),
+                    (true, Some(Opcode::Unsubscribe)) => {
+                        tokio::spawn(subscriptions::unsubscribe(Arc::clone(&shared), frame, slot));
+                    }
+                    (true, _) => {
+                        tokio::spawn(respond(Job::Answer(frame), Arc::clone(&shared), slot));
+                    }
+                    (false, _) => {
+                        let error = Error::invalid_argument("request_id", ALREADY_IN_FLIGHT);
+                        let refusal = error_frame(frame.opcode, frame.request_id, &error);
+                        tokio::spawn(respond(Job::Refuse(refusal), Arc::clone(&shared), slot));
+                    }
+                }
             }
             () = clock.first_byte.notified() => {}
             // The writer gave up (the peer stopped reading): nothing more can be answered.
-            () = answers.closed() => break,
+            () = shared.answers.closed() => break,
             () = tokio::time::sleep_until(deadline) => {
                 if clock.started().is_some() {
                     let limit = config.frame_timeout.as_millis() as u64;
@@ -410,42 +339,25 @@ pub(super) async fn run(
         let _ = say_last.send(error_frame(NO_OPCODE, 0, &error));
     }
     drop(frames);
-    drop(answers);
+    shared.subscriptions.close();
+    drop(shared);
     writer.await.map_err(io::Error::other)?
 }
 
 /// Answers one frame (or sends the refusal already made for it) through the queue.
-async fn respond(
-    job: Job,
-    api: SharedTicketing,
-    queue: Arc<Queue>,
-    ids: Arc<Mutex<HashSet<u32>>>,
-    answers: mpsc::Sender<Queued>,
-    max_response: usize,
-    slot: OwnedSemaphorePermit,
-) {
-    let queued = match job {
+async fn respond(job: Job, shared: Arc<Shared>, slot: OwnedSemaphorePermit) {
+    match job {
         Job::Answer(request) => {
             // Start no work while earlier answers are waiting for room.
-            if !queue.has_room().await {
+            if !shared.queue.has_room().await {
                 return;
             }
-            let id = request.request_id;
-            let frame = answer(api.as_ref(), request, max_response).await;
-            let Some(queued) = queue.reserve(frame).await else {
-                return;
-            };
-            // Free the id before its answer can reach the peer, which may then reuse it.
-            ids.lock().remove(&id);
-            queued
+            let frame = answer(shared.api.as_ref(), request, shared.max_response).await;
+            shared.send_answer(frame, true).await;
         }
-        Job::Refuse(frame) => match queue.reserve(frame).await {
-            Some(queued) => queued,
-            None => return,
-        },
-    };
-    // The writer is gone only if the connection is closing anyway.
-    let _ = answers.send(queued).await;
+        // The id belongs to the request still in flight: leave it be.
+        Job::Refuse(frame) => shared.send_answer(frame, false).await,
+    }
     drop(slot);
 }
 
@@ -470,7 +382,11 @@ async fn write_answers(
                 while let Some(Queued { frame, bytes }) = next {
                     batch.push(bytes);
                     sink.feed(frame).await?;
-                    next = outgoing.try_recv().ok();
+                    next = if batch.len() < MAX_BATCH {
+                        outgoing.try_recv().ok()
+                    } else {
+                        None
+                    };
                 }
                 sink.flush().await
             };

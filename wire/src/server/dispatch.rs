@@ -1,6 +1,7 @@
 //! One request frame in, one response or error frame out: decode the payload for the
 //! opcode, call the API (any `Ticketing`), encode the answer. The only place opcodes
-//! meet `Ticketing`.
+//! meet `Ticketing`, except SUBSCRIBE and UNSUBSCRIBE, whose answers are not one frame
+//! and which the read loop hands to `subscriptions.rs` instead.
 
 use bytes::Bytes;
 use domain::{BookingId, Error, EventId, PerformerId, Ticketing, VenueId};
@@ -43,7 +44,7 @@ pub(super) fn error_frame(opcode: u16, request_id: u32, error: &Error) -> Frame 
 }
 
 /// Decodes a whole payload; trailing bytes are an error, not something to ignore.
-fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
+pub(super) fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
     let (message, rest) = postcard::take_from_bytes(payload).map_err(|e| {
         Error::invalid_argument("payload", format!("cannot decode the request: {e}"))
     })?;
@@ -56,7 +57,7 @@ fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
     Ok(message)
 }
 
-fn encode<T: Serialize>(message: &T) -> Result<Bytes, Error> {
+pub(super) fn encode<T: Serialize>(message: &T) -> Result<Bytes, Error> {
     postcard::to_allocvec(message)
         .map(Bytes::from)
         .map_err(|e| Error::internal(format!("cannot encode a response: {e}")))
@@ -151,5 +152,10 @@ async fn run(api: &dyn Ticketing, request: &Frame) -> Result<Bytes, Error> {
                 api.cancel_booking(BookingId(r.id)).await?,
             ))
         }
+        // The read loop never sends these here; answering rather than panicking keeps a
+        // future mistake a typed error.
+        Opcode::Subscribe | Opcode::Unsubscribe => Err(Error::internal(
+            "SUBSCRIBE and UNSUBSCRIBE are handled by the connection",
+        )),
     }
 }

@@ -1,11 +1,16 @@
 //! The server, in the mini-redis style: a semaphore caps connections (taken before
 //! `accept`), each connection runs in its own task (`connection.rs`), requests run
 //! concurrently up to a per-connection cap (`dispatch.rs` turns a frame into a
-//! `Ticketing` call), and shutdown stops accepting, lets every connection finish what it
-//! has in flight, and closes, within a deadline.
+//! `Ticketing` call), live subscriptions run as tasks of their connection
+//! (`subscriptions.rs`) sharing its state (`shared.rs`) and its output queue
+//! (`queue.rs`), and shutdown stops accepting, lets every connection finish what it has
+//! in flight (ending its subscriptions), and closes, within a deadline.
 
 mod connection;
 mod dispatch;
+mod queue;
+mod shared;
+mod subscriptions;
 
 use std::future::Future;
 use std::io;

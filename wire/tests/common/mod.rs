@@ -248,4 +248,72 @@ impl<T: Ticketing> Ticketing for Gated<T> {
     async fn cancel_booking(&self, id: BookingId) -> domain::Result<Booking> {
         self.inner.cancel_booking(id).await
     }
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> domain::Result<domain::AvailabilityStream> {
+        self.inner.watch_availability(event_id, from_version).await
+    }
+}
+
+/// PROTOCOL.md, whose vectors the tests check.
+pub const PROTOCOL: &str = include_str!("../../PROTOCOL.md");
+
+/// The bytes of the ```` ```hex NAME ```` block in PROTOCOL.md (`#` starts a comment).
+pub fn vector(name: &str) -> Vec<u8> {
+    let fence = format!("```hex {name}\n");
+    let start = PROTOCOL
+        .find(&fence)
+        .unwrap_or_else(|| panic!("PROTOCOL.md has no vector {name:?}"))
+        + fence.len();
+    let end = start + PROTOCOL[start..].find("```").unwrap();
+    let hex: String = PROTOCOL[start..end]
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .collect::<String>()
+        .split_whitespace()
+        .collect();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Bytes as rows of 16 hex pairs, the way PROTOCOL.md writes them.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
+        .chunks(16)
+        .map(|c| {
+            c.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads one whole frame (length prefix included) as raw bytes, with a deadline.
+pub async fn read_frame_bytes(stream: &mut TcpStream) -> Vec<u8> {
+    let read = async {
+        let len = stream.read_u32().await.unwrap() as usize;
+        let mut got = (len as u32).to_be_bytes().to_vec();
+        let mut rest = vec![0u8; len];
+        stream.read_exact(&mut rest).await.unwrap();
+        got.extend(rest);
+        got
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("no frame within 10 s")
+}
+
+/// The frame whole bytes (length prefix included) encode.
+pub fn read_frame_of(bytes: &[u8]) -> Frame {
+    let mut codec = wire::codec::WireCodec::new(16 << 20);
+    let mut buf = bytes::BytesMut::from(bytes);
+    tokio_util::codec::Decoder::decode(&mut codec, &mut buf)
+        .unwrap()
+        .unwrap()
 }

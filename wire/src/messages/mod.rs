@@ -4,7 +4,16 @@
 //! no names or tags, so the field order here must match PROTOCOL.md exactly and must
 //! never change within a protocol version. Times are signed microseconds since the Unix
 //! epoch (UTC); ids and money are integers; enums are a varint variant index.
-//! Conversions to and from the domain live at the bottom of this file.
+//! Conversions to and from the domain live at the bottom of this file; the messages of
+//! live subscriptions (SUBSCRIBE, UNSUBSCRIBE, PUSH) and their conversions are in
+//! [`watch`].
+
+mod watch;
+
+pub use watch::{
+    AvailabilityUpdate, SeatChange, SectionCount, SubscribeRequest, UnsubscribeRequest,
+    UnsubscribeResponse, UpdateKind,
+};
 
 use domain::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,9 @@
 //! answer to its caller (in whatever order the server sends them), and a writer task
 //! batches outgoing frames. When the connection drops, every waiting caller is failed at
 //! once, and later calls fail fast. A client may hold a few connections and spread calls
-//! over them round-robin.
+//! over them round-robin. `watch_availability` subscribes on one of them (`watch.rs`);
+//! its PUSH frames share the connection with every call, and the reader routes them to
+//! the subscription's bounded queue without ever waiting (`demux.rs`).
 //!
 //! The client counts nothing. To measure what it sends and receives, wrap each
 //! connection's stream from outside with [`Client::connect_wrapped`] (or open the stream
@@ -13,22 +15,23 @@
 //! and server hellos, then for every call one request frame and one answer frame, each
 //! 12 bytes (the 4-byte length and the 8-byte header) plus its postcard payload.
 
-use std::collections::HashMap;
+mod demux;
+mod watch;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::{
-    Booking, BookingId, Error, Event, EventDetail, EventId, EventPage, HoldRequest,
-    ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults, SeatMap,
-    Ticketing, Venue, VenueId,
+    AvailabilityStream, Booking, BookingId, Error, Event, EventDetail, EventId, EventPage,
+    HoldRequest, ListEventsRequest, Performer, PerformerId, Result, SearchRequest, SearchResults,
+    SeatMap, Ticketing, Venue, VenueId,
 };
 use futures::{SinkExt, StreamExt};
 use netkit::ClientConfig;
-use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -42,17 +45,16 @@ use crate::error::from_payload;
 use crate::frame::{Frame, HEADER_LEN, Kind, Opcode};
 use crate::handshake::{HELLO_LEN, check_server_hello, client_hello};
 use crate::messages as m;
-
-/// Callers waiting for answers, by request id. `None` once the connection is gone.
-type Pending = Mutex<Option<HashMap<u32, oneshot::Sender<Frame>>>>;
+use demux::Demux;
 
 /// One multiplexed connection. Its stream belongs to its reader and writer tasks, so
 /// connections over different stream types look the same from here.
 #[derive(Debug)]
 struct Connection {
     outgoing: mpsc::Sender<Frame>,
-    pending: Arc<Pending>,
-    next_id: AtomicU32,
+    /// UNSUBSCRIBE frames the client sends on its own (at most one per subscription).
+    control: mpsc::UnboundedSender<Frame>,
+    demux: Arc<Demux>,
     in_flight: Semaphore,
     request_timeout: Duration,
     max_request_frame: usize,
@@ -224,19 +226,21 @@ impl Connection {
             .map_err(|_| Error::internal("the server did not answer the hello in time"))??;
 
         let (outgoing, to_write) = mpsc::channel::<Frame>(MAX_IN_FLIGHT);
-        let pending: Arc<Pending> = Arc::new(Mutex::new(Some(HashMap::new())));
+        let (control, to_control) = mpsc::unbounded_channel::<Frame>();
+        let demux = Arc::new(Demux::new(&control));
         tokio::spawn(write_frames(
             FramedWrite::new(write, WireCodec::new(config.max_request_bytes)),
             to_write,
+            to_control,
         ));
         tokio::spawn(route_answers(
             FramedRead::new(read, WireCodec::new(config.max_response_bytes)),
-            Arc::clone(&pending),
+            Arc::clone(&demux),
         ));
         Ok(Connection {
             outgoing,
-            pending,
-            next_id: AtomicU32::new(1),
+            control,
+            demux,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
             request_timeout: config.request_timeout,
             max_request_frame: config.max_request_bytes,
@@ -256,14 +260,14 @@ impl Connection {
             .await
             .map_err(|_| Error::internal("connection closed"))?;
         let (answer, answered) = oneshot::channel();
-        let id = self.register(answer)?;
+        let id = self.demux.register_call(answer)?;
         if self
             .outgoing
             .send(Frame::request(opcode, id, payload))
             .await
             .is_err()
         {
-            self.forget(id);
+            self.demux.forget_call(id);
             return Err(Error::internal("connection closed"));
         }
         match tokio::time::timeout(self.request_timeout, answered).await {
@@ -272,7 +276,7 @@ impl Connection {
                 "connection closed before the answer arrived",
             )),
             Err(_) => {
-                self.forget(id);
+                self.demux.forget_call(id);
                 Err(Error::internal(format!(
                     "no answer within {:?}",
                     self.request_timeout
@@ -280,36 +284,26 @@ impl Connection {
             }
         }
     }
-
-    /// Parks a caller under a fresh request id (never 0, never one still waiting).
-    fn register(&self, answer: oneshot::Sender<Frame>) -> Result<u32> {
-        let mut pending = self.pending.lock();
-        let Some(waiting) = pending.as_mut() else {
-            return Err(Error::internal("connection closed"));
-        };
-        loop {
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            if id != 0 && !waiting.contains_key(&id) {
-                waiting.insert(id, answer);
-                return Ok(id);
-            }
-        }
-    }
-
-    fn forget(&self, id: u32) {
-        if let Some(waiting) = self.pending.lock().as_mut() {
-            waiting.remove(&id);
-        }
-    }
 }
 
+/// Writes the callers' frames and the client's own UNSUBSCRIBE frames, flushing once
+/// per batch, until both channels are closed (the client and every stream are gone).
 async fn write_frames<W: AsyncWrite + Unpin>(
     mut sink: FramedWrite<W, WireCodec>,
     mut to_write: mpsc::Receiver<Frame>,
+    mut control: mpsc::UnboundedReceiver<Frame>,
 ) {
-    while let Some(first) = to_write.recv().await {
+    loop {
+        let first = tokio::select! {
+            Some(frame) = control.recv() => frame,
+            Some(frame) = to_write.recv() => frame,
+            else => return,
+        };
         let batch = async {
             sink.feed(first).await?;
+            while let Ok(next) = control.try_recv() {
+                sink.feed(next).await?;
+            }
             while let Ok(next) = to_write.try_recv() {
                 sink.feed(next).await?;
             }
@@ -322,10 +316,11 @@ async fn write_frames<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Routes each answer to its caller; when the stream ends, fails everyone still waiting.
+/// Routes each frame to its caller or subscription; when the stream ends, fails every
+/// caller still waiting and ends every subscription with an error.
 async fn route_answers<R: AsyncRead + Unpin>(
     mut frames: FramedRead<R, WireCodec>,
-    pending: Arc<Pending>,
+    demux: Arc<Demux>,
 ) {
     while let Some(frame) = frames.next().await {
         match frame {
@@ -333,24 +328,14 @@ async fn route_answers<R: AsyncRead + Unpin>(
                 let reason = expect_response(frame).err();
                 tracing::warn!(?reason, "wire client: the server closed the connection");
             }
-            Ok(frame) => {
-                let caller = pending
-                    .lock()
-                    .as_mut()
-                    .and_then(|w| w.remove(&frame.request_id));
-                // No caller: it timed out and left; the late answer is dropped.
-                if let Some(caller) = caller {
-                    let _ = caller.send(frame);
-                }
-            }
+            Ok(frame) => demux.route(frame),
             Err(e) => {
                 tracing::warn!(error = %e, "wire client: unreadable answer; closing");
                 break;
             }
         }
     }
-    // Dropping the senders wakes every waiting caller with "connection closed".
-    pending.lock().take();
+    demux.close();
 }
 
 #[async_trait]
@@ -441,5 +426,13 @@ impl Ticketing for Client {
             .request(Opcode::CancelBooking, &m::IdRequest { id: id.0 })
             .await?;
         booking.try_into()
+    }
+
+    async fn watch_availability(
+        &self,
+        event_id: EventId,
+        from_version: Option<u64>,
+    ) -> Result<AvailabilityStream> {
+        self.connection().watch(event_id, from_version).await
     }
 }
