@@ -6,11 +6,15 @@
 //! - [`protocol`]: serving and connecting each protocol; [`floor`]: the floors (raw TCP,
 //!   HTTP/1.1 and HTTP/2 frameworks answering prepared bytes).
 //! - [`lean`]: the lean HTTP/1.1 load clients REST's and GraphQL's reads run through.
+//! - [`link`]: the emulated links `--link` puts between client and server (a relay).
+//! - [`compression`]: decoding the gzip or zstd answers `--compression` asks for.
 //! - [`metering`]: payload byte counting, installed around each client from outside.
 //! - [`scenario`]: what one operation of each scenario is, and the check its answer
 //!   must pass; [`steps`]: where a protocol's workers come from (the APIs' clients or
 //!   the floor's connections); [`load`]: closed- and open-loop drivers; [`stats`]:
 //!   histograms.
+//! - [`watch`]: the `watch` scenario: subscribers following live availability while a
+//!   writer changes it, timed from commit to arrival.
 //! - [`operation`]: the `Ticketing` operations as values, for `call` and `payloads`.
 //! - [`child`] and [`procfs`]: server child processes and what /proc says about them.
 //! - [`results`], [`report`], [`charts`]: the results file and what is made of it.
@@ -18,8 +22,10 @@
 pub mod charts;
 pub mod child;
 pub mod commands;
+pub mod compression;
 pub mod floor;
 pub mod lean;
+pub mod link;
 pub mod load;
 pub mod metering;
 pub mod operation;
@@ -30,3 +36,4 @@ pub mod results;
 pub mod scenario;
 pub mod stats;
 pub mod steps;
+pub mod watch;

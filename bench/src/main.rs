@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use bench::commands::{
-    bench as bench_cmd, call, compare, dataset, payloads, reference, report, serve, serve_one,
+    bench as bench_cmd, call, compare, dataset, link_relay, payloads, reference, report, serve,
+    serve_one,
 };
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,10 @@ enum Command {
     /// One server in a process of its own, until SIGINT/SIGTERM (the harness runs it
     /// as a child with --control-stdin).
     ServeOne(serve_one::Args),
+    /// The link emulator between the harness and one server, until stdin closes (the
+    /// harness runs it as a child for --link).
+    #[command(hide = true)]
+    LinkRelay(link_relay::Args),
     /// Write the request bodies scripts/vs-reference.sh gives wrk and h2load.
     #[command(hide = true)]
     ReferenceBodies(reference::Args),
@@ -75,7 +80,8 @@ fn main() -> ExitCode {
         Command::ServeOne(args) => runtime().and_then(|rt| rt.block_on(serve_one::run(args))),
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
-        Command::Dataset(args) => dataset::run(&args).map_err(|e| e.to_string()),
+        Command::Dataset(args) => runtime().and_then(|rt| rt.block_on(dataset::run(&args))),
+        Command::LinkRelay(args) => link_relay::run(&args),
         Command::ReferenceBodies(args) => reference::run(&args),
     };
     match result {

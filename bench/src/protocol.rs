@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use domain::SharedTicketing;
+use netkit::config::Compression;
 use netkit::{ClientConfig, ServerConfig};
 use tokio::net::TcpListener;
 
@@ -91,6 +92,12 @@ impl Protocol {
             Protocol::Wire => Some(Protocol::TcpFloor),
             Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor => None,
         }
+    }
+
+    /// Whether it can answer compressed (REST, GraphQL, gRPC): the wire protocol has no
+    /// compression yet, and the floors answer fixed uncompressed bytes.
+    pub const fn compresses(self) -> bool {
+        matches!(self, Protocol::Rest | Protocol::Graphql | Protocol::Grpc)
     }
 
     /// Whether one connection carries many requests at once (HTTP/2, wire): these
@@ -200,8 +207,27 @@ pub async fn connect_with(
     addr: SocketAddr,
     connections: usize,
 ) -> domain::Result<Connected> {
+    connect_compressed(protocol, addr, connections, Compression::None).await
+}
+
+/// As [`connect_with`], the client asking for answers in `compression` (REST and
+/// GraphQL: `Accept-Encoding`, decoded by the metering transport; gRPC:
+/// `grpc-accept-encoding`, decoded by tonic). The wire protocol has no compression and
+/// ignores it.
+///
+/// # Errors
+/// As [`connect_with`].
+pub async fn connect_compressed(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+    compression: Compression,
+) -> domain::Result<Connected> {
     let meter = Arc::new(PayloadMeter::default());
-    let config = ClientConfig::default();
+    let config = ClientConfig {
+        compression,
+        ..ClientConfig::default()
+    };
     let api: SharedTicketing = match protocol {
         Protocol::Rest => {
             let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
@@ -220,7 +246,7 @@ pub async fn connect_with(
         Protocol::Grpc | Protocol::H2Floor => {
             let channel = grpc::client::channel(addr, &config).await?;
             let channel = tower::Layer::layer(&MeterLayer::new(Arc::clone(&meter)), channel);
-            Arc::new(grpc::Client::with_channel(channel, &config, false))
+            Arc::new(grpc::Client::with_channel(channel, &config))
         }
         Protocol::Wire => {
             let wrap_meter = Arc::clone(&meter);

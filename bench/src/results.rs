@@ -15,7 +15,10 @@ use crate::stats::Latency;
 ///   `runs[].client_cpu_share`, `runs[].client_bound`, `runs[].achieved_rate_ops_s`,
 ///   `runs[].backlog_at_end`, `runs[].abandoned`, `runs[].rate_not_met`, `failures`,
 ///   `meta.connections`, `meta.lean_clients`, `runs[].floor` and `runs[].connections`;
-///   and the protocols `http1-floor` and `h2-floor`.
+///   and the protocols `http1-floor` and `h2-floor`; `meta.link`, `meta.compression`,
+///   `runs[].link`, `runs[].compression`, `runs[].round_trips_per_op` and
+///   `runs[].requests_per_op` (absent: loopback, no compression, not counted); the scenario
+///   `watch` and `runs[].watch`.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -36,6 +39,34 @@ pub struct Results {
     /// when there is any.
     #[serde(default)]
     pub failures: Vec<Failure>,
+    /// Conditions a protocol was not run under because it cannot honour them (the wire
+    /// protocol and the floors under `--compression` other than none), each with why.
+    /// Neither a failure nor a figure; absent from files that skipped nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A protocol not run under one `(link, compression)` condition, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The protocol.
+    pub protocol: String,
+    /// The link of the condition.
+    pub link: String,
+    /// The compression of the condition.
+    pub compression: String,
+    /// Why it was not run.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} not run with compression {} over {}: {}",
+            self.protocol, self.compression, self.link, self.reason
+        )
+    }
 }
 
 /// A run, or a whole protocol, that measured nothing.
@@ -110,6 +141,15 @@ pub struct Meta {
     /// (true by default) rather than their `Ticketing` clients (`--ticketing-clients`).
     #[serde(default)]
     pub lean_clients: Option<bool>,
+    /// `--link`: the emulated link(s) between the load generator and the servers
+    /// (`loopback` = none), comma-separated when several were run; absent in files
+    /// written before links existed (loopback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// `--compression`: the response compression(s) asked for (`none`, `gzip`,
+    /// `zstd`), comma-separated when several were run; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
 }
 
 /// Per-op byte counts.
@@ -145,6 +185,21 @@ pub struct Run {
     pub connections: Option<usize>,
     /// The scenario.
     pub scenario: String,
+    /// The emulated link the run went through (`loopback`, `lan`, `mobile`,
+    /// `custom:...`); absent: loopback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The compression the client asked for (`none`, `gzip`, `zstd`); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// Round trips one operation waits for one after another (browse with several
+    /// calls: the event, then the rest at once, 2); absent where not counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trips_per_op: Option<f64>,
+    /// Requests one operation sends, on average (browse with several calls: 2 plus the
+    /// event's performers); absent where not counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_op: Option<f64>,
     /// "closed" or "open".
     pub mode: String,
     /// Clients (closed) or connections (open).
@@ -209,18 +264,76 @@ pub struct Run {
     pub first_error: Option<String>,
     /// The latency histogram (HdrHistogram V2 + deflate, base64), for merging.
     pub histogram: String,
+    /// The `watch` scenario's own figures; absent for every other scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchFigures>,
+}
+
+/// What a `watch` run adds to a [`Run`]. There, `mode` is `push`, `concurrency` the
+/// subscribers, `ops` the changes delivered (summed over subscribers), `latency_us`
+/// commit to arrival, and the per-op figures are per delivered message (the server's
+/// include serving the writer's own calls).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchFigures {
+    /// Changes per second the writer was asked for.
+    pub rate: f64,
+    /// Changes the writer committed.
+    pub changes: u64,
+    /// Changes per second the writer achieved.
+    pub write_rate_achieved: f64,
+    /// Resyncs the subscribers were sent (each resumed after it).
+    pub resyncs: u64,
+    /// Changes some subscriber never received (must be 0).
+    pub missing: u64,
+    /// Version gaps any subscriber saw (must be 0).
+    pub gaps: u64,
+    /// The deliberately slow subscriber, in the run that had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_subscriber: Option<SlowSubscriber>,
+}
+
+/// One subscriber that took `pause_ms` over every message, to show the slow-consumer
+/// policy; its figures are kept out of the run's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlowSubscriber {
+    /// Time it spent per message, in ms.
+    pub pause_ms: f64,
+    /// Changes it received.
+    pub delivered: u64,
+    /// Resyncs it was sent.
+    pub resyncs: u64,
+    /// Changes it was still behind when every other subscriber had them all (it is then
+    /// stopped where it stands: the transport's buffers, not the store's, decide how far
+    /// behind a slow reader may drift before it is resynced).
+    pub behind_at_end: u64,
+    /// Version gaps it saw outside a resync (must be 0).
+    pub gaps: u64,
+    /// Its commit-to-arrival latency.
+    pub latency_us: Latency,
 }
 
 impl Run {
     /// The key a comparison matches runs on.
-    pub fn key(&self) -> (String, String, String, usize, Option<u64>) {
+    pub fn key(&self) -> (String, String, String, usize, Option<u64>, String, String) {
         (
             self.protocol.clone(),
             self.scenario.clone(),
             self.mode.clone(),
             self.concurrency,
             self.rate.map(|r| r.round() as u64),
+            self.link_name().to_owned(),
+            self.compression_name().to_owned(),
         )
+    }
+
+    /// The link it ran over: `loopback` when the file does not say.
+    pub fn link_name(&self) -> &str {
+        self.link.as_deref().unwrap_or("loopback")
+    }
+
+    /// The compression it asked for: `none` when the file does not say.
+    pub fn compression_name(&self) -> &str {
+        self.compression.as_deref().unwrap_or("none")
     }
 }
 

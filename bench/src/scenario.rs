@@ -33,11 +33,25 @@ pub enum Scenario {
     HoldCancel,
     /// Every client races to hold two of the same 32 seats of one event: conflicts.
     ContendedHold,
+    /// What a client app does to show an event page (event, venue, performers,
+    /// availability) in the fewest round trips its API offers: REST's and gRPC's
+    /// detail call, GraphQL's one query, wire's one request.
+    Browse,
+    /// The same page the way a client of a resource API may build it: the event, then
+    /// its venue and each performer at once (two round trips). REST and gRPC only.
+    /// Neither offers availability outside the detail call (or the whole seat map), so
+    /// this variant shows the page without it.
+    BrowseCalls,
+    /// Subscribers follow one event's live availability while a writer holds and cancels
+    /// its seats at a fixed rate: delivery latency from commit to arrival. Not a
+    /// request-response scenario: it runs through [`crate::watch`], at `--subscribers`
+    /// counts instead of concurrencies.
+    Watch,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::GetEvent,
         Scenario::ListEvents,
         Scenario::SearchEvents,
@@ -45,6 +59,9 @@ impl Scenario {
         Scenario::SeatMap,
         Scenario::HoldCancel,
         Scenario::ContendedHold,
+        Scenario::Browse,
+        Scenario::BrowseCalls,
+        Scenario::Watch,
     ];
 
     /// The name used on the command line and in results.
@@ -57,6 +74,19 @@ impl Scenario {
             Scenario::SeatMap => "seat_map",
             Scenario::HoldCancel => "hold_cancel",
             Scenario::ContendedHold => "contended_hold",
+            Scenario::Browse => "browse",
+            Scenario::BrowseCalls => "browse_calls",
+            Scenario::Watch => "watch",
+        }
+    }
+
+    /// Round trips one operation waits for one after another, where the scenario is
+    /// about them (the browse scenarios); `None` for the others.
+    pub const fn round_trips(self) -> Option<u32> {
+        match self {
+            Scenario::Browse => Some(1),
+            Scenario::BrowseCalls => Some(2),
+            _ => None,
         }
     }
 }
@@ -98,6 +128,8 @@ pub struct Plan {
     /// One-word queries that match something.
     words: Vec<String>,
     seed: u64,
+    /// Requests the browse scenarios' workers have sent (they count their own).
+    browse_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Plan {
@@ -136,13 +168,33 @@ impl Plan {
             on_sale,
             words,
             seed,
+            browse_requests: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Requests the browse scenarios' workers have sent so far.
+    pub fn browse_requests(&self) -> u64 {
+        self.browse_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_browse_requests(&self, n: usize) {
+        self.browse_requests
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The event run number `round` of the contended scenario fights over: a fresh one
     /// per run, so every run starts with all 32 seats free.
     pub fn contended_event(&self, round: usize) -> Option<EventId> {
         self.on_sale.get(round % self.on_sale.len().max(1)).copied()
+    }
+
+    /// The event the `watch` scenario follows and writes to: the middle on-sale event
+    /// with 64 seats or more, which the other writers (contended holds from the front of
+    /// the list, hold_cancel from the back) do not reach unless the dataset is tiny; and
+    /// they never run at the same time anyway.
+    pub fn watch_event(&self) -> Option<EventId> {
+        self.on_sale.get(self.on_sale.len() / 2).copied()
     }
 
     /// The dataset.
@@ -367,6 +419,60 @@ impl Worker {
             }
             Scenario::HoldCancel => self.hold_cancel().await,
             Scenario::ContendedHold => self.contended_hold().await,
+            Scenario::Browse => {
+                let id = self.random_event();
+                self.plan.count_browse_requests(1);
+                match self.api.get_event_detail(id).await {
+                    Ok(d) => Self::check_page(id, &d.event, &d.venue, &d.performers),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Scenario::BrowseCalls => self.browse_calls().await,
+            // No provider runs it as steps (see `StepProvider::runs`).
+            Scenario::Watch => Outcome::Failed(
+                "watch is not a request-response scenario: it runs through bench::watch".to_owned(),
+            ),
+        }
+    }
+
+    /// Checks an event page against the dataset: the event asked for, its venue, every
+    /// performer in order.
+    fn check_page(
+        id: EventId,
+        event: &domain::Event,
+        venue: &domain::Venue,
+        performers: &[domain::Performer],
+    ) -> Outcome {
+        check(
+            event.id == id
+                && venue.id == event.venue_id
+                && performers.len() == event.performer_ids.len()
+                && performers
+                    .iter()
+                    .zip(&event.performer_ids)
+                    .all(|(p, id)| p.id == *id),
+            || format!("browse({id}) built an inconsistent page"),
+        )
+    }
+
+    /// The event, then its venue and every performer at once.
+    async fn browse_calls(&mut self) -> Outcome {
+        let id = self.random_event();
+        self.plan.count_browse_requests(1);
+        let event = match self.api.get_event(id).await {
+            Ok(e) => e,
+            Err(e) => return Outcome::Failed(format!("event: {e}")),
+        };
+        self.plan
+            .count_browse_requests(1 + event.performer_ids.len());
+        let api = self.api.as_ref();
+        let venue = api.get_venue(event.venue_id);
+        let performers = futures::future::try_join_all(
+            event.performer_ids.iter().map(|p| api.get_performer(*p)),
+        );
+        match futures::future::try_join(venue, performers).await {
+            Ok((venue, performers)) => Self::check_page(id, &event, &venue, &performers),
+            Err(e) => Outcome::Failed(format!("venue or performers: {e}")),
         }
     }
 

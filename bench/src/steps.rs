@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use domain::{Booking, EventId};
 
+use crate::compression::Compression;
 use crate::floor::{self, FloorClient};
 use crate::lean::check::Dialect;
 use crate::lean::{self, LeanWorker, Requests};
@@ -43,6 +44,12 @@ pub trait StepProvider: Send + Sync {
     /// `(sent, received)` payload bytes its workers have counted so far.
     fn payload(&self) -> (u64, u64);
 
+    /// Requests the browse scenarios' workers have sent so far (they may send several
+    /// per operation); `None` where nobody counts.
+    fn browse_requests(&self) -> Option<u64> {
+        None
+    }
+
     /// After a run: what its check found (contended_hold: seats in two live bookings,
     /// 0 being the only correct answer), or `None` for a scenario without one.
     ///
@@ -69,6 +76,9 @@ pub struct ClientOptions {
     /// Drive REST's and GraphQL's read scenarios through the lean load clients
     /// ([`crate::lean`]); `false` sends everything through the `Ticketing` clients.
     pub lean: bool,
+    /// The encoding every client asks answers in (REST, GraphQL, gRPC; the wire
+    /// protocol and the floors ignore it).
+    pub compression: Compression,
 }
 
 impl Default for ClientOptions {
@@ -76,6 +86,7 @@ impl Default for ClientOptions {
         ClientOptions {
             connections: 1,
             lean: true,
+            compression: Compression::None,
         }
     }
 }
@@ -95,6 +106,9 @@ pub struct ApiSteps {
     lean_meter: Arc<PayloadMeter>,
     /// A floor: get_event of this event only.
     fixed: Option<EventId>,
+    /// Whether it runs browse_calls: the resource APIs (REST, gRPC) only; GraphQL and
+    /// wire show the page in one request whatever the client wants.
+    several_calls: bool,
 }
 
 impl ApiSteps {
@@ -117,7 +131,7 @@ impl ApiSteps {
         };
         let lean = dialect
             .filter(|_| options.lean || protocol == Protocol::Http1Floor)
-            .map(|d| Arc::new(Requests::new(d, addr, &plan)));
+            .map(|d| Arc::new(Requests::new(d, addr, &plan, options.compression)));
         let clients = match protocol {
             Protocol::TcpFloor => return Err("tcp-floor runs through FloorSteps".to_owned()),
             Protocol::Http1Floor => {
@@ -131,7 +145,7 @@ impl ApiSteps {
                 let mut clients = Vec::with_capacity(connections);
                 for _ in 0..connections {
                     clients.push(
-                        protocol::connect(protocol, addr)
+                        protocol::connect_compressed(protocol, addr, 1, options.compression)
                             .await
                             .map_err(|e| e.to_string())?,
                     );
@@ -144,7 +158,7 @@ impl ApiSteps {
                     .map_err(|e| e.to_string())?,
             ],
             Protocol::Rest | Protocol::Graphql => vec![
-                protocol::connect(protocol, addr)
+                protocol::connect_compressed(protocol, addr, 1, options.compression)
                     .await
                     .map_err(|e| e.to_string())?,
             ],
@@ -156,6 +170,7 @@ impl ApiSteps {
             lean,
             lean_meter: Arc::default(),
             fixed: protocol.is_floor().then_some(floor::EVENT),
+            several_calls: matches!(protocol, Protocol::Rest | Protocol::Grpc),
         })
     }
 
@@ -188,6 +203,10 @@ impl StepProvider for ApiSteps {
     type Step = ApiStep;
 
     fn runs(&self, scenario: Scenario) -> bool {
+        if scenario == Scenario::Watch || (scenario == Scenario::BrowseCalls && !self.several_calls)
+        {
+            return false;
+        }
         self.fixed.is_none() || scenario == Scenario::GetEvent
     }
 
@@ -242,6 +261,10 @@ impl StepProvider for ApiSteps {
             .fold(self.lean_meter.totals(), |(s, r), (s2, r2)| {
                 (s + s2, r + r2)
             })
+    }
+
+    fn browse_requests(&self) -> Option<u64> {
+        Some(self.plan.browse_requests())
     }
 
     async fn check(

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use bench::compression::Compression;
 use bench::floor;
 use bench::lean::check::Dialect;
 use bench::lean::{self, LeanWorker, Requests};
@@ -43,7 +44,12 @@ async fn lean_and_ticketing_clients_agree_on_inputs_answers_and_bytes() {
         (Protocol::Graphql, Dialect::Graphql),
     ] {
         let server = serve(protocol).await;
-        let requests = Arc::new(Requests::new(dialect, server.addr, &plan));
+        let requests = Arc::new(Requests::new(
+            dialect,
+            server.addr,
+            &plan,
+            Compression::None,
+        ));
         let client = protocol::connect(protocol, server.addr).await.unwrap();
         for scenario in lean::SCENARIOS {
             let meter = Arc::new(PayloadMeter::default());
@@ -82,7 +88,12 @@ async fn an_answer_that_fails_its_check_is_an_error() {
     let plan = plan();
     // A REST client against the GraphQL server: a 404 (or 405), never a success.
     let server = serve(Protocol::Graphql).await;
-    let requests = Arc::new(Requests::new(Dialect::Rest, server.addr, &plan));
+    let requests = Arc::new(Requests::new(
+        Dialect::Rest,
+        server.addr,
+        &plan,
+        Compression::None,
+    ));
     let mut worker = LeanWorker::connect(
         server.addr,
         Arc::clone(&plan),
@@ -101,7 +112,12 @@ async fn an_answer_that_fails_its_check_is_an_error() {
 
     // The http1 floor always answers event 1: asking for another fails the id check.
     let server = serve(Protocol::Http1Floor).await;
-    let requests = Arc::new(Requests::new(Dialect::Rest, server.addr, &plan));
+    let requests = Arc::new(Requests::new(
+        Dialect::Rest,
+        server.addr,
+        &plan,
+        Compression::None,
+    ));
     let mut worker = LeanWorker::connect(
         server.addr,
         Arc::clone(&plan),
@@ -187,6 +203,7 @@ async fn grpc_spreads_its_clients_over_the_connections_asked_for() {
         ClientOptions {
             connections: 4,
             lean: true,
+            ..ClientOptions::default()
         },
     )
     .await

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod call;
 pub mod compare;
 pub mod dataset;
+pub mod link_relay;
 pub mod payloads;
 pub mod reference;
 pub mod report;

@@ -3,7 +3,8 @@
 //! `httparse` straight from a reused read buffer, the body read by `Content-Length` (or
 //! de-chunked), and nothing else: no URL parsing, no header maps, no allocation per
 //! request once the buffers have grown. A connection the server closes is reopened on
-//! the next request.
+//! the next request. A compressed body is handed over as it came, with its
+//! `Content-Encoding`; decoding it is the caller's (see [`crate::compression`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,11 +12,14 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::compression::Compression;
+
 /// Headers a response may carry before the client gives up on it.
 const MAX_HEADERS: usize = 32;
 
-/// The largest response body accepted (a 20 000-seat map is a few MB).
-const MAX_BODY: usize = 64 << 20;
+/// The largest response body accepted, as it comes or decoded (a 20 000-seat map is a
+/// few MB).
+pub const MAX_BODY: usize = 64 << 20;
 
 /// How a response's body is delimited.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +42,9 @@ pub struct Http1Conn {
     /// Where the body is: `read[start..end]`, or `decoded` when `chunked`.
     body: (usize, usize),
     chunked: bool,
+    /// The last response's `Content-Encoding`: `Some(Compression::None)` when it had
+    /// none, `None` when it named one this client cannot decode.
+    encoding: Option<Compression>,
 }
 
 impl Http1Conn {
@@ -55,6 +62,7 @@ impl Http1Conn {
             decoded: Vec::new(),
             body: (0, 0),
             chunked: false,
+            encoding: Some(Compression::None),
         })
     }
 
@@ -64,7 +72,13 @@ impl Http1Conn {
         &mut self.request
     }
 
-    /// The body of the last response.
+    /// The `Content-Encoding` of the last response's body: `Some(Compression::None)`
+    /// when it had none, `None` when it named one the harness cannot decode.
+    pub fn content_encoding(&self) -> Option<Compression> {
+        self.encoding
+    }
+
+    /// The body of the last response, as it came (still compressed if it was).
     pub fn body(&self) -> &[u8] {
         if self.chunked {
             &self.decoded
@@ -108,6 +122,7 @@ impl Http1Conn {
                 Ok(httparse::Status::Complete(head_len)) => {
                     let status = response.code.unwrap_or(0);
                     let (framing, close) = framing(response.headers)?;
+                    self.encoding = content_encoding(response.headers);
                     break (status, head_len, framing, close);
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -235,6 +250,17 @@ fn framing(headers: &[httparse::Header<'_>]) -> io::Result<(Framing, bool)> {
     Ok((framing, close))
 }
 
+/// The body's encoding: identity without a `Content-Encoding`, `None` for one the
+/// harness cannot decode.
+fn content_encoding(headers: &[httparse::Header<'_>]) -> Option<Compression> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-encoding"))
+        .map_or(Some(Compression::None), |h| {
+            crate::compression::from_content_encoding(h.value)
+        })
+}
+
 fn eof(where_: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
@@ -294,6 +320,44 @@ mod tests {
                 .extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
             assert_eq!(conn.round_trip().await.unwrap(), status);
             assert_eq!(conn.body(), body);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_compressed_body_comes_with_its_encoding_and_decodes() {
+        let json = br#"{"id":1,"name":"a seat map, say"}"#.repeat(50);
+        let gzipped = crate::compression::encode(Compression::Gzip, &json).unwrap();
+        let zstded = crate::compression::encode(Compression::Zstd, &json).unwrap();
+        let mut answers: Vec<&'static [u8]> = Vec::new();
+        for (name, body) in [("gzip", gzipped), ("zstd", zstded)] {
+            let mut answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-encoding: {name}\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            answer.extend_from_slice(&body);
+            answers.push(answer.leak());
+        }
+        answers.push(b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\ncontent-length: 1\r\n\r\nx");
+        answers.push(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+        let addr = server(answers).await;
+        let mut conn = Http1Conn::connect(addr).await.unwrap();
+        let mut decoded = Vec::new();
+        for expected in [
+            Some(Compression::Gzip),
+            Some(Compression::Zstd),
+            None,
+            Some(Compression::None),
+        ] {
+            conn.request()
+                .extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(conn.round_trip().await.unwrap(), 200);
+            assert_eq!(conn.content_encoding(), expected);
+            if let Some(encoding @ (Compression::Gzip | Compression::Zstd)) = expected {
+                assert!(conn.body().len() < json.len() / 4);
+                crate::compression::decode(encoding, conn.body(), MAX_BODY, &mut decoded).unwrap();
+                assert_eq!(decoded, json);
+            }
         }
     }
 

@@ -6,8 +6,12 @@
 //! into reused buffers. Every answer is still checked ([`check`]): status 200, the id,
 //! every required field, the scenario's own check, and for GraphQL no `errors`; a failed
 //! check is an error. Payload bytes are counted as the metered `Ticketing` clients count
-//! them: request and response bodies of each completed exchange (the GraphQL request
-//! bodies are byte for byte the ones `graphql::Client` sends).
+//! them: request and response bodies of each completed exchange, as they crossed the
+//! connection (the GraphQL request bodies are byte for byte the ones `graphql::Client`
+//! sends). With `--compression`, every request asks for that encoding
+//! (`Accept-Encoding`), a compressed answer counts at its compressed size and is decoded
+//! ([`crate::compression`]) before it is checked; an answer in an encoding not asked for
+//! fails.
 //!
 //! The protocol crates' clients stay what a user copies; this is the harness's own.
 //! Writes (hold_cancel, contended_hold) keep going through those clients.
@@ -26,6 +30,7 @@ use graphql::client::documents as docs;
 
 use self::check::Dialect;
 use self::http1::Http1Conn;
+use crate::compression::{self, Compression};
 use crate::load::Step;
 use crate::metering::PayloadMeter;
 use crate::scenario::{Outcome, Plan, Scenario};
@@ -64,6 +69,8 @@ struct GraphqlAround {
 #[derive(Debug)]
 pub struct Requests {
     dialect: Dialect,
+    /// The encoding every request asks answers in.
+    compression: Compression,
     /// REST: GET heads around the id, for get_event, event_detail and seat_map.
     rest: [Around; 3],
     /// GraphQL: POSTs around the id, for the same three.
@@ -117,19 +124,28 @@ pub fn graphql_get_event_body(id: EventId) -> Vec<u8> {
     )
 }
 
-fn graphql_head(host: &str) -> Vec<u8> {
+/// The `Accept-Encoding` header line asking for `compression` (none for identity).
+fn accept_encoding(compression: Compression) -> String {
+    match compression {
+        Compression::None => String::new(),
+        other => format!("Accept-Encoding: {other}\r\n"),
+    }
+}
+
+fn graphql_head(host: &str, accept: &str) -> Vec<u8> {
     format!(
-        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: "
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\n{accept}Content-Length: "
     )
     .into_bytes()
 }
 
-fn rest_get(host: &str, path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n").into_bytes()
+fn rest_get(host: &str, accept: &str, path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n{accept}\r\n")
+        .into_bytes()
 }
 
-fn graphql_post(host: &str, body: &[u8]) -> Vec<u8> {
-    let mut request = graphql_head(host);
+fn graphql_post(host: &str, accept: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = graphql_head(host, accept);
     request.extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
     request.extend_from_slice(body);
     request
@@ -150,14 +166,17 @@ fn push_number(out: &mut Vec<u8>, mut n: u64) {
 }
 
 impl Requests {
-    /// The requests of `dialect` for a server at `addr`, over `plan`'s words.
-    pub fn new(dialect: Dialect, addr: SocketAddr, plan: &Plan) -> Self {
+    /// The requests of `dialect` for a server at `addr`, over `plan`'s words, asking for
+    /// answers in `compression`.
+    pub fn new(dialect: Dialect, addr: SocketAddr, plan: &Plan, compression: Compression) -> Self {
         let host = addr.to_string();
+        let accept = accept_encoding(compression);
         let rest_paths = ["/v1/events/", "/v1/events/", "/v1/events/"];
         let rest_tails = ["", "/detail", "/seats"];
         let rest = std::array::from_fn(|i| {
             let full = rest_get(
                 &host,
+                &accept,
                 &format!("{}{SENTINEL}{}", rest_paths[i], rest_tails[i]),
             );
             split(&full, 0)
@@ -171,7 +190,7 @@ impl Requests {
             let (name, document) = &id_documents[i];
             let body = graphql_body(name, document, &serde_json::json!({"id": SENTINEL}));
             GraphqlAround {
-                head: graphql_head(&host),
+                head: graphql_head(&host, &accept),
                 body: split(&body, 0),
             }
         });
@@ -179,7 +198,11 @@ impl Requests {
             .iter()
             .map(|c| match dialect {
                 Dialect::Rest => (
-                    rest_get(&host, &format!("/v1/events?limit=20&category={}", c.as_str())),
+                    rest_get(
+                        &host,
+                        &accept,
+                        &format!("/v1/events?limit=20&category={}", c.as_str()),
+                    ),
                     0,
                 ),
                 Dialect::Graphql => {
@@ -189,7 +212,7 @@ impl Requests {
                         "filter": {"category": c.as_str().to_uppercase(), "city": null, "from": null, "to": null},
                     });
                     let body = graphql_body("ListEvents", &docs::list_events(), &variables);
-                    (graphql_post(&host, &body), body.len())
+                    (graphql_post(&host, &accept, &body), body.len())
                 }
             })
             .collect();
@@ -200,6 +223,7 @@ impl Requests {
                 Dialect::Rest => (
                     rest_get(
                         &host,
+                        &accept,
                         &format!("/v1/events/search?q={}&limit=20", query_value(w)),
                     ),
                     0,
@@ -211,12 +235,13 @@ impl Requests {
                         "first": 20,
                     });
                     let body = graphql_body("SearchEvents", &docs::search_events(), &variables);
-                    (graphql_post(&host, &body), body.len())
+                    (graphql_post(&host, &accept, &body), body.len())
                 }
             })
             .collect();
         Requests {
             dialect,
+            compression,
             rest,
             graphql,
             by_category,
@@ -302,6 +327,8 @@ pub struct LeanWorker {
     meter: Arc<PayloadMeter>,
     /// Always ask for this event (the floors serve one event's bytes).
     fixed: Option<EventId>,
+    /// A compressed answer, decoded (reused).
+    decoded: Vec<u8>,
 }
 
 impl LeanWorker {
@@ -326,6 +353,7 @@ impl LeanWorker {
             conn,
             meter,
             fixed: None,
+            decoded: Vec::new(),
         })
     }
 
@@ -357,9 +385,26 @@ impl LeanWorker {
             Ok(status) => status,
             Err(e) => return Outcome::Failed(format!("{}: {e}", self.scenario)),
         };
-        let body = self.conn.body();
+        let raw = self.conn.body();
         self.meter.add_sent(sent);
-        self.meter.add_received(body.len());
+        self.meter.add_received(raw.len());
+        let body = match self.conn.content_encoding() {
+            Some(Compression::None) => raw,
+            Some(used) if used == self.requests.compression => {
+                if let Err(e) = compression::decode(used, raw, http1::MAX_BODY, &mut self.decoded) {
+                    return Outcome::Failed(format!("{}: {e}", self.scenario));
+                }
+                &self.decoded
+            }
+            used => {
+                return Outcome::Failed(format!(
+                    "{}: answered in {} after asking for {}",
+                    self.scenario,
+                    used.map_or("an unknown encoding", Compression::name),
+                    self.requests.compression
+                ));
+            }
+        };
         if status != 200 {
             return Outcome::Failed(format!(
                 "{}: HTTP {status}: {}",

@@ -2,8 +2,8 @@
 //! with `grpc::Client::with_channel`) that reads every request and response body as it
 //! streams by and counts its protobuf message bytes: the HTTP/2 body less the 5-byte
 //! prefix of each message. HTTP/2 frames, headers and trailers are not in a body, so
-//! they are not counted. (Measured without compression, as the harness runs: with it
-//! these would be the compressed sizes.)
+//! they are not counted. A compressed message (`--compression`) counts at its
+//! compressed size, as the HTTP hooks count compressed bodies.
 
 use std::future::Future;
 use std::pin::Pin;

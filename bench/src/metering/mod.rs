@@ -2,7 +2,8 @@
 //! (message bodies only: JSON, protobuf or postcard bytes, without HTTP headers, HTTP/2
 //! frames, gRPC prefixes or wire frame headers). The harness divides by operations to
 //! report payload bytes per op; bytes on the socket are measured separately, on the
-//! server.
+//! server. Under `--compression`, a compressed body or message counts as it crossed the
+//! connection: its compressed size.
 //!
 //! The protocol clients know nothing of this: each hook is installed from outside,
 //! through the seam its client offers.

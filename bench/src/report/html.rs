@@ -83,11 +83,29 @@ pub fn conditions_line(results: &Results, view: &View<'_>) -> String {
     parts.join(" · ")
 }
 
-/// `report.html`.
+/// `report.html`. A file of runs over several links or compressions opens with the
+/// median latency across the links, then reports each condition in turn.
 pub fn report(results: &Results) -> String {
+    let parts = super::links::split(results);
+    let mut page = head("Quartet benchmark report");
+    if parts.len() > 1 {
+        page.push_str("<h1>Quartet benchmark report</h1>");
+        page.push_str(&super::links::section(results));
+        for (_, part) in &parts {
+            page.push_str(&body(part));
+        }
+    } else {
+        page.push_str(&body(results));
+    }
+    page.push_str(FOOT);
+    page
+}
+
+/// Everything a report of one condition shows, from its header to "The run".
+fn body(results: &Results) -> String {
     let view = View::new(results);
     let m = &results.meta;
-    let mut page = head("Quartet benchmark report");
+    let mut page = String::new();
     let _ = write!(
         page,
         "<header><h1>Quartet benchmark report</h1><p class=\"conditions\"><b>Conditions:</b> {}</p><p class=\"machine\">{}, {} cores, {}; {}; source revision {}; started {}</p>",
@@ -103,6 +121,9 @@ pub fn report(results: &Results) -> String {
     let scaling = view.closed_levels().len() >= 2;
     if scaling {
         page.push_str("<a href=\"#concurrency\">Concurrency</a>");
+    }
+    if !super::watch::rows(results).is_empty() {
+        page.push_str("<a href=\"#watch\">Watch</a>");
     }
     page.push_str("<a href=\"#tables\">All figures</a><a href=\"#run\">The run</a></nav></header>");
 
@@ -121,6 +142,16 @@ pub fn report(results: &Results) -> String {
         );
         for f in &results.failures {
             let _ = write!(page, "<li>{}</li>", escape(&f.to_string()));
+        }
+        page.push_str("</ul></section>");
+    }
+
+    if !results.skipped.is_empty() {
+        page.push_str(
+            "<section id=\"skipped\"><h2>Not run (the protocol cannot honour the condition; not a failure)</h2><ul>",
+        );
+        for s in &results.skipped {
+            let _ = write!(page, "<li>{}</li>", escape(&s.to_string()));
         }
         page.push_str("</ul></section>");
     }
@@ -182,6 +213,7 @@ pub fn report(results: &Results) -> String {
         page.push_str("</div></section>");
     }
 
+    page.push_str(&watch_section(results));
     page.push_str("<section id=\"tables\"><h2>All figures</h2><p class=\"note\">");
     page.push_str(&escape(&legend(results)));
     page.push_str("</p>");
@@ -207,6 +239,36 @@ pub fn report(results: &Results) -> String {
     page.push_str("</section><section id=\"run\"><h2>The run</h2><pre>");
     page.push_str(&escape(&meta_lines(results)));
     page.push_str("</pre></section>");
-    page.push_str(FOOT);
     page
+}
+
+/// The `watch` scenario's table and the slow subscriber, if the run had the scenario.
+fn watch_section(results: &Results) -> String {
+    let rows = super::watch::rows(results);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("<section id=\"watch\"><h2>watch: delivery from commit to subscriber</h2>");
+    if let Some(line) = super::watch::writer_line(results) {
+        let _ = write!(out, "<p class=\"note\">{}</p>", escape(&line));
+    }
+    out.push_str("<table class=\"detail\"><tr>");
+    for h in super::watch::HEADER {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table><ul>");
+    for line in super::watch::slow_lines(results) {
+        let _ = write!(out, "<li>{}</li>", escape(&line));
+    }
+    out.push_str("</ul></section>");
+    out
 }

@@ -9,15 +9,21 @@
 //! - [`figures`]: the charts made from runs (drawn by [`crate::charts`]).
 //! - [`tables`]: every figure, per scenario and shape (terminal, markdown, HTML).
 //! - [`html`]: the page; [`compare`]: two runs side by side; [`format`]: numbers.
+//! - [`links`]: runs over several links or compressions: one report per condition,
+//!   and median latency across the links.
+//! - [`watch`]: the `watch` scenario's own table (delivery latency, resyncs, per
+//!   delivered message costs) and the slow subscriber.
 
 pub mod compare;
 pub mod figures;
 pub mod format;
 pub mod html;
+pub mod links;
 pub mod model;
 pub mod summary;
 pub mod tables;
 pub mod verdict;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -101,8 +107,26 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
 }
 
 fn console(results: &Results, wide: bool) -> String {
+    let parts = links::split(results);
+    if parts.len() > 1 {
+        return parts
+            .iter()
+            .map(|((link, compression), part)| {
+                format!(
+                    "== link: {link}, compression: {compression}\n{}",
+                    console_one(part, wide)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    console_one(results, wide)
+}
+
+fn console_one(results: &Results, wide: bool) -> String {
     let view = View::new(results);
     let mut text = tables::terminal(results, wide);
+    text.push_str(&watch_terminal(results));
     let width = if wide {
         160
     } else {
@@ -121,6 +145,9 @@ fn console(results: &Results, wide: bool) -> String {
     for f in &results.failures {
         text.push_str(&wrap(&format!("FAILED {f}"), width, "", "  "));
     }
+    for s in &results.skipped {
+        text.push_str(&wrap(&format!("NOT RUN: {s}"), width, "", "  "));
+    }
     text.push('\n');
     text.push_str(&wrap(
         &format!("Verdict ({}):", html::conditions_line(results, &view)),
@@ -132,6 +159,69 @@ fn console(results: &Results, wide: bool) -> String {
         text.push_str(&wrap(&sentence.plain(), width, "- ", "  "));
     }
     text
+}
+
+fn watch_terminal(results: &Results) -> String {
+    let rows = watch::rows(results);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(tables::TERMINAL_COLUMNS)
+        .set_header(watch::HEADER);
+    for row in rows {
+        table.add_row(row);
+    }
+    let mut text = format!(
+        "
+watch: delivery from commit to subscriber
+{table}
+"
+    );
+    let width = usize::from(tables::TERMINAL_COLUMNS);
+    for line in watch::writer_line(results)
+        .into_iter()
+        .chain(watch::slow_lines(results))
+    {
+        text.push_str(&wrap(&line, width, "", "  "));
+    }
+    text
+}
+
+fn watch_markdown(results: &Results) -> String {
+    let rows = watch::rows(results);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "
+## watch: delivery from commit to subscriber
+
+",
+    );
+    if let Some(line) = watch::writer_line(results) {
+        let _ = writeln!(
+            md,
+            "{line}
+"
+        );
+    }
+    let _ = writeln!(md, "| {} |", watch::HEADER.join(" | "));
+    let _ = writeln!(md, "|{}", "---|".repeat(watch::HEADER.len()));
+    for row in rows {
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+    for line in watch::slow_lines(results) {
+        let _ = writeln!(
+            md,
+            "
+- {line}"
+        );
+    }
+    md
 }
 
 /// The table printed at the end of `quartet bench`: the columns that matter most,
@@ -147,6 +237,18 @@ pub fn console_table_wide(results: &Results) -> String {
 
 /// `report.md`: the verdict (conditions, summary, grids), then every figure.
 pub fn markdown(results: &Results) -> String {
+    let parts = links::split(results);
+    if parts.len() > 1 {
+        return parts
+            .iter()
+            .map(|(_, part)| markdown_one(part))
+            .collect::<Vec<_>>()
+            .join("\n---\n\n");
+    }
+    markdown_one(results)
+}
+
+fn markdown_one(results: &Results) -> String {
     let view = View::new(results);
     let mut md = String::from("# Quartet benchmark report\n\n");
     let _ = writeln!(
@@ -160,6 +262,7 @@ pub fn markdown(results: &Results) -> String {
     }
     md.push_str("\nEach cell: the figure, its multiple of the row's best (**bold** = the best), and of the protocol's own floor where one ran the same scenario at the same load. ⚠ = a caveat (client-bound, rate not met, errors). Latency spectra and charts are in report.html.\n");
     md.push_str(&verdict::markdown(&view));
+    md.push_str(&watch_markdown(results));
     if !results.failures.is_empty() {
         let _ = writeln!(
             md,
@@ -168,6 +271,18 @@ pub fn markdown(results: &Results) -> String {
                 .failures
                 .iter()
                 .map(|f| format!("- {f}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    if !results.skipped.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Not run (the protocol cannot honour the condition; not a failure)\n\n{}",
+            results
+                .skipped
+                .iter()
+                .map(|s| format!("- {s}"))
                 .collect::<Vec<_>>()
                 .join("\n")
         );

@@ -10,13 +10,14 @@ use super::model::{Shape, View, is_floor};
 use crate::results::{Results, Run};
 
 /// Every column, for report.md, report.html and `--wide`.
-pub const HEADER: [&str; 14] = [
+pub const HEADER: [&str; 15] = [
     "protocol",
     "ops/s",
     "tput vs best",
     "p50 µs",
     "p99 µs",
     "p99.9 µs",
+    "round trips/op (requests)",
     "p50 vs best",
     "p50 vs floor",
     "payload B/op req/resp",
@@ -28,12 +29,13 @@ pub const HEADER: [&str; 14] = [
 ];
 
 /// The terminal's columns (headers on two lines to stay narrow).
-pub const NARROW_HEADER: [&str; 9] = [
+pub const NARROW_HEADER: [&str; 10] = [
     "protocol",
     "ops/s",
     "ops/s\nvs best",
     "p50\nµs",
     "p99\nµs",
+    "RT/\nop",
     "p50 vs\nfloor",
     "socket B/op\nsent/recv",
     "CPU µs/op\nsrv/client",
@@ -51,6 +53,7 @@ struct Figures {
     p50: String,
     p99: String,
     p999: String,
+    round_trips: String,
     p50_vs_best: String,
     p50_vs_floor: String,
     payload: String,
@@ -146,6 +149,7 @@ fn figures(view: &View<'_>, run: &Run, best_tput: f64, best_p50: u64) -> Figures
         p50: run.latency_us.p50.to_string(),
         p99: run.latency_us.p99.to_string(),
         p999: run.latency_us.p999.to_string(),
+        round_trips: round_trips(run),
         p50_vs_best: format!("{:.2}x", ratio(run.latency_us.p50 as f64, best_p50 as f64)),
         p50_vs_floor: vs_floors(view, run),
         payload: format!(
@@ -216,6 +220,18 @@ fn sections<'a>(view: &View<'a>) -> Vec<(String, Vec<(&'a Run, Figures)>)> {
     out
 }
 
+/// `1`, or `2 (4.3)`: round trips one op waits for one after another, and the requests
+/// it sends where they differ; `-` where not counted.
+pub fn round_trips(run: &Run) -> String {
+    match (run.round_trips_per_op, run.requests_per_op) {
+        (Some(trips), Some(requests)) if (requests - trips).abs() >= 0.05 => {
+            format!("{trips:.0} ({requests:.1})")
+        }
+        (Some(trips), _) => format!("{trips:.0}"),
+        (None, _) => "-".to_owned(),
+    }
+}
+
 fn wide_row(f: Figures) -> Vec<String> {
     vec![
         f.name,
@@ -224,6 +240,7 @@ fn wide_row(f: Figures) -> Vec<String> {
         f.p50,
         f.p99,
         f.p999,
+        f.round_trips,
         f.p50_vs_best,
         f.p50_vs_floor,
         f.payload,
@@ -250,6 +267,7 @@ fn narrow_row(run: &Run, f: Figures) -> Vec<String> {
         f.tput_vs_best,
         f.p50,
         f.p99,
+        f.round_trips,
         f.p50_vs_floor,
         f.socket,
         f.cpu_short,

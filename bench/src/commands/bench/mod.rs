@@ -6,9 +6,11 @@
 //! - [`runner`]: the run loop over one protocol's scenarios and shapes, through its step
 //!   provider (`steps::ApiSteps` for the four APIs, `steps::FloorSteps` for the floor).
 //! - [`record`]: building a run's record, and the suite's `meta`, for `results.json`.
+//! - [`watch_runs`]: the `watch` scenario's runs (subscribers instead of concurrency).
 
 pub mod record;
 pub mod runner;
+pub mod watch_runs;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,10 +22,13 @@ use domain::{Dataset, DatasetSpec};
 use self::record::Shape;
 use self::runner::{Server, Suite};
 use crate::child::ServerChild;
+use crate::compression::Compression;
+use crate::link::LinkProfile;
+use crate::link::process::RelayProcess;
 use crate::procfs;
 use crate::protocol::Protocol;
 use crate::report;
-use crate::results::{Failure, Results, SCHEMA_VERSION};
+use crate::results::{Failure, Results, SCHEMA_VERSION, Skipped};
 use crate::scenario::{Plan, Scenario};
 use crate::steps::{ApiSteps, ClientOptions, FloorSteps};
 
@@ -97,6 +102,30 @@ pub struct Args {
     /// Dataset seed (inputs are drawn from it too: the same sequence for every protocol).
     #[arg(long, default_value_t = domain::dataset::DEFAULT_SEED)]
     pub seed: u64,
+    /// The emulated link between the load generator and every server (floors
+    /// included): loopback (none), lan (0.5 ms RTT, 1 Gbit/s), region (10 ms, 200
+    /// Mbit/s), continent (80 ms, 50 Mbit/s), mobile (60 ms ± 10 ms, 10 Mbit/s down, 2
+    /// up) or custom:rtt=20ms,down=5mbit,up=1mbit,jitter=2ms. Comma-separated (or
+    /// repeated) to run each in turn, e.g. --link loopback,mobile.
+    #[arg(long, default_value = "loopback")]
+    pub link: Vec<String>,
+    /// Response compression the clients ask for: none, gzip or zstd. Comma-separated to
+    /// run each in turn over every link, e.g. --compression none,zstd. Servers compress
+    /// answers of at least 1 KiB when asked; the wire protocol and the floors have no
+    /// compression and are not run (a note, not a failure) under anything but none.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
+    pub compression: Vec<Compression>,
+    /// Subscribers of the `watch` scenario, comma-separated: one run each [default:
+    /// 1,100,1000; --quick: 1,100].
+    #[arg(long, value_delimiter = ',')]
+    pub subscribers: Option<Vec<usize>>,
+    /// Changes per second the `watch` scenario's writer makes.
+    #[arg(long, default_value_t = 200.0, value_parser = parse_rate)]
+    pub watch_rate: f64,
+    /// Milliseconds the `watch` scenario's one deliberately slow subscriber spends per
+    /// message (it joins the run with the subscriber count nearest 100).
+    #[arg(long, default_value_t = 50)]
+    pub slow_subscriber_ms: u64,
     /// Results folder [default: results/<timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -133,6 +162,21 @@ impl Args {
         list.into_iter().map(|c| c.max(1)).collect()
     }
 
+    fn watch_shapes(&self) -> watch_runs::WatchShapes {
+        let subscribers = self.subscribers.clone().unwrap_or_else(|| {
+            if self.quick {
+                vec![1, 100]
+            } else {
+                vec![1, 100, 1_000]
+            }
+        });
+        watch_runs::WatchShapes {
+            subscribers: subscribers.into_iter().map(|s| s.max(1)).collect(),
+            rate: self.watch_rate,
+            slow_pause: Duration::from_millis(self.slow_subscriber_ms),
+        }
+    }
+
     fn duration(&self) -> Duration {
         Duration::from_secs_f64(
             self.duration
@@ -147,6 +191,36 @@ impl Args {
                 .unwrap_or(if self.quick { 0.5 } else { 1.0 })
                 .max(0.0),
         )
+    }
+
+    /// The `--link` profiles, in order, each once.
+    ///
+    /// # Errors
+    /// A bad profile, named.
+    pub fn links(&self) -> Result<Vec<LinkProfile>, String> {
+        let mut links: Vec<LinkProfile> = Vec::new();
+        for text in &self.link {
+            for link in LinkProfile::parse_list(text).map_err(|e| e.to_string())? {
+                if !links.iter().any(|l| l.name == link.name) {
+                    links.push(link);
+                }
+            }
+        }
+        Ok(links)
+    }
+
+    /// The `--compression` list, in order, each once.
+    pub fn compressions(&self) -> Vec<Compression> {
+        let mut out: Vec<Compression> = Vec::new();
+        for &c in &self.compression {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        if out.is_empty() {
+            out.push(Compression::None);
+        }
+        out
     }
 
     /// Whether this run pins; decided before the runtime starts.
@@ -168,6 +242,7 @@ impl Args {
 /// reported, not errors of the command.
 pub async fn run(args: Args) -> Result<(), String> {
     let started = chrono::Utc::now();
+    let links = args.links()?;
     let pinned = args.pinned();
     let spec = DatasetSpec {
         events: args.events,
@@ -201,8 +276,11 @@ pub async fn run(args: Args) -> Result<(), String> {
         contended_round: 0,
         client_cores: record::client_cores(pinned),
         connections: args.connections as usize,
+        link: String::new(),
+        compression: Compression::None,
         runs: Vec::new(),
         failures: Vec::new(),
+        skipped: Vec::new(),
     };
     let suite_started = Instant::now();
     for &protocol in &args.protocols {
@@ -215,32 +293,21 @@ pub async fn run(args: Args) -> Result<(), String> {
                 pinned.then_some(1),
             )?),
         };
-        let addr = server.addr();
-        eprintln!("== {protocol} on {addr}");
-        let outcome = if protocol == Protocol::TcpFloor {
-            let steps = FloorSteps::new(addr, &plan);
-            suite.run_protocol(protocol, &mut server, &steps).await
-        } else {
-            let options = ClientOptions {
-                connections: args.connections as usize,
-                lean: !args.ticketing_clients,
-            };
-            match ApiSteps::connect(protocol, addr, Arc::clone(&plan), options).await {
-                Ok(steps) => suite.run_protocol(protocol, &mut server, &steps).await,
-                Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+        for link in &links {
+            if let Err(cause) =
+                run_over_link(&mut suite, protocol, &mut server, link, &args, &plan).await
+            {
+                let cause = format!("over {link}: {cause}");
+                let failure = Failure {
+                    protocol: protocol.name().to_owned(),
+                    scenario: None,
+                    shape: None,
+                    attempted: 0,
+                    cause,
+                };
+                eprintln!("   FAILED {failure}");
+                suite.failures.push(failure);
             }
-        };
-        // A server that cannot be reached measured nothing; the other protocols still run.
-        if let Err(cause) = outcome {
-            let failure = Failure {
-                protocol: protocol.name().to_owned(),
-                scenario: None,
-                shape: None,
-                attempted: 0,
-                cause,
-            };
-            eprintln!("   FAILED {failure}");
-            suite.failures.push(failure);
         }
         server.stop();
     }
@@ -253,9 +320,12 @@ pub async fn run(args: Args) -> Result<(), String> {
             started,
             args.connections as usize,
             !args.ticketing_clients,
+            &links.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+            &args.compressions(),
         ),
         runs: suite.runs,
         failures: suite.failures,
+        skipped: suite.skipped,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
@@ -307,4 +377,92 @@ pub async fn run(args: Args) -> Result<(), String> {
             results.failures.len()
         ))
     }
+}
+
+/// Runs every scenario of `protocol` through `link`, once per `--compression`: a relay
+/// child in front of the server (none for loopback), the clients connected to it, the
+/// relay stopped after. A compression the protocol cannot honour is noted as skipped;
+/// a compression whose clients cannot connect is a failure, and the next is still run.
+///
+/// # Errors
+/// If the relay cannot be started: the protocol measured nothing over this link.
+async fn run_over_link(
+    suite: &mut Suite,
+    protocol: Protocol,
+    server: &mut Server,
+    link: &LinkProfile,
+    args: &Args,
+    plan: &Arc<Plan>,
+) -> Result<(), String> {
+    let relay = if link.is_loopback() {
+        None
+    } else {
+        Some(RelayProcess::start(server.addr(), link)?)
+    };
+    let addr = relay.as_ref().map_or_else(|| server.addr(), |r| r.addr);
+    link.name.clone_into(&mut suite.link);
+    let mut watched = false;
+    for compression in args.compressions() {
+        if compression != Compression::None && !protocol.compresses() {
+            let skipped = Skipped {
+                protocol: protocol.name().to_owned(),
+                link: link.name.clone(),
+                compression: compression.name().to_owned(),
+                reason: if protocol.is_floor() {
+                    "a floor answers fixed uncompressed bytes".to_owned()
+                } else {
+                    "the wire protocol has no compression yet".to_owned()
+                },
+            };
+            eprintln!("== NOT RUN: {skipped}");
+            suite.skipped.push(skipped);
+            continue;
+        }
+        eprintln!(
+            "== {protocol} on {} over {link} ({}), compression {compression}",
+            server.addr(),
+            link.describe()
+        );
+        suite.compression = compression;
+        let outcome = if protocol == Protocol::TcpFloor {
+            let steps = FloorSteps::new(addr, plan);
+            suite.run_protocol(protocol, server, &steps).await
+        } else {
+            let options = ClientOptions {
+                connections: args.connections as usize,
+                lean: !args.ticketing_clients,
+                compression,
+            };
+            let outcome = match ApiSteps::connect(protocol, addr, Arc::clone(plan), options).await {
+                Ok(steps) => suite.run_protocol(protocol, server, &steps).await,
+                Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+            };
+            // The availability streams are never compressed (SSE is excluded, the others
+            // are small messages): watched once per link, under the first compression.
+            if outcome.is_ok()
+                && !watched
+                && !protocol.is_floor()
+                && suite.scenarios.contains(&Scenario::Watch)
+            {
+                watched = true;
+                watch_runs::run(suite, protocol, server, addr, plan, &args.watch_shapes()).await;
+            }
+            outcome
+        };
+        if let Err(cause) = outcome {
+            let failure = Failure {
+                protocol: protocol.name().to_owned(),
+                scenario: None,
+                shape: None,
+                attempted: 0,
+                cause: format!("over {link} with compression {compression}: {cause}"),
+            };
+            eprintln!("   FAILED {failure}");
+            suite.failures.push(failure);
+        }
+    }
+    if let Some(relay) = relay {
+        relay.stop();
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use domain::DatasetSpec;
 
+use crate::compression::Compression;
 use crate::load::LoadResult;
 use crate::procfs::ProcessStats;
 use crate::protocol::Protocol;
@@ -81,6 +82,10 @@ pub struct Measurement<'a> {
     pub client_cores: usize,
     /// Connections the run's clients used.
     pub connections: usize,
+    /// The link the run went through.
+    pub link: &'a str,
+    /// Requests the browse workers sent in the window, where counted.
+    pub browse_requests: Option<u64>,
 }
 
 /// Open loop: `(achieved ops/s, rate not met)`: completions inside the window over the
@@ -135,6 +140,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         client_cpu_ticks,
         client_cores,
         connections,
+        link,
+        browse_requests,
     } = *m;
     let duration = duration.as_secs_f64();
     let per_op = |total: u64| {
@@ -177,6 +184,13 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         floor: protocol.own_floor().map(|f| f.name().to_owned()),
         connections: Some(connections),
         scenario: scenario.name().to_owned(),
+        link: Some(link.to_owned()),
+        // The caller names the compression (`Suite::run_protocol`); absent: none.
+        compression: None,
+        round_trips_per_op: scenario.round_trips().map(f64::from),
+        requests_per_op: browse_requests
+            .filter(|_| scenario.round_trips().is_some())
+            .map(per_op),
         mode: if shape.rate.is_some() {
             "open"
         } else {
@@ -208,6 +222,7 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         double_bookings,
         first_error: result.first_error.clone(),
         histogram: encode(&result.latency),
+        watch: None,
     }
 }
 
@@ -223,7 +238,9 @@ fn command_output(program: &str, args: &[&str]) -> String {
 
 /// Where and how the suite ran: on `dataset`, warming up for `warmup` before each
 /// window, pinned or not, started at `started`, the multiplexed protocols over
-/// `connections` connections, REST's and GraphQL's reads through the lean clients or not.
+/// `connections` connections, REST's and GraphQL's reads through the lean clients or not,
+/// over `links` with `compressions` (named in `meta` only when one is not `none`).
+#[allow(clippy::too_many_arguments)] // one per fact of the run, each named at the call
 pub fn meta(
     dataset: DatasetSpec,
     warmup: Duration,
@@ -231,6 +248,8 @@ pub fn meta(
     started: chrono::DateTime<chrono::Utc>,
     connections: usize,
     lean_clients: bool,
+    links: &[String],
+    compressions: &[Compression],
 ) -> Meta {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -265,6 +284,17 @@ pub fn meta(
         client_bound_threshold: Some(CLIENT_BOUND_THRESHOLD),
         connections: Some(connections),
         lean_clients: Some(lean_clients),
+        link: Some(links.join(", ")),
+        compression: compressions
+            .iter()
+            .any(|c| *c != Compression::None)
+            .then(|| {
+                compressions
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
     }
 }
 

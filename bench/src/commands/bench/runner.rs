@@ -11,10 +11,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::record::{self, Measurement, ServerStats, Shape};
 use crate::child::ServerChild;
+use crate::compression::Compression;
 use crate::load::{self, Live, LoadConfig, LoadResult};
 use crate::procfs;
 use crate::protocol::Protocol;
-use crate::results::{Failure, Run};
+use crate::results::{Failure, Run, Skipped};
 use crate::scenario::Scenario;
 use crate::steps::StepProvider;
 
@@ -37,7 +38,7 @@ impl Server {
 
     /// CPU and memory from /proc; socket bytes from the server's own counters (every
     /// server wraps its connections in `netkit::connections::Counted`).
-    fn stats(&mut self) -> Option<ServerStats> {
+    pub(super) fn stats(&mut self) -> Option<ServerStats> {
         match self {
             Server::Child(child) => {
                 let process = procfs::process_stats(child.pid()).ok()?;
@@ -79,10 +80,16 @@ pub struct Suite {
     pub client_cores: usize,
     /// Connections the multiplexed protocols spread their clients over.
     pub connections: usize,
+    /// The link the runs go through now (`loopback`, `mobile`, ...).
+    pub link: String,
+    /// The compression the clients ask for now.
+    pub compression: Compression,
     /// The records made so far.
     pub runs: Vec<Run>,
     /// Runs (or protocols) that measured nothing, with their cause.
     pub failures: Vec<Failure>,
+    /// Protocols not run under a condition they cannot honour.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Suite {
@@ -133,9 +140,12 @@ impl Suite {
                         } else {
                             shape.concurrency
                         },
+                        link: &self.link,
+                        browse_requests: m.browse_requests,
                     },
                     self.ticks,
                 );
+                run.compression = Some(self.compression.name().to_owned());
                 // A window in which nothing succeeded measured nothing: no figures, a
                 // failure with its cause.
                 if let Some(cause) = record::measured_nothing(&m.result) {
@@ -194,10 +204,12 @@ struct Measured<S> {
     payload: (u64, u64),
     /// The load generator's own CPU ticks over the same span as the server's.
     client_cpu_ticks: Option<u64>,
+    /// Requests the browse workers sent within the window, where counted.
+    browse_requests: Option<u64>,
 }
 
 /// This process's CPU ticks (every thread, user + system).
-fn own_cpu_ticks() -> Option<u64> {
+pub(super) fn own_cpu_ticks() -> Option<u64> {
     procfs::process_stats(std::process::id())
         .ok()
         .map(|s| s.cpu_ticks)
@@ -257,6 +269,7 @@ async fn measure<P: StepProvider>(
     };
     let before = server.stats();
     let payload_before = provider.payload();
+    let requests_before = provider.browse_requests();
     let client_before = own_cpu_ticks();
     let config = LoadConfig {
         concurrency: shape.concurrency,
@@ -267,6 +280,7 @@ async fn measure<P: StepProvider>(
     let (result, workers) = load::run(workers, config, Arc::clone(&live)).await;
     let client_after = own_cpu_ticks();
     let payload_after = provider.payload();
+    let requests_after = provider.browse_requests();
     let after = server.stats();
     ticker.abort();
     bar.finish_and_clear();
@@ -281,6 +295,9 @@ async fn measure<P: StepProvider>(
         ),
         client_cpu_ticks: client_before
             .zip(client_after)
+            .map(|(b, a)| a.saturating_sub(b)),
+        browse_requests: requests_before
+            .zip(requests_after)
             .map(|(b, a)| a.saturating_sub(b)),
     }
 }

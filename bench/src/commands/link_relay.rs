@@ -1,0 +1,38 @@
+//! `quartet link-relay`: the link emulator in a process of its own (the harness starts
+//! it for `--link`; see [`crate::link`]). Prints `READY <addr>` once listening and
+//! relays until its stdin closes.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
+use crate::link::{LinkProfile, Relay};
+
+/// Flags of `quartet link-relay`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The server every connection is forwarded to.
+    #[arg(long)]
+    pub target: SocketAddr,
+    /// The link to emulate: loopback, lan, region, continent, mobile or
+    /// custom:rtt=..,down=..,up=..,jitter=..
+    #[arg(long, value_parser = |s: &str| LinkProfile::parse(s).map_err(|e| e.to_string()))]
+    pub link: LinkProfile,
+}
+
+/// Relays until stdin closes.
+///
+/// # Errors
+/// If the relay cannot listen or READY cannot be written.
+pub fn run(args: &Args) -> Result<(), String> {
+    let relay = Relay::start(args.target, &args.link)
+        .map_err(|e| format!("cannot start the relay: {e}"))?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "READY {}", relay.addr())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| e.to_string())?;
+    // Anything on stdin is ignored; its end is the signal to stop.
+    let mut sink = [0u8; 64];
+    while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}
+    drop(relay);
+    Ok(())
+}
