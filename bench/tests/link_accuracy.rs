@@ -74,7 +74,11 @@ fn expected(profile: &LinkProfile, size: usize) -> Duration {
         + Duration::from_secs_f64(over(REQUEST, profile.up_bps) + over(size, profile.down_bps))
 }
 
+// Wall-clock by nature: the lan profile's 100 B case must land within 25 µs, which the
+// scheduler of a shared or busy machine (or an unoptimised relay) can miss on its own,
+// so it is not part of `cargo test --workspace`. Run it in release on a quiet machine.
 #[test]
+#[ignore = "timing: cargo test --release -p bench --test link_accuracy -- --ignored"]
 fn link_ping_pong_within_5_percent_of_rtt_plus_size_over_bandwidth() {
     let server = sized_answer_server();
     let mut report = Vec::new();
