@@ -13,40 +13,7 @@ use domain::{DatasetSpec, EventFilter, Limits, ListEventsRequest, Service, Ticke
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const PROTOCOL: &str = include_str!("../PROTOCOL.md");
-
-/// The bytes of the ```` ```hex NAME ```` block in PROTOCOL.md (`#` starts a comment).
-fn vector(name: &str) -> Vec<u8> {
-    let fence = format!("```hex {name}\n");
-    let start = PROTOCOL
-        .find(&fence)
-        .unwrap_or_else(|| panic!("PROTOCOL.md has no vector {name:?}"))
-        + fence.len();
-    let end = start + PROTOCOL[start..].find("```").unwrap();
-    let hex: String = PROTOCOL[start..end]
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""))
-        .collect::<String>()
-        .split_whitespace()
-        .collect();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .chunks(16)
-        .map(|c| {
-            c.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use common::{PROTOCOL, hex, vector};
 
 async fn read_exactly(stream: &mut TcpStream, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
