@@ -6,6 +6,8 @@
 // Helpers outside #[test] fns unwrap too: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
 use bench::compression::{self, Compression};
@@ -16,28 +18,10 @@ use bench::metering::PayloadMeter;
 use bench::protocol::{self, Protocol};
 use bench::scenario::{Outcome, Plan, Scenario};
 use bench::steps::{ApiSteps, ClientOptions, StepProvider};
-use domain::{Dataset, DatasetSpec, Limits, Service, SharedTicketing};
-use netkit::ServerConfig;
 use netkit::running::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const SPEC: DatasetSpec = DatasetSpec {
-    events: 300,
-    seed: 5,
-};
-
-fn plan() -> Arc<Plan> {
-    Arc::new(Plan::new(Dataset::from_spec(SPEC)))
-}
-
-async fn serve(protocol: Protocol) -> RunningServer {
-    let api: SharedTicketing = Arc::new(Service::generate(SPEC, Limits::default()));
-    RunningServer::spawn(move |listener, stop| {
-        protocol::serve(protocol, listener, api, ServerConfig::default(), stop)
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{protocol} server: {e}"))
-}
+use common::{plan, serve};
 
 /// Response payload bytes of `runs` lean seat-map answers asking for `compression`.
 async fn lean_seat_map_bytes(

@@ -3,6 +3,8 @@
 //! stream, same bodies), a wrong answer fails, and the framework floors answer the lean
 //! and gRPC clients with their protocol's own get_event bytes.
 
+mod common;
+
 use std::sync::Arc;
 
 use bench::compression::Compression;
@@ -12,29 +14,10 @@ use bench::lean::{self, LeanWorker, Requests};
 use bench::load::Step;
 use bench::metering::PayloadMeter;
 use bench::protocol::{self, Protocol};
-use bench::scenario::{Outcome, Plan, Scenario};
+use bench::scenario::{Outcome, Scenario};
 use bench::steps::{ApiSteps, ClientOptions, StepProvider};
-use domain::{Dataset, DatasetSpec, Limits, Service, SharedTicketing};
-use netkit::ServerConfig;
-use netkit::running::RunningServer;
 
-const SPEC: DatasetSpec = DatasetSpec {
-    events: 300,
-    seed: 5,
-};
-
-fn plan() -> Arc<Plan> {
-    Arc::new(Plan::new(Dataset::from_spec(SPEC)))
-}
-
-async fn serve(protocol: Protocol) -> RunningServer {
-    let api: SharedTicketing = Arc::new(Service::generate(SPEC, Limits::default()));
-    RunningServer::spawn(move |listener, stop| {
-        protocol::serve(protocol, listener, api, ServerConfig::default(), stop)
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{protocol} server: {e}"))
-}
+use common::{plan, serve};
 
 #[tokio::test]
 async fn lean_and_ticketing_clients_agree_on_inputs_answers_and_bytes() {
