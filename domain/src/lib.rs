@@ -15,6 +15,8 @@
 //! - [`Forwarding`]: a `Ticketing` decorator that counts calls (servers' tests serve it to
 //!   prove they take any implementation); [`mirror_enum!`]: a transport's copy of a domain
 //!   enum with conversions both ways.
+//! - [`encoded::EncodedChanges`]: a transport's encoding of each availability change,
+//!   made once and shared by every subscriber it is sent to.
 //! - `conformance` (feature `conformance`): the suite every implementation must pass.
 //! - `strategies` (feature `strategies`): proptest strategies for every API type, so each
 //!   protocol proves its conversions round-trip.
@@ -28,6 +30,7 @@ pub mod clock;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod dataset;
+pub mod encoded;
 pub mod error;
 pub mod feed;
 pub mod forwarding;
@@ -46,6 +49,7 @@ pub use backend::Backend;
 pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dataset::{Dataset, DatasetSpec};
+pub use encoded::EncodedChanges;
 pub use error::{Error, ErrorCode, ErrorDetails, Result};
 pub use forwarding::Forwarding;
 pub use limits::Limits;
