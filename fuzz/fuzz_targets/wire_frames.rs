@@ -1,49 +1,93 @@
 //! The wire frame decoder (PROTOCOL.md §2, `wire::codec::WireCodec`) on a byte stream
-//! cut into chunks: the first input byte picks the chunk size (1 to 64 bytes), the rest
-//! is the stream. Asserts: no panic; the buffer never holds more than one maximum frame
-//! plus one chunk (the length is checked before memory is reserved); every decoded
-//! frame re-encodes to exactly the bytes it was read from (decode(encode(x)) == x); a
-//! refusal is `FrameTooLarge` exactly when the length prefix is over the maximum.
+//! cut into chunks: the first input byte picks the chunk size (low 6 bits: 1 to 64
+//! bytes) and the compression the connection agreed on (high 2 bits: none, zstd, gzip,
+//! none), the rest is the stream. Asserts: no panic; the buffer never holds more than
+//! one maximum frame plus one chunk (the length is checked before memory is reserved);
+//! no decompressed frame is larger than the maximum (a compression bomb is refused, not
+//! expanded); without compression every decoded frame re-encodes to exactly the bytes
+//! it was read from, with it every decoded frame survives encode then decode; a refusal
+//! is `FrameTooLarge` exactly when the length prefix, or a compressed frame's declared
+//! length, is over the maximum, and `BadCompressedPayload` only for a frame marked
+//! compressed on a connection with a codec.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use tokio_util::codec::Decoder;
+use tokio_util::codec::{Decoder, Encoder};
 use wire::codec::{CodecError, WireCodec, encode_frame};
+use wire::compression::{COMPRESSION_MIN_BYTES, Compression};
+use wire::frame::{COMPRESSED, HEADER_LEN};
 
 /// The request maximum the server uses (1 MiB).
 const MAX: usize = 1 << 20;
 /// What `BytesMut` may hold beyond the frame: the 4-byte prefix, a chunk, rounding.
 const SLACK: usize = 4 + 64 + 1024;
 
+fn codec(compression: Compression) -> WireCodec {
+    WireCodec::new(MAX).compressing(compression, COMPRESSION_MIN_BYTES)
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&first, stream)) = data.split_first() else {
         return;
     };
     let chunk = usize::from(first % 64) + 1;
-    let mut codec = WireCodec::new(MAX);
+    let compression = match first >> 6 {
+        1 => Compression::Zstd,
+        2 => Compression::Gzip,
+        _ => Compression::None,
+    };
+    let mut decoder = codec(compression);
     let mut buf = BytesMut::new();
     let mut consumed = 0;
     for piece in stream.chunks(chunk) {
         buf.extend_from_slice(piece);
         loop {
-            match codec.decode(&mut buf) {
+            let before = buf.len();
+            match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => {
-                    let bytes = encode_frame(frame, MAX).expect("a decoded frame re-encodes");
-                    let end = consumed + bytes.len();
-                    assert_eq!(&stream[consumed..end], &bytes[..], "re-encoding differs");
-                    consumed = end;
+                    let read = &stream[consumed..consumed + before - buf.len()];
+                    consumed += before - buf.len();
+                    assert!(
+                        HEADER_LEN + frame.payload.len() <= MAX,
+                        "expanded past the maximum"
+                    );
+                    if compression == Compression::None {
+                        let bytes = encode_frame(frame, MAX).expect("a decoded frame re-encodes");
+                        assert_eq!(read, &bytes[..], "re-encoding differs");
+                    } else {
+                        let mut bytes = BytesMut::new();
+                        codec(compression)
+                            .encode(frame.clone(), &mut bytes)
+                            .expect("a decoded frame re-encodes");
+                        let again = codec(compression).decode(&mut bytes);
+                        assert_eq!(again.expect("decodes").as_ref(), Some(&frame));
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let prefix = &stream[consumed..consumed + 4];
-                    let length = u32::from_be_bytes(prefix.try_into().expect("4 bytes"));
-                    let too_large = length as usize > MAX;
+                    let frame = &stream[consumed..];
+                    let length = u32::from_be_bytes(frame[..4].try_into().expect("4 bytes"));
+                    let marked = frame.get(5).is_some_and(|kind| kind & COMPRESSED != 0);
+                    let declared = frame
+                        .get(12..16)
+                        .map(|d| u32::from_be_bytes(d.try_into().expect("4 bytes")) as usize);
+                    let long = length as usize > MAX;
+                    let claims_too_much = marked
+                        && compression != Compression::None
+                        && declared.is_some_and(|d| d + HEADER_LEN > MAX);
                     match e {
                         CodecError::FrameTooLarge { max } => {
-                            assert!(too_large && max == MAX, "too large at length {length}");
+                            assert!(
+                                max == MAX && (long || claims_too_much),
+                                "at length {length}"
+                            );
                         }
-                        CodecError::BadHeader(_) => assert!(!too_large),
+                        CodecError::BadHeader(_) => assert!(!long),
+                        CodecError::BadCompressedPayload(_) => {
+                            assert!(marked && compression != Compression::None);
+                            assert!(!long && !claims_too_much);
+                        }
                         CodecError::Io(e) => panic!("i/o error from a byte buffer: {e}"),
                     }
                     return;
@@ -57,5 +101,5 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // End of stream: a partial frame is an error, never a panic.
-    let _ = codec.decode_eof(&mut buf);
+    let _ = decoder.decode_eof(&mut buf);
 });

@@ -116,7 +116,8 @@ pub struct ClientConfig {
     /// How long one call may take before the client gives up.
     pub request_timeout: Duration,
     /// The encoding the client asks responses in (`Accept-Encoding`, gRPC's
-    /// `grpc-accept-encoding`) and decodes: [`Compression::None`] by default.
+    /// `grpc-accept-encoding`, the wire protocol's hello) and decodes:
+    /// [`Compression::None`] by default.
     pub compression: Compression,
 }
 
@@ -132,8 +133,9 @@ impl Default for ClientConfig {
     }
 }
 
-/// A response compression a client can ask for. Requests are never compressed: every
-/// request of this API is far under [`COMPRESSION_MIN_BYTES`].
+/// A compression a client can ask for. In practice only responses are compressed: every
+/// request of this API is far under [`COMPRESSION_MIN_BYTES`] (the wire protocol applies
+/// the same threshold to frames in both directions).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Compression {
     /// Identity: the client asks for nothing and gets bodies as they are.
@@ -176,7 +178,8 @@ impl std::str::FromStr for Compression {
     }
 }
 
-/// Response compression on a server (REST, GraphQL and gRPC): offered in gzip and zstd,
+/// Response compression on a server (REST, GraphQL, gRPC, and the wire protocol's frames):
+/// offered in gzip and zstd,
 /// used only when the client asks for it, and only for bodies (gRPC: messages) of at
 /// least `min_bytes`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,15 @@
 //! requests in flight and a byte budget for answers waiting to be written, and the
 //! limits of live subscriptions (SUBSCRIBE): how many one connection may hold, how many
 //! of one subscription's PUSH frames may wait to be written, and how many messages a
-//! [`Client`](crate::Client) queues per subscription for a consumer that reads slowly.
+//! [`Client`](crate::Client) queues per subscription for a consumer that reads slowly;
+//! and per-frame compression, netkit's [`ServerCompression`] like every Quartet server's
+//! (the codec itself is chosen by the client in its hello, from its `ClientConfig`).
 //! `Config::default()` is what `cargo run -p wire` serves with.
 
 use std::time::Duration;
 
 use netkit::ServerConfig;
+use netkit::config::ServerCompression;
 
 use crate::gauges::Gauges;
 
@@ -80,6 +83,11 @@ pub struct Config {
     /// Most PUSH frames of one subscription waiting to be written (see
     /// [`MAX_QUEUED_PUSHES`]). 0 counts as 1.
     pub max_queued_pushes: usize,
+    /// Per-frame payload compression: on by default (zstd or gzip, whichever the
+    /// client's hello accepts, zstd first), for payloads of at least `min_bytes` (1 KiB)
+    /// in both directions. Off: the server hello agrees on none, and every frame is sent
+    /// and must arrive uncompressed.
+    pub compression: ServerCompression,
     /// Counters the server updates for tests and monitoring, if any.
     pub gauges: Option<Gauges>,
 }
@@ -88,7 +96,8 @@ impl Config {
     /// The wire settings over `server`: the frame deadline is its header-read timeout,
     /// the write deadline its request timeout, and the idle timeout, in-flight cap and
     /// byte budget are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`] and [`MAX_QUEUED_BYTES`], the
-    /// subscription limits [`MAX_SUBSCRIPTIONS`] and [`MAX_QUEUED_PUSHES`]; no gauges.
+    /// subscription limits [`MAX_SUBSCRIPTIONS`] and [`MAX_QUEUED_PUSHES`], compression
+    /// on from 1 KiB; no gauges.
     pub fn with_server(server: ServerConfig) -> Self {
         Config {
             frame_timeout: server.header_read_timeout,
@@ -98,6 +107,7 @@ impl Config {
             max_queued_bytes: MAX_QUEUED_BYTES,
             max_subscriptions: MAX_SUBSCRIPTIONS,
             max_queued_pushes: MAX_QUEUED_PUSHES,
+            compression: ServerCompression::default(),
             gauges: None,
             server,
         }
@@ -128,6 +138,8 @@ mod tests {
         assert_eq!(config.max_subscriptions, 256);
         assert_eq!(config.max_queued_pushes, 32);
         assert_eq!(CLIENT_SUBSCRIPTION_QUEUE, domain::Limits::WATCH_BUFFER);
+        assert!(config.compression.enabled);
+        assert_eq!(config.compression.min_bytes, 1024);
         assert_eq!(config.gauges, None);
         assert_eq!(config.server.max_connections, 1_024);
         assert_eq!(config.server.shutdown_grace, Duration::from_secs(10));

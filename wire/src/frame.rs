@@ -6,6 +6,10 @@
 //! |   u8    |  u8  | u16 BE  |   u32 BE   |             |
 //! +---------+------+---------+------------+-------------+
 //! ```
+//!
+//! The kind byte's high bit, [`COMPRESSED`], marks a payload compressed with the codec
+//! the hellos agreed on; [`Frame`] always holds the payload as it is before compression
+//! (the codec, `codec.rs`, compresses and decompresses).
 
 use bytes::Bytes;
 
@@ -13,6 +17,9 @@ use bytes::Bytes;
 pub const HEADER_LEN: usize = 8;
 /// The frame format version this crate speaks.
 pub const FRAME_VERSION: u8 = 1;
+
+/// The bit of the kind byte that marks a compressed payload (PROTOCOL.md §2).
+pub const COMPRESSED: u8 = 0x80;
 
 /// What a frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,7 +37,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind a header byte names, if any.
+    /// The kind a header byte names, if any (the codec clears [`COMPRESSED`] first).
     pub const fn from_byte(byte: u8) -> Option<Kind> {
         match byte {
             0 => Some(Kind::Request),

@@ -6,9 +6,12 @@
 //!   with a [`Config`], with per-connection concurrency, backpressure and deadlines.
 //! - [`config`]: [`Config`], the server's settings on `netkit`'s shared part.
 //! - [`gauges`]: [`Gauges`], counters a server keeps about its connections' queues.
-//! - [`handshake`]: the 8-byte hellos and version negotiation.
+//! - [`handshake`]: the 8-byte hellos, version and compression negotiation.
 //! - [`frame`] and [`codec`]: the frame header and the codec on tokio-util's
-//!   `LengthDelimitedCodec`.
+//!   `LengthDelimitedCodec`, which compresses and decompresses payloads when the hellos
+//!   agreed on a codec.
+//! - [`compression`]: one frame payload compressed (zstd or gzip) and decompressed
+//!   within the frame maximum.
 //! - [`messages`]: every payload, field by field, and its domain conversions (including
 //!   SUBSCRIBE, UNSUBSCRIBE and the PUSH frames of live availability).
 //! - [`error`]: the one domain error <-> error frame mapping.
@@ -19,6 +22,7 @@
 
 pub mod client;
 pub mod codec;
+pub mod compression;
 pub mod config;
 pub mod error;
 pub mod frame;

@@ -27,12 +27,85 @@ async fn read_exactly(stream: &mut TcpStream, n: usize) -> Vec<u8> {
 #[test]
 fn hello_vectors_match_the_code() {
     assert_eq!(vector("client-hello"), wire::handshake::client_hello());
-    let wire::handshake::Negotiated::Agreed { reply, .. } =
-        wire::handshake::negotiate(&wire::handshake::client_hello())
-    else {
+    let wire::handshake::Negotiated::Agreed { reply, .. } = wire::handshake::negotiate(
+        &wire::handshake::client_hello(),
+        wire::handshake::Codecs::ALL,
+    ) else {
         panic!("our own hello was refused");
     };
     assert_eq!(vector("server-hello"), reply);
+}
+
+/// The compression hellos: the client's offer is the code's, and the server picks zstd
+/// from one codec or both, and nothing when its compression is off or the client offers
+/// none.
+#[test]
+fn compressed_hello_vectors_match_the_code() {
+    use wire::handshake::{Codecs, Compression, Negotiated, client_hello_accepting, negotiate};
+    assert_eq!(
+        vector("client-hello-zstd"),
+        client_hello_accepting(Codecs::only(Compression::Zstd))
+    );
+    assert_eq!(
+        vector("client-hello-both"),
+        client_hello_accepting(Codecs::ALL)
+    );
+    let reply_to = |hello: &str, server: Codecs| {
+        let hello: [u8; 8] = vector(hello).try_into().unwrap();
+        match negotiate(&hello, server) {
+            Negotiated::Agreed { reply, .. } => reply.to_vec(),
+            other => panic!("{other:?}"),
+        }
+    };
+    for hello in ["client-hello-zstd", "client-hello-both"] {
+        assert_eq!(reply_to(hello, Codecs::ALL), vector("server-hello-zstd"));
+        assert_eq!(reply_to(hello, Codecs::NONE), vector("server-hello"));
+    }
+    assert_eq!(
+        reply_to("client-hello", Codecs::ALL),
+        vector("server-hello")
+    );
+}
+
+/// The compressed seat map: the server sends the documented bytes on a connection that
+/// agreed on zstd, and they decompress to exactly what it sends without compression.
+#[tokio::test]
+async fn the_compressed_frame_vector_matches_the_server() {
+    use tokio_util::codec::Decoder;
+    use wire::compression::{COMPRESSION_MIN_BYTES, Compression};
+
+    let server = common::serve(Arc::new(service()), wire::Config::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(&vector("client-hello-zstd"))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_exactly(&mut stream, 8).await,
+        vector("server-hello-zstd")
+    );
+    exchange(&mut stream, "seat-map-request", "seat-map-zstd-response").await;
+    drop(stream);
+
+    let mut plain = handshaken(server.addr).await;
+    plain.write_all(&vector("seat-map-request")).await.unwrap();
+    let plain = common::read_frame_of(&read_frame_bytes(&mut plain).await);
+    assert_eq!(plain.kind, wire::frame::Kind::Response);
+
+    let mut codec =
+        wire::codec::WireCodec::new(16 << 20).compressing(Compression::Zstd, COMPRESSION_MIN_BYTES);
+    let mut bytes = bytes::BytesMut::from(&vector("seat-map-zstd-response")[..]);
+    let unpacked = codec.decode(&mut bytes).unwrap().unwrap();
+    assert_eq!(unpacked, plain);
+    let map: wire::messages::SeatMap = postcard::from_bytes(&unpacked.payload).unwrap();
+    assert_eq!((map.event_id, map.version, map.seats.len()), (2, 0, 134));
+    assert_eq!(unpacked.payload.len(), 1216);
+    assert!(
+        map.seats
+            .iter()
+            .all(|seat| seat.state == wire::messages::SeatState::Available)
+    );
+    server.stop().await.unwrap();
 }
 
 fn service() -> Service {

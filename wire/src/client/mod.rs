@@ -9,11 +9,18 @@
 //! its PUSH frames share the connection with every call, and the reader routes them to
 //! the subscription's bounded queue without ever waiting (`demux.rs`).
 //!
+//! Compression: the client's hello accepts the codec of `ClientConfig::compression` (none
+//! by default); when the server agrees, payloads of at least 1 KiB
+//! ([`COMPRESSION_MIN_BYTES`]) travel compressed in both directions, decompressed here
+//! within `max_response_bytes`. A server that does not compress (or has it off) agrees
+//! on none, and everything goes as it is.
+//!
 //! The client counts nothing. To measure what it sends and receives, wrap each
 //! connection's stream from outside with [`Client::connect_wrapped`] (or open the stream
 //! yourself and use [`Client::from_stream`]). A wrapped stream sees the 8-byte client
 //! and server hellos, then for every call one request frame and one answer frame, each
-//! 12 bytes (the 4-byte length and the 8-byte header) plus its postcard payload.
+//! 12 bytes (the 4-byte length and the 8-byte header) plus its postcard payload, or its
+//! compressed form (a 4-byte length and the codec's data) when it was compressed.
 
 mod demux;
 mod watch;
@@ -40,10 +47,11 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::codec::WireCodec;
+use crate::compression::COMPRESSION_MIN_BYTES;
 use crate::config::MAX_IN_FLIGHT;
 use crate::error::from_payload;
 use crate::frame::{Frame, HEADER_LEN, Kind, Opcode};
-use crate::handshake::{HELLO_LEN, check_server_hello, client_hello};
+use crate::handshake::{Codecs, HELLO_LEN, check_server_hello, client_hello_accepting};
 use crate::messages as m;
 use demux::Demux;
 
@@ -84,7 +92,8 @@ impl Client {
     /// [`MAX_IN_FLIGHT`] requests in flight. `config` bounds connecting and the
     /// handshake (`connect_timeout`), each call (`request_timeout`), request frames
     /// (`max_request_bytes`: a bigger request fails here with `LIMIT_EXCEEDED`) and
-    /// response frames (`max_response_bytes`).
+    /// response frames (`max_response_bytes`, before decompression), and names the
+    /// codec the hello accepts (`compression`).
     ///
     /// # Errors
     /// As [`Client::connect`].
@@ -209,9 +218,10 @@ impl Connection {
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
+        let offered = Codecs::only(config.compression);
         let handshake = async {
             write
-                .write_all(&client_hello())
+                .write_all(&client_hello_accepting(offered))
                 .await
                 .map_err(|e| io_error("handshake", e))?;
             write.flush().await.map_err(|e| io_error("handshake", e))?;
@@ -219,22 +229,25 @@ impl Connection {
             read.read_exact(&mut hello)
                 .await
                 .map_err(|e| io_error("handshake", e))?;
-            check_server_hello(&hello).map_err(Error::internal)
+            check_server_hello(&hello, offered).map_err(Error::internal)
         };
-        tokio::time::timeout(config.connect_timeout, handshake)
+        let accepted = tokio::time::timeout(config.connect_timeout, handshake)
             .await
             .map_err(|_| Error::internal("the server did not answer the hello in time"))??;
+        let codec = |max: usize| {
+            WireCodec::new(max).compressing(accepted.compression, COMPRESSION_MIN_BYTES)
+        };
 
         let (outgoing, to_write) = mpsc::channel::<Frame>(MAX_IN_FLIGHT);
         let (control, to_control) = mpsc::unbounded_channel::<Frame>();
         let demux = Arc::new(Demux::new(&control));
         tokio::spawn(write_frames(
-            FramedWrite::new(write, WireCodec::new(config.max_request_bytes)),
+            FramedWrite::new(write, codec(config.max_request_bytes)),
             to_write,
             to_control,
         ));
         tokio::spawn(route_answers(
-            FramedRead::new(read, WireCodec::new(config.max_response_bytes)),
+            FramedRead::new(read, codec(config.max_response_bytes)),
             Arc::clone(&demux),
         ));
         Ok(Connection {

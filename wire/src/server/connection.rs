@@ -48,12 +48,12 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use super::dispatch::{answer, error_frame};
 use super::queue::{Queue, Queued, QueuedBytes};
 use super::shared::Shared;
-use super::subscriptions::{self, Subscriptions};
+use super::subscriptions::{self, EncodedPushes, Subscriptions};
 use crate::codec::{CodecError, WireCodec};
 use crate::config::Config;
 use crate::frame::{Frame, Kind, NO_OPCODE, Opcode};
 use crate::gauges::Gauges;
-use crate::handshake::{HELLO_LEN, NOT_QUARTET, Negotiated, negotiate, starts_like_magic};
+use crate::handshake::{Codecs, HELLO_LEN, NOT_QUARTET, Negotiated, negotiate, starts_like_magic};
 
 /// Most frames written between two flushes, so one batch (and the budget it holds until
 /// it is flushed) stays short while a subscription keeps the writer busy.
@@ -194,6 +194,7 @@ async fn read_hello<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Hello> {
 pub(super) async fn run(
     stream: TcpStream,
     api: SharedTicketing,
+    pushes: EncodedPushes,
     config: Config,
     mut stopping: watch::Receiver<bool>,
 ) -> io::Result<()> {
@@ -216,8 +217,18 @@ pub(super) async fn run(
             return write_half.shutdown().await;
         }
     };
-    match negotiate(&hello) {
-        Negotiated::Agreed { reply, .. } => write_half.write_all(&reply).await?,
+    let codecs = if config.compression.enabled {
+        Codecs::ALL
+    } else {
+        Codecs::NONE
+    };
+    let compression = match negotiate(&hello, codecs) {
+        Negotiated::Agreed {
+            reply, compression, ..
+        } => {
+            write_half.write_all(&reply).await?;
+            compression
+        }
         Negotiated::Refused { reply } => {
             write_half.write_all(&reply).await?;
             return write_half.shutdown().await;
@@ -226,11 +237,18 @@ pub(super) async fn run(
             write_half.write_all(NOT_QUARTET).await?;
             return write_half.shutdown().await;
         }
-    }
+    };
     clock.reset(false);
 
-    let mut frames = FramedRead::new(reader, WireCodec::new(config.server.max_request_bytes));
-    let sink = FramedWrite::new(write_half, WireCodec::new(config.server.max_response_bytes));
+    // Compression applies as frames are read and written, so every payload, however it
+    // was made (a PUSH encoded once for many subscribers), goes out as this peer agreed.
+    let min_bytes = config.compression.min_bytes;
+    let frames_codec =
+        WireCodec::new(config.server.max_request_bytes).compressing(compression, min_bytes);
+    let mut frames = FramedRead::new(reader, frames_codec);
+    let sink_codec =
+        WireCodec::new(config.server.max_response_bytes).compressing(compression, min_bytes);
+    let sink = FramedWrite::new(write_half, sink_codec);
     let queue = Arc::new(Queue::new(config.max_queued_bytes, config.gauges.clone()));
     let (answers, outgoing) = mpsc::channel::<Queued>(config.max_in_flight.max(1));
     let (say_last, last_word) = oneshot::channel::<Frame>();
@@ -250,6 +268,7 @@ pub(super) async fn run(
         subscriptions: Subscriptions::new(config.max_subscriptions),
         max_response: config.server.max_response_bytes,
         max_queued_pushes: config.max_queued_pushes,
+        pushes,
     });
     let mut last_frame = Instant::now();
     let mut closing_error: Option<Error> = None;
@@ -293,6 +312,7 @@ pub(super) async fn run(
                         closing_error = match e {
                             CodecError::FrameTooLarge { max } => Some(Error::limit_exceeded("frame size", max as u64)),
                             CodecError::BadHeader(reason) => Some(Error::invalid_argument("header", reason)),
+                            CodecError::BadCompressedPayload(reason) => Some(Error::invalid_argument("payload", reason)),
                             CodecError::Io(_) => None,
                         };
                         break;

@@ -3,8 +3,9 @@
 //! concurrently up to a per-connection cap (`dispatch.rs` turns a frame into a
 //! `Ticketing` call), live subscriptions run as tasks of their connection
 //! (`subscriptions.rs`) sharing its state (`shared.rs`) and its output queue
-//! (`queue.rs`), and shutdown stops accepting, lets every connection finish what it has
-//! in flight (ending its subscriptions), and closes, within a deadline.
+//! (`queue.rs`), each change's PUSH payload is encoded once for the whole server, and
+//! shutdown stops accepting, lets every connection finish what it has in flight (ending
+//! its subscriptions), and closes, within a deadline.
 
 mod connection;
 mod dispatch;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+use self::subscriptions::EncodedPushes;
 use crate::config::Config;
 
 /// Serves `api` on `listener` with `config` until `shutdown` resolves, then drains: no
@@ -38,6 +40,9 @@ pub async fn serve(
     let limit = ConnectionLimit::new(config.server.max_connections);
     let (stop, stopping) = watch::channel(false);
     let connections = TaskTracker::new();
+    // One memo for the whole server: a change is encoded once, whichever connections
+    // carry its subscribers.
+    let pushes = EncodedPushes::default();
     tokio::pin!(shutdown);
     loop {
         let admitted = tokio::select! {
@@ -45,11 +50,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let api = SharedTicketing::clone(&api);
+        let pushes = EncodedPushes::clone(&pushes);
         let config = config.clone();
         let stopping = stopping.clone();
         connections.spawn(async move {
             let peer = admitted.peer;
-            if let Err(e) = connection::run(admitted.stream, api, config, stopping).await {
+            if let Err(e) = connection::run(admitted.stream, api, pushes, config, stopping).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(admitted.permit);

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::queue::{Queue, Queued};
-use super::subscriptions::Subscriptions;
+use super::subscriptions::{EncodedPushes, Subscriptions};
 use crate::frame::Frame;
 
 /// One connection's state, shared by its read loop and its request and subscription
@@ -32,6 +32,8 @@ pub(super) struct Shared {
     pub(super) max_response: usize,
     /// Most PUSH frames of one subscription waiting to be written.
     pub(super) max_queued_pushes: usize,
+    /// The server's PUSH payloads, each change encoded once for every subscriber.
+    pub(super) pushes: EncodedPushes,
 }
 
 impl Shared {

@@ -14,6 +14,11 @@
 //!   subscription fall behind *in the store*, whose bounded buffer then ends it with a
 //!   RESYNC. Nothing here queues without bound.
 //!
+//! A change's PUSH payload is encoded once per server ([`EncodedPushes`]): the first
+//! subscription to send it encodes it, the others share those bytes, and each frame
+//! adds only its own header. The frame codec writes (and, where agreed, compresses) it
+//! per connection as it would any payload.
+//!
 //! The frame that ends a subscription (a RESYNC, or an ERROR for a failed stream) is
 //! queued in one step with freeing its id and dropping it from the registry, under the
 //! registry's lock, so an UNSUBSCRIBE either stops the subscription first (and nothing
@@ -25,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use domain::{AvailabilityStream, AvailabilityUpdate, Error, EventId, UpdateKind};
+use domain::{AvailabilityStream, AvailabilityUpdate, EncodedChanges, Error, EventId, UpdateKind};
 use futures::StreamExt;
 use parking_lot::Mutex;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -217,7 +222,7 @@ async fn forward(
             Some(Ok(update)) => {
                 last_version = update.version;
                 let last = update.kind == UpdateKind::Resync;
-                match push_frame(id, &update, shared.max_response) {
+                match push_frame(id, &update, &shared.pushes, shared.max_response) {
                     Ok(frame) => (frame, last),
                     Err(error) => (error_frame(Opcode::Subscribe as u16, id, &error), true),
                 }
@@ -233,7 +238,7 @@ async fn forward(
                     seats: Vec::new(),
                     committed_at: chrono::Utc::now(),
                 };
-                match push_frame(id, &resync, shared.max_response) {
+                match push_frame(id, &resync, &shared.pushes, shared.max_response) {
                     Ok(frame) => (frame, true),
                     Err(error) => (error_frame(Opcode::Subscribe as u16, id, &error), true),
                 }
@@ -251,13 +256,29 @@ async fn forward(
     }
 }
 
-/// The PUSH frame carrying `update`.
-fn push_frame(id: u32, update: &AvailabilityUpdate, max_frame: usize) -> Result<Frame, Error> {
-    let payload = encode(&m::AvailabilityUpdate::from(update))?;
+/// PUSH payloads of one server, each change encoded once and shared by every
+/// subscription that sends it (only the frame header, with the subscription's id, is
+/// each frame's own).
+pub(super) type EncodedPushes = Arc<EncodedChanges<Bytes>>;
+
+/// The PUSH frame carrying `update`, its payload from `pushes` when another subscriber
+/// already encoded the same change.
+fn push_frame(
+    id: u32,
+    update: &AvailabilityUpdate,
+    pushes: &EncodedChanges<Bytes>,
+    max_frame: usize,
+) -> Result<Frame, Error> {
+    let payload = pushes.get_or_encode(update, push_payload)?;
     if payload.len() + HEADER_LEN > max_frame {
         return Err(Error::limit_exceeded("response size", max_frame as u64));
     }
     Ok(Frame::push(id, payload))
+}
+
+/// A PUSH frame's payload: the update's postcard encoding.
+fn push_payload(update: &AvailabilityUpdate) -> Result<Bytes, Error> {
+    encode(&m::AvailabilityUpdate::from(update))
 }
 
 /// Queues the last frame of subscription `id` together with ending it: dropped from the
@@ -288,4 +309,71 @@ async fn finish(
     shared.ids.lock().remove(&id);
     sending.send(queued);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{SeatChange, SeatId, SeatState, SectionCount};
+
+    use super::*;
+
+    fn change(version: u64) -> AvailabilityUpdate {
+        AvailabilityUpdate {
+            event_id: EventId(7),
+            kind: UpdateKind::Change,
+            version,
+            sections: (0..12)
+                .map(|section_id| SectionCount {
+                    section_id,
+                    available: 100 + section_id,
+                })
+                .collect(),
+            seats: vec![SeatChange {
+                seat_id: SeatId(3),
+                state: SeatState::Held,
+            }],
+            committed_at: chrono::DateTime::from_timestamp_micros(1_800_000_000_123_456)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// What a subscription sent before payloads were shared: its own encoding.
+    fn encoded_alone(id: u32, update: &AvailabilityUpdate) -> Frame {
+        Frame::push(id, encode(&m::AvailabilityUpdate::from(update)).unwrap())
+    }
+
+    #[test]
+    fn shared_payloads_make_the_same_frames_as_encoding_per_subscriber() {
+        let pushes = EncodedChanges::default();
+        for version in 1..=3 {
+            let update = change(version);
+            for id in [1, 2, 900] {
+                let shared = push_frame(id, &update, &pushes, usize::MAX).unwrap();
+                assert_eq!(
+                    shared,
+                    encoded_alone(id, &update),
+                    "version {version}, id {id}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn subscribers_of_one_change_share_one_buffer() {
+        let pushes = EncodedChanges::default();
+        let update = change(9);
+        let a = push_frame(1, &update, &pushes, usize::MAX).unwrap();
+        let b = push_frame(2, &update, &pushes, usize::MAX).unwrap();
+        assert_eq!(a.payload.as_ptr(), b.payload.as_ptr());
+    }
+
+    #[test]
+    fn a_push_over_the_frame_limit_is_refused_even_when_shared() {
+        let pushes = EncodedChanges::default();
+        let update = change(1);
+        let fits = push_frame(1, &update, &pushes, usize::MAX).unwrap();
+        let max = fits.payload.len() + HEADER_LEN - 1;
+        let refused = push_frame(2, &update, &pushes, max).unwrap_err();
+        assert_eq!(refused.code(), domain::ErrorCode::LimitExceeded);
+    }
 }

@@ -60,7 +60,8 @@ pub async fn handshaken(addr: SocketAddr) -> TcpStream {
         .unwrap();
     let mut hello = [0u8; 8];
     stream.read_exact(&mut hello).await.unwrap();
-    assert_eq!(wire::handshake::check_server_hello(&hello), Ok(1));
+    let accepted = wire::handshake::check_server_hello(&hello, wire::handshake::Codecs::NONE);
+    assert_eq!(accepted.map(|a| a.version), Ok(1));
     stream
 }
 
@@ -182,7 +183,8 @@ pub async fn handshaken_with_receive_buffer(addr: SocketAddr, receive_buffer: u3
         .unwrap();
     let mut hello = [0u8; 8];
     stream.read_exact(&mut hello).await.unwrap();
-    assert_eq!(wire::handshake::check_server_hello(&hello), Ok(1));
+    let accepted = wire::handshake::check_server_hello(&hello, wire::handshake::Codecs::NONE);
+    assert_eq!(accepted.map(|a| a.version), Ok(1));
     stream
 }
 
