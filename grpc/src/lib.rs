@@ -10,6 +10,8 @@
 //!   services, with every protection tonic leaves unset turned on, a connection cap and
 //!   a drain.
 //! - [`compression`]: unary answers under the compression threshold sent uncompressed.
+//! - [`shared_watch`]: `WatchAvailability` with each change encoded once for all its
+//!   subscribers, which [`serve`] routes in front of the generated service.
 //! - [`convert`]: domain <-> protobuf; [`error`]: the one error mapping.
 //! - [`incoming`]: the accepted connections tonic serves, under the connection cap.
 //! - [`client::Client`]: a tonic client implementing `domain::Ticketing`, generic over
@@ -22,6 +24,7 @@ pub mod convert;
 pub mod error;
 pub mod incoming;
 pub mod service;
+pub mod shared_watch;
 
 use std::future::Future;
 use std::io;
@@ -36,6 +39,7 @@ pub use client::Client;
 pub use config::Config;
 use pb::ticketing_server::TicketingServer;
 pub use service::TicketingService;
+use shared_watch::{CallSettings, SharedWatch};
 
 /// Code generated from `quartet/v1/ticketing.proto`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
@@ -138,9 +142,20 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(server_of(
-            compression::SmallUncompressed::new(ticketing, config.compression.min_bytes),
-            &config,
+        .add_service(SharedWatch::new(
+            server_of(
+                compression::SmallUncompressed::new(
+                    ticketing.clone(),
+                    config.compression.min_bytes,
+                ),
+                &config,
+            ),
+            ticketing,
+            CallSettings {
+                max_decoding_message_size: Some(config.server.max_request_bytes),
+                max_encoding_message_size: Some(config.server.max_response_bytes),
+                compression: config.compression.enabled,
+            },
         ))
         .serve_with_incoming_shutdown(incoming::limited(listener, server.max_connections), async {
             let _ = draining.await;

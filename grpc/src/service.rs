@@ -55,10 +55,10 @@ pub type AvailabilityUpdates = BoxStream<'static, Result<pb::AvailabilityUpdate,
 
 /// `updates`, cut off by one `UNAVAILABLE` status as soon as `draining` is cancelled.
 /// Checked before each message, so a draining server sends nothing more.
-fn until_draining(
-    updates: AvailabilityUpdates,
+fn until_draining<T: Send + 'static>(
+    updates: BoxStream<'static, Result<T, Status>>,
     draining: CancellationToken,
-) -> AvailabilityUpdates {
+) -> BoxStream<'static, Result<T, Status>> {
     futures::stream::unfold(Some(updates), move |updates| {
         let draining = draining.clone();
         async move {
@@ -76,6 +76,31 @@ fn until_draining(
         }
     })
     .boxed()
+}
+
+impl TicketingService {
+    /// The availability stream a `WatchAvailability` call asks for, each message made by
+    /// `message`, ending at the domain stream's end or when the server starts draining.
+    /// Both ways of serving the RPC use it: message by message through the generated
+    /// service (below), and with each change encoded once for every subscriber
+    /// ([`crate::shared_watch`]).
+    ///
+    /// # Errors
+    /// The refusal (unknown event, a version ahead of the event's) as the call's status.
+    pub(crate) async fn watch<T: Send + 'static>(
+        &self,
+        request: pb::WatchAvailabilityRequest,
+        mut message: impl FnMut(domain::AvailabilityUpdate) -> Result<T, Status> + Send + 'static,
+    ) -> Result<BoxStream<'static, Result<T, Status>>, Status> {
+        let updates = self
+            .api
+            .watch_availability(EventId(request.event_id), request.from_version)
+            .await
+            .map_err(|e| reject(&e))?
+            .map(move |item| item.map_err(|e| to_status(&e)).and_then(&mut message))
+            .boxed();
+        Ok(until_draining(updates, self.draining.clone()))
+    }
 }
 
 impl std::fmt::Debug for TicketingService {
@@ -248,20 +273,11 @@ impl TicketingRpc for TicketingService {
         &self,
         request: Request<pb::WatchAvailabilityRequest>,
     ) -> RpcResult<Self::WatchAvailabilityStream> {
-        let r = request.into_inner();
         let updates = self
-            .api
-            .watch_availability(EventId(r.event_id), r.from_version)
-            .await
-            .map_err(|e| reject(&e))?
-            .map(|item| {
-                item.map(pb::AvailabilityUpdate::from)
-                    .map_err(|e| to_status(&e))
+            .watch(request.into_inner(), |update| {
+                Ok(pb::AvailabilityUpdate::from(update))
             })
-            .boxed();
-        Ok(Response::new(until_draining(
-            updates,
-            self.draining.clone(),
-        )))
+            .await?;
+        Ok(Response::new(updates))
     }
 }

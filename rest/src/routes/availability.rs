@@ -13,6 +13,10 @@
 //! last version the client saw; neither asks for a snapshot first. A malformed value of
 //! either is a 400 even when the other would have been used.
 //!
+//! Each change's event (its `id:`, `event:` and `data:` lines) is built once per server
+//! ([`SharedEvents`]) and copied to every subscriber's stream, instead of serialising the
+//! same JSON for each of them.
+//!
 //! Backpressure: axum's `Sse` body pulls the next message from the domain stream only
 //! when hyper asks for the next frame, i.e. as the socket drains. Nothing is queued
 //! here, so a client that stops reading makes the store's per-subscriber buffer fill and
@@ -30,6 +34,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -38,7 +43,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
-use domain::{AvailabilityStream, EventId, SharedTicketing, Ticketing, UpdateKind};
+use domain::{AvailabilityStream, EncodedChanges, EventId, SharedTicketing, Ticketing, UpdateKind};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -68,6 +73,9 @@ impl Default for KeepAliveInterval {
         KeepAliveInterval(SSE_KEEP_ALIVE)
     }
 }
+
+/// The SSE events of one server's changes, each built once and shared by every stream.
+pub type SharedEvents = Arc<EncodedChanges<Event>>;
 
 /// Tells every availability stream of a server that it is shutting down; see the module
 /// docs. Made by [`StreamsShutdown::new`] with its trigger.
@@ -116,13 +124,16 @@ pub struct StreamParams {
 /// The route, with the keep-alive interval of `config`.
 pub fn route(config: &Config) -> MethodRouter<SharedTicketing> {
     let keep_alive = config.sse_keep_alive;
+    let shared = SharedEvents::default();
     get(
         move |api: State<SharedTicketing>,
               id: Id,
               query: QueryParams<StreamParams>,
               headers: HeaderMap,
               shutdown: Option<Extension<StreamsShutdown>>| {
-            stream(api, id, query, headers, keep_alive, shutdown.map(|s| s.0))
+            let shared = Arc::clone(&shared);
+            let shutdown = shutdown.map(|s| s.0);
+            stream(api, id, query, headers, keep_alive, shutdown, shared)
         },
     )
 }
@@ -167,6 +178,7 @@ pub async fn stream(
     headers: HeaderMap,
     keep_alive: KeepAliveInterval,
     shutdown: Option<StreamsShutdown>,
+    shared: SharedEvents,
 ) -> ApiResult<Response> {
     // Both are checked, so a malformed value never passes unnoticed behind the other.
     let from_query = parse_version("from_version", params.from_version.as_deref())?;
@@ -184,7 +196,7 @@ pub async fn stream(
         Some(shutdown) => Box::pin(shutdown.begun()),
         None => Box::pin(futures::future::pending()),
     };
-    let sse = Sse::new(events(updates).take_until(stop));
+    let sse = Sse::new(events(updates, shared).take_until(stop));
     let response = if keep_alive.0.is_zero() {
         sse.into_response()
     } else {
@@ -212,17 +224,26 @@ fn bad_version(field: &str, raw: &str) -> ApiError {
     ))
 }
 
-/// The SSE events of `updates`, ending after a resync or a failure. The domain stream is
+/// The SSE events of `updates`, ending after a resync or a failure, each change's event
+/// taken from `shared` when another stream built it already. The domain stream is
 /// dropped as soon as it has nothing more to say, releasing the subscription.
-fn events(updates: AvailabilityStream) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(Some(updates), |state| async move {
-        let mut updates = state?;
-        match updates.next().await? {
-            Ok(update) => {
-                let last = update.kind == UpdateKind::Resync;
-                Some((Ok(update_event(update)), (!last).then_some(updates)))
+fn events(
+    updates: AvailabilityStream,
+    shared: SharedEvents,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold(Some(updates), move |state| {
+        let shared = Arc::clone(&shared);
+        async move {
+            let mut updates = state?;
+            match updates.next().await? {
+                Ok(update) => {
+                    let last = update.kind == UpdateKind::Resync;
+                    let event = shared
+                        .get_or_encode(&update, |u| Ok::<_, Infallible>(update_event(u.clone())));
+                    Some((event, (!last).then_some(updates)))
+                }
+                Err(error) => Some((Ok(error_event(&error)), None)),
             }
-            Err(error) => Some((Ok(error_event(&error)), None)),
         }
     })
 }
@@ -252,7 +273,59 @@ fn error_event(error: &domain::Error) -> Event {
 
 #[cfg(test)]
 mod tests {
+    use domain::{SeatChange, SeatId, SeatState, SectionCount};
+    use http_body_util::BodyExt;
+
     use super::*;
+
+    fn updates() -> Vec<domain::AvailabilityUpdate> {
+        [
+            UpdateKind::Snapshot,
+            UpdateKind::Change,
+            UpdateKind::Change,
+            UpdateKind::Resync,
+        ]
+        .into_iter()
+        .zip(4..)
+        .map(|(kind, version)| domain::AvailabilityUpdate {
+            event_id: EventId(3),
+            kind,
+            version,
+            sections: vec![SectionCount {
+                section_id: 1,
+                available: 50,
+            }],
+            seats: vec![SeatChange {
+                seat_id: SeatId(8),
+                state: SeatState::Held,
+            }],
+            committed_at: chrono::DateTime::from_timestamp_micros(1_800_000_000_000_001)
+                .unwrap_or_default(),
+        })
+        .collect()
+    }
+
+    async fn body_of(
+        events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
+    ) -> String {
+        let body = Sse::new(events).into_response().into_body();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn shared_events_are_byte_identical_to_events_built_per_subscriber() {
+        let alone = futures::stream::iter(updates().into_iter().map(|u| Ok(update_event(u))));
+        let expected = body_of(alone).await;
+        assert!(expected.contains("event: change"), "{expected}");
+        let shared = SharedEvents::default();
+        // Several subscribers of the same changes: the first builds, the others share.
+        for _subscriber in 0..3 {
+            let updates = futures::stream::iter(updates().into_iter().map(Ok)).boxed();
+            let got = body_of(events(updates, Arc::clone(&shared))).await;
+            assert_eq!(got, expected);
+        }
+    }
 
     #[test]
     fn versions_are_decimal_digits_only() {
