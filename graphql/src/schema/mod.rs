@@ -7,6 +7,7 @@
 
 pub mod availability;
 pub mod field_errors;
+pub mod inline;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;

@@ -8,6 +8,7 @@ use domain::{BookingId, EventId, Limits, ListEventsRequest, PerformerId, SearchR
 use std::sync::Arc;
 
 use super::field_errors::nullable;
+use super::inline::Inline;
 use super::inputs::{EventFilter, page_size, parse_id};
 use super::loaders::{self, Wants};
 use super::types::{Booking, Event, Performer, SearchHit, Venue};
@@ -32,11 +33,11 @@ fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 impl Query {
     /// One event. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
-    async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inline<Event>>> {
         let wants = Wants::of(&ctx.look_ahead());
         let api = api(ctx)?;
         let found = match parse_id("id", &id) {
-            Ok(id) => loaders::one(api, EventId(id), wants).await,
+            Ok(id) => loaders::one(api, EventId(id), wants).await.map(Inline),
             Err(e) => Err(e),
         };
         Ok(nullable(ctx, found))
@@ -51,7 +52,7 @@ impl Query {
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
         filter: Option<EventFilter>,
-    ) -> Result<Connection<String, Event>> {
+    ) -> Result<Connection<String, Inline<Event>>> {
         let filter: domain::EventFilter = filter.unwrap_or_default().into();
         let request = ListEventsRequest {
             filter: filter.clone(),
@@ -75,7 +76,7 @@ impl Query {
             cursors
                 .into_iter()
                 .zip(events)
-                .map(|(cursor, event)| Edge::new(cursor, event)),
+                .map(|(cursor, event)| Edge::new(cursor, Inline(event))),
         );
         Ok(connection)
     }
@@ -88,7 +89,7 @@ impl Query {
         #[graphql(desc = "Words to find, at most 200 characters.")] query: String,
         filter: Option<EventFilter>,
         #[graphql(desc = "Number of hits, 1 to 100 (default 20).")] first: Option<i32>,
-    ) -> Result<Vec<SearchHit>> {
+    ) -> Result<Vec<Inline<SearchHit>>> {
         let request = SearchRequest {
             query,
             filter: filter.unwrap_or_default().into(),
@@ -108,19 +109,24 @@ impl Query {
         Ok(events
             .into_iter()
             .zip(scores)
-            .map(|(event, score)| SearchHit { event, score })
+            .map(|(event, score)| {
+                Inline(SearchHit {
+                    event: Inline(event),
+                    score,
+                })
+            })
             .collect())
     }
 
     /// One venue. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
-    async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Venue>> {
+    async fn venue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inline<Venue>>> {
         let api = api(ctx)?;
         let found = match parse_id("id", &id) {
             Ok(id) => api
                 .get_venue(VenueId(id))
                 .await
-                .map(|found| Venue(Arc::new(found))),
+                .map(|found| Inline(Venue(Arc::new(found)))),
             Err(e) => Err(e),
         };
         Ok(nullable(ctx, found))
@@ -128,13 +134,13 @@ impl Query {
 
     /// One performer. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
-    async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Performer>> {
+    async fn performer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inline<Performer>>> {
         let api = api(ctx)?;
         let found = match parse_id("id", &id) {
             Ok(id) => api
                 .get_performer(PerformerId(id))
                 .await
-                .map(|found| Performer(Arc::new(found))),
+                .map(|found| Inline(Performer(Arc::new(found)))),
             Err(e) => Err(e),
         };
         Ok(nullable(ctx, found))
@@ -142,10 +148,13 @@ impl Query {
 
     /// One booking. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
-    async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Booking>> {
+    async fn booking(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inline<Booking>>> {
         let api = api(ctx)?;
         let found = match parse_id("id", &id) {
-            Ok(id) => api.get_booking(BookingId(id)).await.map(Booking::from),
+            Ok(id) => api
+                .get_booking(BookingId(id))
+                .await
+                .map(|b| Inline(Booking::from(b))),
             Err(e) => Err(e),
         };
         Ok(nullable(ctx, found))

@@ -17,6 +17,7 @@ use async_graphql::{
 use serde::Deserialize;
 
 use super::api;
+use super::inline::Inline;
 use super::loaders::{self, Wants};
 use crate::error::to_graphql;
 
@@ -164,20 +165,20 @@ impl Event {
         &self.event.currency
     }
     /// The venue, fetched with every other venue of the list this event is in.
-    async fn venue(&self, ctx: &Context<'_>) -> Result<Venue> {
+    async fn venue(&self, ctx: &Context<'_>) -> Result<Inline<Venue>> {
         let id = self.event.venue_id;
         if let Some(venues) = &self.venues {
             return venues
                 .get(&id.0)
-                .map(|v| Venue(Arc::clone(v)))
+                .map(|v| Inline(Venue(Arc::clone(v))))
                 .ok_or_else(|| to_graphql(&domain::Error::not_found("venue", id)));
         }
         let venue = api(ctx)?.get_venue(id).await.map_err(|e| to_graphql(&e))?;
-        Ok(Venue(Arc::new(venue)))
+        Ok(Inline(Venue(Arc::new(venue))))
     }
     /// The performers, headliner first, fetched with every other performer of the list
     /// this event is in.
-    async fn performers(&self, ctx: &Context<'_>) -> Result<Vec<Performer>> {
+    async fn performers(&self, ctx: &Context<'_>) -> Result<Vec<Inline<Performer>>> {
         let found = if let Some(found) = &self.performers {
             Arc::clone(found)
         } else {
@@ -195,13 +196,13 @@ impl Event {
             .map(|id| {
                 found
                     .get(&id.0)
-                    .map(|p| Performer(Arc::clone(p)))
+                    .map(|p| Inline(Performer(Arc::clone(p))))
                     .ok_or_else(|| to_graphql(&domain::Error::not_found("performer", id)))
             })
             .collect()
     }
     /// Seats still available in each section.
-    async fn availability(&self, ctx: &Context<'_>) -> Result<Vec<SectionAvailability>> {
+    async fn availability(&self, ctx: &Context<'_>) -> Result<Vec<Inline<SectionAvailability>>> {
         let availability = match &self.availability {
             Some(fetched) => fetched.clone(),
             None => {
@@ -214,7 +215,7 @@ impl Event {
         };
         Ok(availability
             .into_iter()
-            .map(SectionAvailability::from)
+            .map(|a| Inline(SectionAvailability::from(a)))
             .collect())
     }
     /// Every seat with its state (large: thousands of seats for a big venue).
@@ -707,7 +708,7 @@ pub struct RawJson;
 #[derive(SimpleObject)]
 pub struct SearchHit {
     /// The event.
-    pub event: Event,
+    pub event: Inline<Event>,
     /// BM25 relevance, higher is better.
     pub score: f64,
 }
@@ -753,10 +754,11 @@ pub struct Booking {
 #[ComplexObject]
 impl Booking {
     /// The event the seats belong to.
-    async fn event(&self, ctx: &Context<'_>) -> Result<Event> {
+    async fn event(&self, ctx: &Context<'_>) -> Result<Inline<Event>> {
         let wants = Wants::of(&ctx.look_ahead());
         loaders::one(api(ctx)?, self.domain_event_id, wants)
             .await
+            .map(Inline)
             .map_err(|e| to_graphql(&e))
     }
 }
