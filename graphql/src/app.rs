@@ -25,7 +25,7 @@ use crate::http::{execute, request_error};
 use crate::prepared::Engine;
 use crate::schema::QuartetSchema;
 use crate::schema::loaders::LoaderCalls;
-use crate::subscriptions;
+use crate::subscriptions::{self, WebSockets};
 
 /// The whole GraphQL API over `api` with `config`, ready to serve or to call with
 /// `oneshot`.
@@ -39,6 +39,7 @@ pub struct AppState {
     pub(crate) engine: Arc<Engine>,
     pub(crate) config: Arc<Config>,
     pub(crate) calls: Arc<LoaderCalls>,
+    pub(crate) websockets: Arc<WebSockets>,
 }
 
 impl AppState {
@@ -49,7 +50,13 @@ impl AppState {
             engine: Arc::new(Engine::new(api, config, Arc::clone(&calls))),
             config: Arc::new(config.clone()),
             calls,
+            websockets: Arc::new(WebSockets::new(config.server.max_connections)),
         }
+    }
+
+    /// The WebSocket connections: their count, and their end at shutdown.
+    pub fn websockets(&self) -> &Arc<WebSockets> {
+        &self.websockets
     }
 
     /// The schema.

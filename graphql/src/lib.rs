@@ -38,6 +38,7 @@ pub mod variables;
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 
 use domain::SharedTicketing;
 use tokio::net::TcpListener;
@@ -51,7 +52,9 @@ pub use schema::QuartetSchema;
 pub const DEFAULT_PORT: u16 = 8081;
 
 /// Serves the GraphQL API for `api` on `listener` with `config` until `shutdown`
-/// resolves, then drains in-flight requests for up to `config.server.shutdown_grace`.
+/// resolves, then drains for up to `config.server.shutdown_grace`: in-flight requests
+/// finish, and every WebSocket connection ends its subscriptions (UNAVAILABLE, then
+/// `complete`) and closes with 1001.
 ///
 /// # Errors
 /// Only if the listener fails.
@@ -61,6 +64,31 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let router = app(api, &config);
-    netkit::http_server::serve(listener, router, config.http_server(), shutdown).await
+    let state = app::AppState::new(api, &config);
+    let websockets = Arc::clone(state.websockets());
+    let router = app::router(state);
+    let grace = config.server.shutdown_grace;
+    let (began, begun) = tokio::sync::oneshot::channel();
+    // hyper's drain does not see upgraded connections: they are told here, at the same
+    // moment, and waited for below within the same deadline.
+    let shutdown = {
+        let websockets = Arc::clone(&websockets);
+        async move {
+            shutdown.await;
+            let _ = began.send(tokio::time::Instant::now());
+            websockets.close();
+        }
+    };
+    netkit::http_server::serve(listener, router, config.http_server(), shutdown).await?;
+    let deadline = begun.await.unwrap_or_else(|_| tokio::time::Instant::now()) + grace;
+    if tokio::time::timeout_at(deadline, websockets.drained())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = websockets.open(),
+            "grace period over; abandoning the remaining WebSocket connections"
+        );
+    }
+    Ok(())
 }

@@ -514,6 +514,95 @@ async fn a_cut_connection_is_one_unavailable_error_then_the_end() {
     server.stop().await.unwrap();
 }
 
+/// A shutdown ends a running subscription with UNAVAILABLE and `complete`, closes the
+/// socket with 1001 (as it does a connection still waiting for `connection_init`), and the
+/// server's drain, which waits for its WebSocket connections, finishes by its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_subscriptions_and_closes_within_the_drain() {
+    let service = common::service();
+    let mut config = graphql::Config::default();
+    // Far beyond DEADLINE: a drain that waited for the grace would fail the test.
+    config.server.shutdown_grace = Duration::from_secs(120);
+    let server = serve(&service, config).await;
+    let event = on_sale(&service)[2];
+    let mut socket = initialised(server.addr).await;
+    let variables = json!({"eventId": event.to_string()});
+    send(&mut socket, &subscribe("1", &watch_document(), &variables)).await;
+    let snapshot = receive(&mut socket).await;
+    assert_eq!(snapshot["type"], "next", "{snapshot}");
+    let mut waiting_for_init = connect(server.addr, "graphql-transport-ws").await.unwrap();
+    let mut library = client(&server)
+        .watch_availability(event, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        library.next().await.unwrap().unwrap().kind,
+        UpdateKind::Snapshot
+    );
+
+    let stopped = tokio::spawn(server.stop());
+    let error = refused(&mut socket, "1").await;
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{error}");
+    assert_eq!(closed_with(&mut socket).await.0, 1001);
+    assert_eq!(closed_with(&mut waiting_for_init).await.0, 1001);
+    // The client library ends its stream the same way: one UNAVAILABLE, then the end.
+    let ended = tokio::time::timeout(DEADLINE, library.next())
+        .await
+        .unwrap();
+    assert_eq!(ended.unwrap().unwrap_err().code(), ErrorCode::Unavailable);
+    assert!(
+        tokio::time::timeout(DEADLINE, library.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tokio::time::timeout(DEADLINE, stopped)
+        .await
+        .expect("the server drained before its deadline")
+        .unwrap()
+        .unwrap();
+}
+
+/// WebSocket connections count against the server's connection cap after their upgrade
+/// (when hyper no longer counts them): one past it is refused with 503 and
+/// LIMIT_EXCEEDED before the handshake, and a closed one frees its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_connections_past_the_cap_are_refused() {
+    let service = common::service();
+    let mut config = graphql::Config::default();
+    config.server.max_connections = 2;
+    let server = serve(&service, config).await;
+    let first = initialised(server.addr).await;
+    let _second = initialised(server.addr).await;
+
+    let refused = connect(server.addr, "graphql-transport-ws")
+        .await
+        .unwrap_err();
+    let tungstenite::Error::Http(response) = refused else {
+        panic!("expected an HTTP refusal, got {refused:?}");
+    };
+    assert_eq!(response.status(), 503);
+    let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or(b"{}")).unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+
+    drop(first);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        match connect(server.addr, "graphql-transport-ws").await {
+            Ok(_third) => break,
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the closed connection's slot was not freed: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn graphiql_runs_subscriptions_over_the_same_path() {
     use axum::body::Body;

@@ -72,6 +72,9 @@ fn unavailable(what: impl std::fmt::Display) -> Error {
     Error::unavailable(format!("GraphQL WebSocket: {what}"))
 }
 
+/// The WebSocket read buffer's size (see [`open`]).
+const CLIENT_READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// Opens a connection to `target` and completes the protocol's handshake.
 ///
 /// # Errors
@@ -87,7 +90,11 @@ pub async fn open(target: &Target) -> Result<Socket> {
         header::SEC_WEBSOCKET_PROTOCOL,
         HeaderValue::from_static(GRAPHQL_TRANSPORT_WS),
     );
+    // tungstenite zero-fills its read buffer (128 KiB by default) on every read; with many
+    // subscriptions in one process that memset dominated the client's CPU (perf). Pushed
+    // messages are a few hundred bytes; a larger one is simply read in several reads.
     let config = WebSocketConfig::default()
+        .read_buffer_size(CLIENT_READ_BUFFER_BYTES)
         .max_message_size(Some(target.max_message_bytes))
         .max_frame_size(Some(target.max_message_bytes));
     let handshake = async {

@@ -9,6 +9,12 @@
 //! flight (plus tungstenite's write buffer and the kernel's socket buffers), never into
 //! a queue: a client that stops reading makes its store subscriber fall behind, and the
 //! store ends the stream with a RESYNC (then `complete`).
+//!
+//! Every connection holds a slot of the server's [`WebSockets`] from before the
+//! handshake to its end; at shutdown its operations end (an UNAVAILABLE error, then
+//! `complete`), the protocol stops reading once the last has gone, and the socket
+//! closes with 1001 (going away). A connection still waiting for `connection_init`
+//! closes with 1001 at once.
 
 use std::time::Duration;
 
@@ -24,6 +30,7 @@ use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt, stream};
 use serde::Deserialize;
 
+use super::connections::{Closing, Slot, WebSockets};
 use super::executor::ConnectionExecutor;
 use crate::app::AppState;
 use crate::http::request_error;
@@ -37,6 +44,17 @@ pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code for a message that is not one of the protocol's.
 pub const CLOSE_BAD_MESSAGE: u16 = 4400;
+/// Close code at shutdown: the WebSocket standard's "going away".
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// tungstenite's read buffer per connection. Every read attempt zero-fills up to this
+/// many bytes before reading, even one that finds nothing, and async-graphql's protocol
+/// polls the socket for input each time it sends a message: at the default 128 KiB a
+/// thousand subscribers at 200 changes/s spent a fifth of the server's CPU in `memset`
+/// (perf), starving the HTTP requests beside them. Client messages are small
+/// (`connection_init`, `subscribe` with a document, `ping`); a larger one is read in
+/// several reads.
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Whether the request asks to upgrade to a WebSocket (so `GET /graphql` is not a
 /// browser asking for GraphiQL).
@@ -92,26 +110,43 @@ pub(crate) async fn upgrade(state: AppState, mut parts: Parts) -> Response {
             );
         }
     };
+    let websockets: &WebSockets = &state.websockets;
+    let slot = match websockets.admit() {
+        Ok(slot) => slot,
+        Err(refused) => return request_error(StatusCode::SERVICE_UNAVAILABLE, &refused),
+    };
+    let closing = websockets.closing();
     let config = &state.config;
-    let executor = ConnectionExecutor::new(state.schema().clone(), config);
+    let executor =
+        ConnectionExecutor::new(state.schema().clone(), config).ending_on(closing.clone());
     let init_timeout = config.connection_init_timeout;
     upgrade
         .protocols([GRAPHQL_TRANSPORT_WS])
         // A client's message is one operation: the request-size limit bounds it.
         .max_message_size(config.server.max_request_bytes)
         .max_frame_size(config.server.max_request_bytes)
-        .on_upgrade(move |socket| serve(socket, executor, protocol, init_timeout))
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .on_upgrade(move |socket| async move {
+            serve(socket, executor, protocol, init_timeout, closing).await;
+            // The connection's slot is free only once it has ended.
+            drop::<Slot>(slot);
+        })
 }
 
-/// Runs one connection until it closes.
+/// Runs one connection until it closes, or until the server shuts down.
 async fn serve(
     socket: WebSocket,
     executor: ConnectionExecutor,
     protocol: GraphQLProtocol,
     init_timeout: Duration,
+    closing: Closing,
 ) {
     let (mut sink, mut input) = socket.split();
-    let init = match tokio::time::timeout(init_timeout, await_init(&mut sink, &mut input)).await {
+    let init = tokio::select! {
+        waited = tokio::time::timeout(init_timeout, await_init(&mut sink, &mut input)) => waited,
+        () = closing.clone().begun() => return going_away(&mut sink).await,
+    };
+    let init = match init {
         Ok(Ok(Some(init))) => init,
         Ok(Ok(None)) => return,
         Ok(Err((code, reason))) => return close(&mut sink, code, reason).await,
@@ -125,10 +160,30 @@ async fn serve(
         }
     };
     // async-graphql runs the protocol from `connection_init` on, handed back in front.
-    let input = stream::once(async move { Ok(init) }).chain(input);
-    GraphQLWebSocket::new_with_pair(sink, input, executor, protocol)
+    // At shutdown the input ends only once every operation has sent its last message
+    // and `complete` (the protocol stops at the input's end, dropping what still runs).
+    let operations_over = {
+        let executor = executor.clone();
+        let closing = closing.clone();
+        async move {
+            closing.begun().await;
+            executor.idle().await;
+        }
+    };
+    let input = stream::once(async move { Ok(init) })
+        .chain(input)
+        .take_until(operations_over);
+    GraphQLWebSocket::new_with_pair(&mut sink, input, executor, protocol)
         .serve()
         .await;
+    if closing.has_begun() {
+        going_away(&mut sink).await;
+    }
+}
+
+/// Closes with 1001: the server is shutting down.
+async fn going_away(sink: &mut SplitSink<WebSocket, Message>) {
+    close(sink, CLOSE_GOING_AWAY, "the server is shutting down").await;
 }
 
 /// The `type` of a client message.

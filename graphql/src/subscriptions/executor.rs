@@ -6,6 +6,10 @@
 //! [`Config::max_subscriptions_per_connection`] operations at once, and an
 //! `extensions.code` on every error. Documents sent here do not use the prepared-document
 //! cache: a subscription is parsed once and then runs for a long time.
+//!
+//! At shutdown ([`Closing`]) every running operation ends with one UNAVAILABLE error
+//! (async-graphql then sends its `complete`), and [`ConnectionExecutor::idle`] tells the
+//! connection when the last one has gone, so it can close the socket after them.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -18,7 +22,9 @@ use async_graphql::parser::types::{
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use domain::Error;
 use futures::stream::{self, BoxStream, StreamExt};
+use tokio::sync::Notify;
 
+use super::connections::Closing;
 use crate::config::Config;
 use crate::error::{GRAPHQL_VALIDATION_FAILED, classify, to_graphql};
 use crate::schema::QuartetSchema;
@@ -30,7 +36,15 @@ pub struct ConnectionExecutor {
     schema: QuartetSchema,
     max_query_bytes: usize,
     max_running: usize,
-    running: Arc<AtomicUsize>,
+    running: Arc<Running>,
+    closing: Closing,
+}
+
+/// A connection's count of running operations, and who waits for it to reach zero.
+#[derive(Default)]
+struct Running {
+    count: AtomicUsize,
+    ended: Notify,
 }
 
 impl ConnectionExecutor {
@@ -41,18 +55,43 @@ impl ConnectionExecutor {
             schema,
             max_query_bytes: config.max_query_bytes,
             max_running: config.max_subscriptions_per_connection,
-            running: Arc::new(AtomicUsize::new(0)),
+            running: Arc::default(),
+            closing: Closing::never(),
         }
+    }
+
+    /// This executor, ending every running and later operation with UNAVAILABLE once
+    /// `closing` fires.
+    #[must_use]
+    pub fn ending_on(mut self, closing: Closing) -> Self {
+        self.closing = closing;
+        self
     }
 
     /// Operations of this connection running now.
     pub fn running(&self) -> usize {
-        self.running.load(Ordering::Acquire)
+        self.running.count.load(Ordering::Acquire)
+    }
+
+    /// Resolves when no operation of this connection is running.
+    pub async fn idle(&self) {
+        loop {
+            let ended = self.running.ended.notified();
+            tokio::pin!(ended);
+            // Registered before the count is read, so an operation ending in between
+            // still wakes this.
+            ended.as_mut().enable();
+            if self.running() == 0 {
+                return;
+            }
+            ended.await;
+        }
     }
 
     /// Takes one of the connection's operation slots, if one is free.
     fn acquire(&self) -> Option<Slot> {
         self.running
+            .count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < self.max_running).then_some(n + 1)
             })
@@ -80,11 +119,12 @@ impl ConnectionExecutor {
 /// A running operation's hold on its connection's count; given back when the
 /// operation's stream is dropped (it ended, the client sent `complete`, or the
 /// connection closed).
-struct Slot(Arc<AtomicUsize>);
+struct Slot(Arc<Running>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.count.fetch_sub(1, Ordering::AcqRel);
+        self.0.ended.notify_waiters();
     }
 }
 
@@ -197,12 +237,30 @@ impl Executor for ConnectionExecutor {
                 self.max_running as u64,
             )));
         };
-        self.schema
+        let closing = self.closing.clone();
+        let responses = self
+            .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(move |mut response| {
+            .map(|mut response| {
+                response.errors.iter_mut().for_each(classify);
+                response
+            })
+            .take_until(self.closing.clone().begun());
+        // Cut short by the shutdown: say so, so the client resumes elsewhere; an
+        // operation that ended by itself says nothing more.
+        let goodbye = stream::once(async move {
+            closing.has_begun().then(|| {
+                Response::from_errors(vec![request_error(&Error::unavailable(
+                    "the server is shutting down; subscribe again from the last version seen",
+                ))])
+            })
+        })
+        .filter_map(std::future::ready);
+        responses
+            .chain(goodbye)
+            .map(move |response| {
                 // The slot lives as long as the stream.
                 let _running = &slot;
-                response.errors.iter_mut().for_each(classify);
                 response
             })
             .boxed()
