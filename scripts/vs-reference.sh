@@ -15,14 +15,21 @@
 #
 # Each pair runs ROUNDS times (default 2), reference and quartet alternating, so that a
 # disturbance on a shared machine hits both sides; the ratio is of the summed rates.
+# quartet drives REST's and GraphQL's get_event through its lean HTTP/1.1 clients and
+# gRPC's through its lean h2 client; TONIC=1 adds a gRPC pair through the tonic
+# `grpc::Client` (`--ticketing-clients`), to see what the lean client changed.
 #
-# Usage: scripts/vs-reference.sh [SECONDS]     (QUARTET=path/to/quartet, ROUNDS=n)
+# Usage: scripts/vs-reference.sh [SECONDS]
+#   QUARTET=path/to/quartet  ROUNDS=n  PAIRS=rest,graphql,grpc (the default: all)  TONIC=1
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-8}
 ROUNDS=${ROUNDS:-2}
 QUARTET=${QUARTET:-target/release/quartet}
+PAIRS=${PAIRS:-rest,graphql,grpc}
+TONIC=${TONIC:-0}
+runs() { [[ ",$PAIRS," == *",$1,"* ]]; }
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
@@ -73,7 +80,7 @@ quartet_ops() {
     shift 2
     local out="$WORK/q-$protocol-$RANDOM"
     "$QUARTET" bench --protocols "$protocol" --target "$protocol=$addr" --scenarios get_event \
-        --concurrency 32 --duration "$SECONDS_EACH" --warmup 1 --pin on --out "$out" "$@" \
+        --concurrency 32 --duration "$SECONDS_EACH" --warmup 1 --client-cpus 0 --out "$out" "$@" \
         >"$out.log" 2>&1 || { cat "$out.log" >&2; exit 1; }
     jq -r '.runs[0] | "\(.throughput_ops_s) \(.errors) \(.client_cpu_us_per_op) \(.client_cpu_share)"' "$out/results.json"
 }
@@ -92,7 +99,7 @@ pair() {
     shift
     q_args=("$@")
     echo "   reference: ${ref_cmd[*]}"
-    echo "   quartet:   quartet bench --protocols ${q_args[0]} --target ${q_args[0]}=${q_args[1]} --scenarios get_event --concurrency 32 --duration $SECONDS_EACH --warmup 1 --pin on ${q_args[*]:2}"
+    echo "   quartet:   quartet bench --protocols ${q_args[0]} --target ${q_args[0]}=${q_args[1]} --scenarios get_event --concurrency 32 --duration $SECONDS_EACH --warmup 1 --client-cpus 0 ${q_args[*]:2}"
     local ref_sum=0 q_sum=0 errors=0 cpu=0 share=0
     for round in $(seq 1 "$ROUNDS"); do
         local ref line ops e c sh
@@ -112,13 +119,16 @@ pair() {
     echo "${ROWS[-1]}"
 }
 
+if runs rest; then
 echo "== REST get_event"
 start rest 18080
 PARSE=wrk_rps pair "rest c=32 (wrk -t1 -c32)" \
     taskset -c 0 wrk -t1 -c32 -d"${SECONDS_EACH}s" http://127.0.0.1:18080/v1/events/1 \
     -- rest 127.0.0.1:18080
 stop
+fi
 
+if runs graphql; then
 echo "== GraphQL get_event ($(head -c 60 "$WORK/graphql_get_event.json")...)"
 start graphql 18081
 cat >"$WORK/post.lua" <<EOF
@@ -133,18 +143,25 @@ PARSE=wrk_rps pair "graphql c=32 (wrk -t1 -c32)" \
     taskset -c 0 wrk -t1 -c32 -d"${SECONDS_EACH}s" -s "$WORK/post.lua" http://127.0.0.1:18081/graphql \
     -- graphql 127.0.0.1:18081
 stop
+fi
 
+if runs grpc; then
 echo "== gRPC GetEvent"
 start grpc 18082
 for shape in "1 32" "4 8"; do
     read -r conns streams <<<"$shape"
+    h2load_cmd=(taskset -c 0 h2load -c"$conns" -m"$streams" -t1 -D"$SECONDS_EACH" -d "$WORK/grpc_get_event.bin"
+        -H 'content-type: application/grpc' -H 'te: trailers'
+        http://127.0.0.1:18082/quartet.v1.Ticketing/GetEvent)
     PARSE=h2load_rps pair "grpc c=32 (h2load -c$conns -m$streams)" \
-        taskset -c 0 h2load -c"$conns" -m"$streams" -t1 -D"$SECONDS_EACH" -d "$WORK/grpc_get_event.bin" \
-        -H 'content-type: application/grpc' -H 'te: trailers' \
-        http://127.0.0.1:18082/quartet.v1.Ticketing/GetEvent \
-        -- grpc 127.0.0.1:18082 --connections "$conns"
+        "${h2load_cmd[@]}" -- grpc 127.0.0.1:18082 --connections "$conns"
+    if [[ $TONIC == 1 ]]; then
+        PARSE=h2load_rps pair "grpc tonic c=32 (-c$conns -m$streams)" \
+            "${h2load_cmd[@]}" -- grpc 127.0.0.1:18082 --connections "$conns" --ticketing-clients
+    fi
 done
 stop
+fi
 
 echo
 printf '%-28s %12s %12s %8s\n' "pair" "reference/s" "quartet/s" "ratio"

@@ -2,13 +2,15 @@
 //! servers never compete with each other and their CPU, memory and socket bytes can be
 //! read from /proc. A child is started with `--control-stdin`: it prints `READY <addr>`
 //! when it listens, answers `stats` on stdin, and shuts down gracefully when its stdin
-//! closes.
+//! closes. A pinned child runs under `taskset -c` on its CPU set with one runtime worker
+//! thread per CPU of it (`--worker-threads`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::cpus::CpuSet;
 use crate::protocol::Protocol;
 
 /// A running server child.
@@ -22,8 +24,8 @@ pub struct ServerChild {
 
 impl ServerChild {
     /// Starts `quartet serve-one PROTOCOL` on a loopback port it picks, optionally pinned
-    /// to `core`, and waits (up to two minutes: a large dataset takes a while) for it to
-    /// listen.
+    /// to `cpus` with a worker thread per CPU, and waits (up to two minutes: a large
+    /// dataset takes a while) for it to listen.
     ///
     /// # Errors
     /// If it cannot be started or does not report ready.
@@ -31,20 +33,23 @@ impl ServerChild {
         protocol: Protocol,
         events: u32,
         seed: u64,
-        core: Option<usize>,
+        cpus: Option<&CpuSet>,
     ) -> Result<Self, String> {
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find the quartet binary: {e}"))?;
-        let mut command = match core {
-            Some(core) => {
+        let mut command = match cpus {
+            Some(cpus) => {
                 let mut c = Command::new("taskset");
-                c.arg("-c").arg(core.to_string()).arg(&exe);
+                c.arg("-c").arg(cpus.to_string()).arg(&exe);
                 c
             }
             None => Command::new(&exe),
         };
+        command.args(["serve-one", protocol.name(), "--control-stdin"]);
+        if let Some(cpus) = cpus {
+            command.args(["--worker-threads", &cpus.len().to_string()]);
+        }
         command
-            .args(["serve-one", protocol.name(), "--control-stdin"])
             .args(["--listen", "127.0.0.1:0"])
             .args(["--events", &events.to_string(), "--seed", &seed.to_string()])
             // Quiet: anything the server writes would count as bytes it wrote.

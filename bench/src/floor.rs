@@ -10,6 +10,9 @@
 //!   REST and GraphQL.
 //! - `h2-floor` ([`serve_h2`]): hyper's HTTP/2 server answering every request with gRPC
 //!   GetEvent's exact framed response and its trailers: the floor under gRPC.
+//! - `graphql-floor`: no server here: the GraphQL server itself, asked `{ __typename }`
+//!   by the lean client ([`crate::lean::TYPENAME_BODY`]), the least a query costs
+//!   async-graphql: the floor under GraphQL's queries (its engine's, above HTTP/1.1's).
 //!
 //! Every floor counts its socket bytes as the servers do (`netkit::connections::Counted`).
 

@@ -2,10 +2,11 @@
 //! drives and measures them.
 //!
 //! - [`commands`]: one module per subcommand (bench, serve, call, payloads, report,
-//!   compare, dataset, and the hidden serve-one the harness runs as a child process).
+//!   compare, merge, dataset, and the hidden serve-one the harness runs as a child
+//!   process).
 //! - [`protocol`]: serving and connecting each protocol; [`floor`]: the floors (raw TCP,
 //!   HTTP/1.1 and HTTP/2 frameworks answering prepared bytes).
-//! - [`lean`]: the lean HTTP/1.1 load clients REST's and GraphQL's reads run through.
+//! - [`lean`]: the lean load clients REST's, GraphQL's and gRPC's reads run through.
 //! - [`link`]: the emulated links `--link` puts between client and server (a relay).
 //! - [`compression`]: decoding the gzip or zstd answers `--compression` asks for.
 //! - [`metering`]: payload byte counting, installed around each client from outside.
@@ -13,20 +14,28 @@
 //!   must pass; [`steps`]: where a protocol's workers come from (the APIs' clients or
 //!   the floor's connections); [`load`]: closed- and open-loop drivers; [`stats`]:
 //!   histograms.
+//! - [`torture`]: `quartet torture`: recorded histories of every protocol at once,
+//!   checked for linearizability against a model of a seat.
 //! - [`watch`]: the `watch` scenario: subscribers following live availability while a
 //!   writer changes it, timed from commit to arrival.
 //! - [`operation`]: the `Ticketing` operations as values, for `call` and `payloads`.
-//! - [`child`] and [`procfs`]: server child processes and what /proc says about them.
-//! - [`results`], [`report`], [`charts`]: the results file and what is made of it.
+//! - [`child`] and [`procfs`]: server child processes and what /proc says about them;
+//!   [`cpus`]: the CPUs the load generator and the servers are pinned to.
+//! - [`results`], [`report`], [`charts`]: the results file and what is made of it;
+//!   [`hlog`]: each run's HdrHistogram interval log; [`shard`] and [`merge`]: one load
+//!   from several machines, cut into shards and added back up.
 
 pub mod charts;
 pub mod child;
 pub mod commands;
 pub mod compression;
+pub mod cpus;
 pub mod floor;
+pub mod hlog;
 pub mod lean;
 pub mod link;
 pub mod load;
+pub mod merge;
 pub mod metering;
 pub mod operation;
 pub mod procfs;
@@ -34,6 +43,8 @@ pub mod protocol;
 pub mod report;
 pub mod results;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod steps;
+pub mod torture;
 pub mod watch;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use hdrhistogram::Histogram;
@@ -83,6 +83,13 @@ pub struct LoadResult {
     /// Wall time from the first request to the end of the drain (what the load
     /// generator's own CPU time is divided by).
     pub wall: Duration,
+    /// The wall clock when the measured window began (for the interval log, and to see
+    /// whether the windows of several load machines overlapped).
+    pub window_start: SystemTime,
+    /// The latency of each second of the measured window, in order, empty seconds kept
+    /// (the last one is shorter when the window is not a whole number of seconds):
+    /// what the interval log holds.
+    pub intervals: Vec<Histogram<u64>>,
 }
 
 /// Live counters a progress display reads while the run goes.
@@ -226,6 +233,7 @@ async fn closed_loop<S: Step + 'static>(
     live: Arc<Live>,
 ) -> (LoadResult, Vec<S>) {
     let start = Instant::now();
+    let window_start = SystemTime::now() + config.warmup;
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
     let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
@@ -267,7 +275,14 @@ async fn closed_loop<S: Step + 'static>(
             })
         })
         .collect();
-    finish(tasks, config, false, start, Backlog::default()).await
+    finish(
+        tasks,
+        config,
+        false,
+        (start, window_start),
+        Backlog::default(),
+    )
+    .await
 }
 
 /// The open loop's schedule lag at the window's two edges, in requests.
@@ -294,6 +309,7 @@ async fn open_loop<S: Step + 'static>(
     live: Arc<Live>,
 ) -> (LoadResult, Vec<S>) {
     let start = Instant::now();
+    let window_start = SystemTime::now() + config.warmup;
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
     let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
@@ -370,14 +386,14 @@ async fn open_loop<S: Step + 'static>(
     }
     backlog.at_end = due_between(start, interval, intended, end);
     drop(due_tx);
-    finish(tasks, config, true, start, backlog).await
+    finish(tasks, config, true, (start, window_start), backlog).await
 }
 
 async fn finish<S: Step + 'static>(
     tasks: Vec<tokio::task::JoinHandle<(Tally, S)>>,
     config: LoadConfig,
     open: bool,
-    start: Instant,
+    (start, window_start): (Instant, SystemTime),
     backlog: Backlog,
 ) -> (LoadResult, Vec<S>) {
     let seconds = config.duration.as_secs_f64().ceil() as usize + 1;
@@ -397,10 +413,12 @@ async fn finish<S: Step + 'static>(
             }
         }
     }
-    let per_second = total
-        .per_second
-        .into_iter()
+    let mut intervals = total.per_second;
+    intervals.truncate(config.duration.as_secs_f64().ceil() as usize);
+    let per_second = intervals
+        .iter()
         .filter(|h| !h.is_empty())
+        .cloned()
         .collect();
     let result = LoadResult {
         ops: total.ops,
@@ -417,6 +435,8 @@ async fn finish<S: Step + 'static>(
         backlog_at_start: backlog.at_start,
         abandoned: total.abandoned,
         wall: start.elapsed(),
+        window_start,
+        intervals,
     };
     (result, workers)
 }

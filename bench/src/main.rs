@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use bench::commands::{
-    bench as bench_cmd, call, compare, dataset, link_relay, payloads, reference, report, serve,
-    serve_one,
+    bench as bench_cmd, call, compare, dataset, link_relay, merge, payloads, reference, report,
+    serve, serve_one, torture,
 };
 use clap::{Parser, Subcommand};
 
@@ -17,6 +17,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the bench flags' variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every scenario against every protocol and write results.json, report.md and
@@ -32,11 +34,17 @@ enum Command {
     Report(report::Args),
     /// Compare two results.json files, flagging changes beyond their noise.
     Compare(compare::Args),
+    /// Add up the results of load machines that each ran one `bench --shard` of a load
+    /// into one results.json, report and interval logs.
+    Merge(merge::Args),
     /// Build the dataset and its indexes; print counts, build time and memory.
     Dataset(dataset::Args),
     /// One server in a process of its own, until SIGINT/SIGTERM (the harness runs it
     /// as a child with --control-stdin).
     ServeOne(serve_one::Args),
+    /// Clients of every protocol at once on a few seats, every call recorded, then the
+    /// history checked for linearizability against a model of a seat.
+    Torture(torture::Args),
     /// The link emulator between the harness and one server, until stdin closes (the
     /// harness runs it as a child for --link).
     #[command(hide = true)]
@@ -53,17 +61,23 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The harness's runtime: pinned to core 0 (the servers get core 1) when pinning.
-fn bench_runtime(pinned: bool) -> Result<tokio::runtime::Runtime, String> {
+/// A runtime with `threads` workers (default: one per CPU this process may use).
+fn runtime_with(threads: Option<u16>) -> Result<tokio::runtime::Runtime, String> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
-    if pinned {
-        let core = core_affinity::get_core_ids().and_then(|ids| ids.into_iter().next());
-        builder.worker_threads(1).on_thread_start(move || {
-            if let Some(core) = core {
-                core_affinity::set_for_current(core);
-            }
-        });
+    if let Some(threads) = threads {
+        builder.worker_threads(usize::from(threads));
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// The harness's runtime: when pinning, one worker per `--client-cpus` CPU, each pinned
+/// to its CPU (the servers get `--server-cpus`).
+fn bench_runtime(args: &bench_cmd::Args) -> Result<tokio::runtime::Runtime, String> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(placement) = args.placement()? {
+        bench::cpus::pin_runtime(&mut builder, &placement.client);
     }
     builder.build().map_err(|e| e.to_string())
 }
@@ -72,14 +86,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(args) => {
-            bench_runtime(args.pinned()).and_then(|rt| rt.block_on(bench_cmd::run(args)))
+            bench_runtime(&args).and_then(|rt| rt.block_on(bench_cmd::run(args)))
         }
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::run(args))),
         Command::Call(args) => runtime().and_then(|rt| rt.block_on(call::run(args))),
         Command::Payloads(args) => runtime().and_then(|rt| rt.block_on(payloads::run(args))),
-        Command::ServeOne(args) => runtime().and_then(|rt| rt.block_on(serve_one::run(args))),
+        Command::ServeOne(args) => {
+            runtime_with(args.worker_threads).and_then(|rt| rt.block_on(serve_one::run(args)))
+        }
+        Command::Torture(args) => runtime().and_then(|rt| rt.block_on(torture::run(args))),
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Dataset(args) => runtime().and_then(|rt| rt.block_on(dataset::run(&args))),
         Command::LinkRelay(args) => link_relay::run(&args),
         Command::ReferenceBodies(args) => reference::run(&args),

@@ -18,7 +18,8 @@ use crate::metering::grpc::MeterLayer;
 use crate::metering::http::MeteredTransport;
 use crate::metering::wire::MeteredStream;
 
-/// A protocol, or one of the floors (raw TCP, HTTP/1.1 framework, HTTP/2 framework).
+/// A protocol, or one of the floors (raw TCP, HTTP/1.1 framework, HTTP/2 framework, the
+/// GraphQL engine).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -40,6 +41,9 @@ pub enum Protocol {
     /// hyper serving gRPC GetEvent's exact framed response, with its trailers, over
     /// HTTP/2: the HTTP/2 framework's floor (gRPC's own floor).
     H2Floor,
+    /// The real GraphQL server answering `{ __typename }`, the least a query can ask of
+    /// async-graphql: GraphQL's engine floor, beneath its get_event.
+    GraphqlFloor,
 }
 
 impl Protocol {
@@ -52,10 +56,11 @@ impl Protocol {
     ];
 
     /// Every protocol and floor, in the order a default `quartet bench` runs them.
-    pub const ALL: [Protocol; 7] = [
+    pub const ALL: [Protocol; 8] = [
         Protocol::TcpFloor,
         Protocol::Http1Floor,
         Protocol::H2Floor,
+        Protocol::GraphqlFloor,
         Protocol::Rest,
         Protocol::Graphql,
         Protocol::Grpc,
@@ -72,6 +77,7 @@ impl Protocol {
             Protocol::TcpFloor => "tcp-floor",
             Protocol::Http1Floor => "http1-floor",
             Protocol::H2Floor => "h2-floor",
+            Protocol::GraphqlFloor => "graphql-floor",
         }
     }
 
@@ -79,7 +85,7 @@ impl Protocol {
     pub const fn is_floor(self) -> bool {
         matches!(
             self,
-            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor
+            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor | Protocol::GraphqlFloor
         )
     }
 
@@ -90,14 +96,33 @@ impl Protocol {
             Protocol::Rest | Protocol::Graphql => Some(Protocol::Http1Floor),
             Protocol::Grpc => Some(Protocol::H2Floor),
             Protocol::Wire => Some(Protocol::TcpFloor),
-            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor => None,
+            Protocol::TcpFloor
+            | Protocol::Http1Floor
+            | Protocol::H2Floor
+            | Protocol::GraphqlFloor => None,
         }
     }
 
-    /// Whether it can answer compressed (REST, GraphQL, gRPC): the wire protocol has no
-    /// compression yet, and the floors answer fixed uncompressed bytes.
+    /// The floor of the engine above the framework, where there is one: GraphQL's
+    /// `graphql-floor` (its server answering `{ __typename }`).
+    pub const fn engine_floor(self) -> Option<Protocol> {
+        match self {
+            Protocol::Graphql => Some(Protocol::GraphqlFloor),
+            _ => None,
+        }
+    }
+
+    /// Whether it runs only at the busiest closed-loop shape of a suite: the GraphQL
+    /// engine floor, a reference for throughput under load that keeps the default
+    /// suite one run longer, not two.
+    pub const fn busiest_shape_only(self) -> bool {
+        matches!(self, Protocol::GraphqlFloor)
+    }
+
+    /// Whether it can answer compressed (the four APIs): the floors answer fixed
+    /// uncompressed bytes.
     pub const fn compresses(self) -> bool {
-        matches!(self, Protocol::Rest | Protocol::Graphql | Protocol::Grpc)
+        !self.is_floor()
     }
 
     /// Whether one connection carries many requests at once (HTTP/2, wire): these
@@ -116,6 +141,7 @@ impl Protocol {
             Protocol::TcpFloor => 7879,
             Protocol::Http1Floor => 7880,
             Protocol::H2Floor => 7881,
+            Protocol::GraphqlFloor => 7882,
         }
     }
 }
@@ -134,7 +160,7 @@ impl FromStr for Protocol {
             .find(|p| p.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown protocol {s:?}: expected rest, graphql, grpc, wire, tcp-floor, http1-floor or h2-floor"
+                    "unknown protocol {s:?}: expected rest, graphql, grpc, wire, tcp-floor, http1-floor, h2-floor or graphql-floor"
                 )
             })
     }
@@ -156,7 +182,7 @@ pub async fn serve(
         Protocol::Rest => {
             rest::serve(listener, api, rest::Config::with_server(server), shutdown).await
         }
-        Protocol::Graphql => {
+        Protocol::Graphql | Protocol::GraphqlFloor => {
             graphql::serve(
                 listener,
                 api,
@@ -212,8 +238,8 @@ pub async fn connect_with(
 
 /// As [`connect_with`], the client asking for answers in `compression` (REST and
 /// GraphQL: `Accept-Encoding`, decoded by the metering transport; gRPC:
-/// `grpc-accept-encoding`, decoded by tonic). The wire protocol has no compression and
-/// ignores it.
+/// `grpc-accept-encoding`, decoded by tonic; wire: the codec its hello accepts, frames
+/// decompressed by its client, the meter counting them as they crossed the socket).
 ///
 /// # Errors
 /// As [`connect_with`].
@@ -257,7 +283,7 @@ pub async fn connect_compressed(
                 .await?,
             )
         }
-        Protocol::TcpFloor | Protocol::Http1Floor => {
+        Protocol::TcpFloor | Protocol::Http1Floor | Protocol::GraphqlFloor => {
             return Err(domain::Error::invalid_argument(
                 "protocol",
                 format!("{protocol} has no Ticketing client"),

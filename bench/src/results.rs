@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::shard::Shard;
 use crate::stats::Latency;
 
 /// Bumped when a field changes meaning, name or disappears.
@@ -18,14 +19,17 @@ use crate::stats::Latency;
 ///   and the protocols `http1-floor` and `h2-floor`; `meta.link`, `meta.compression`,
 ///   `runs[].link`, `runs[].compression`, `runs[].round_trips_per_op` and
 ///   `runs[].requests_per_op` (absent: loopback, no compression, not counted); the scenario
-///   `watch` and `runs[].watch`.
+///   `watch` and `runs[].watch`; `meta.shard`, `meta.merged_from`,
+///   `runs[].uncorrected_histogram`, `runs[].hlog`, `runs[].window_start_unix_s`,
+///   `runs[].merged_runs` and `runs[].window_overlap_s` (sharded and merged runs);
+///   `meta.client_cpus`, `meta.server_cpus` and `runs[].server_cpus` (pinned runs).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// A whole results file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Results {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
@@ -102,7 +106,7 @@ impl std::fmt::Display for Failure {
 }
 
 /// The circumstances of a run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Meta {
     /// `git rev-parse --short HEAD` of the source, if known.
     pub git_revision: String,
@@ -150,6 +154,39 @@ pub struct Meta {
     /// `zstd`), comma-separated when several were run; absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<String>,
+    /// `--shard i/n`: this load machine drew shard `index` of `count` of the inputs
+    /// (`{"index": 1, "count": 2}`); absent: the whole load from one machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// `quartet merge`: the results this file adds up, one per load machine; absent
+    /// from a file `quartet bench` wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedSource>,
+    /// `--client-cpus`: the CPUs the load generator was pinned to (a list such as
+    /// `0-3`), one runtime worker thread per CPU; absent when not pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpus: Option<String>,
+    /// `--server-cpus`: the CPUs the server children were pinned to, one worker thread
+    /// per CPU; a sweep's sets separated by `; ` (each run names its own in
+    /// `runs[].server_cpus`); absent when not pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpus: Option<String>,
+}
+
+/// One results file a merged one was made of.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MergedSource {
+    /// The folder it was read from, as given to `quartet merge`.
+    pub path: String,
+    /// Its shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Its `meta.started_at`.
+    pub started_at: String,
+    /// Its `meta.git_revision`.
+    pub git_revision: String,
+    /// Its `meta.cpu_model` (the load machine's).
+    pub cpu_model: String,
 }
 
 /// Per-op byte counts.
@@ -171,7 +208,7 @@ pub struct BytesPerOp {
 }
 
 /// One measured run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Run {
     /// rest, graphql, grpc, wire, or a floor: tcp-floor, http1-floor, h2-floor.
     pub protocol: String,
@@ -264,9 +301,33 @@ pub struct Run {
     pub first_error: Option<String>,
     /// The latency histogram (HdrHistogram V2 + deflate, base64), for merging.
     pub histogram: String,
+    /// Open loop: the uncorrected latency's histogram (as `histogram`), so a merge can
+    /// add it up too; absent for closed loop and in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncorrected_histogram: Option<String>,
+    /// The run's HdrHistogram interval log (one interval per second of the window,
+    /// latency in µs), relative to the folder of `results.json`: `hlog/NNN-....hlog`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlog: Option<String>,
+    /// When the measured window began, in seconds since the Unix epoch (the load
+    /// machine's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start_unix_s: Option<f64>,
+    /// Merged runs only: how many runs (load machines) were added up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_runs: Option<usize>,
+    /// Merged runs only: seconds during which every load machine was measuring at once
+    /// (by their clocks); throughput is the summed ops over `duration_s`, so it is the
+    /// combined load's only when this is close to `duration_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_overlap_s: Option<f64>,
     /// The `watch` scenario's own figures; absent for every other scenario.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<WatchFigures>,
+    /// The CPUs the server child ran on (a list such as `1-2`; its worker threads are
+    /// as many); absent when not pinned or for a `--target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpus: Option<String>,
 }
 
 /// What a `watch` run adds to a [`Run`]. There, `mode` is `push`, `concurrency` the

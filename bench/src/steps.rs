@@ -14,11 +14,12 @@ use domain::{Booking, EventId};
 use crate::compression::Compression;
 use crate::floor::{self, FloorClient};
 use crate::lean::check::Dialect;
+use crate::lean::grpc::{GrpcRequests, GrpcWorker, H2Connection};
 use crate::lean::{self, LeanWorker, Requests};
 use crate::load::Step;
 use crate::metering::PayloadMeter;
 use crate::protocol::{self, Connected, Protocol};
-use crate::scenario::{Outcome, Plan, Scenario, Worker, verify_contended};
+use crate::scenario::{Outcome, Plan, Scenario, Worker, verify_contended, verify_contended_shard};
 
 /// A source of workers for a protocol's runs.
 #[async_trait::async_trait]
@@ -77,7 +78,7 @@ pub struct ClientOptions {
     /// ([`crate::lean`]); `false` sends everything through the `Ticketing` clients.
     pub lean: bool,
     /// The encoding every client asks answers in (REST, GraphQL, gRPC; the wire
-    /// protocol and the floors ignore it).
+    /// protocol's hello; the floors ignore it).
     pub compression: Compression,
 }
 
@@ -103,9 +104,13 @@ pub struct ApiSteps {
     clients: Vec<Connected>,
     /// The lean clients' pre-built requests (REST, GraphQL, http1-floor).
     lean: Option<Arc<Requests>>,
+    /// The lean gRPC client's requests and connections (gRPC, h2-floor).
+    lean_grpc: Option<LeanGrpc>,
     lean_meter: Arc<PayloadMeter>,
     /// A floor: get_event of this event only.
     fixed: Option<EventId>,
+    /// The GraphQL engine floor: every request is `{ __typename }`.
+    typename_only: bool,
     /// Whether it runs browse_calls: the resource APIs (REST, gRPC) only; GraphQL and
     /// wire show the page in one request whatever the client wants.
     several_calls: bool,
@@ -126,16 +131,25 @@ impl ApiSteps {
         let connections = options.connections.max(1);
         let dialect = match protocol {
             Protocol::Rest | Protocol::Http1Floor => Some(Dialect::Rest),
-            Protocol::Graphql => Some(Dialect::Graphql),
+            Protocol::Graphql | Protocol::GraphqlFloor => Some(Dialect::Graphql),
             _ => None,
         };
         let lean = dialect
-            .filter(|_| options.lean || protocol == Protocol::Http1Floor)
+            .filter(|_| {
+                options.lean || matches!(protocol, Protocol::Http1Floor | Protocol::GraphqlFloor)
+            })
             .map(|d| Arc::new(Requests::new(d, addr, &plan, options.compression)));
+        let lean_grpc = if options.lean && matches!(protocol, Protocol::Grpc | Protocol::H2Floor) {
+            Some(LeanGrpc::open(addr, &plan, options.compression, connections).await?)
+        } else {
+            None
+        };
         let clients = match protocol {
             Protocol::TcpFloor => return Err("tcp-floor runs through FloorSteps".to_owned()),
-            Protocol::Http1Floor => {
-                // No Ticketing client can talk to it; make sure it is there.
+            // The lean gRPC client runs the floor's only scenario.
+            Protocol::H2Floor if lean_grpc.is_some() => Vec::new(),
+            Protocol::Http1Floor | Protocol::GraphqlFloor => {
+                // No Ticketing client runs its one request; make sure it is there.
                 tokio::net::TcpStream::connect(addr)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -153,7 +167,7 @@ impl ApiSteps {
                 clients
             }
             Protocol::Wire => vec![
-                protocol::connect_with(protocol, addr, connections)
+                protocol::connect_compressed(protocol, addr, connections, options.compression)
                     .await
                     .map_err(|e| e.to_string())?,
             ],
@@ -168,8 +182,10 @@ impl ApiSteps {
             addr,
             clients,
             lean,
+            lean_grpc,
             lean_meter: Arc::default(),
             fixed: protocol.is_floor().then_some(floor::EVENT),
+            typename_only: protocol == Protocol::GraphqlFloor,
             several_calls: matches!(protocol, Protocol::Rest | Protocol::Grpc),
         })
     }
@@ -180,10 +196,42 @@ impl ApiSteps {
     }
 }
 
-/// One worker of an [`ApiSteps`]: a lean HTTP/1.1 client or a `Ticketing` one.
+/// The lean gRPC client's part of an [`ApiSteps`]: its requests and one HTTP/2
+/// connection per `--connections` slot.
+struct LeanGrpc {
+    requests: Arc<GrpcRequests>,
+    connections: Vec<Arc<H2Connection>>,
+}
+
+impl LeanGrpc {
+    async fn open(
+        addr: SocketAddr,
+        plan: &Plan,
+        compression: Compression,
+        connections: usize,
+    ) -> Result<Self, String> {
+        let requests = Arc::new(GrpcRequests::new(addr, plan, compression)?);
+        let mut opened = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            opened.push(
+                H2Connection::open(addr)
+                    .await
+                    .map_err(|e| format!("cannot open an HTTP/2 connection to {addr}: {e}"))?,
+            );
+        }
+        Ok(LeanGrpc {
+            requests,
+            connections: opened,
+        })
+    }
+}
+
+/// One worker of an [`ApiSteps`]: a lean HTTP/1.1 or gRPC client, or a `Ticketing` one.
 pub enum ApiStep {
     /// A lean client on its own connection.
     Lean(LeanWorker),
+    /// A lean gRPC client on one of the shared HTTP/2 connections.
+    LeanGrpc(GrpcWorker),
     /// A scenario worker over a `Ticketing` client.
     Api(Worker),
 }
@@ -193,6 +241,7 @@ impl Step for ApiStep {
     async fn step(&mut self) -> Outcome {
         match self {
             ApiStep::Lean(worker) => worker.run_once().await,
+            ApiStep::LeanGrpc(worker) => worker.run_once().await,
             ApiStep::Api(worker) => worker.step().await,
         }
     }
@@ -218,8 +267,8 @@ impl StepProvider for ApiSteps {
     ) -> Result<Vec<ApiStep>, String> {
         let mut workers = Vec::with_capacity(concurrency);
         for i in 0..concurrency {
-            let step = match &self.lean {
-                Some(requests) if lean::runs(scenario) => {
+            let step = match (&self.lean, &self.lean_grpc) {
+                (Some(requests), _) if lean::runs(scenario) => {
                     let worker = LeanWorker::connect(
                         self.addr,
                         Arc::clone(&self.plan),
@@ -230,7 +279,27 @@ impl StepProvider for ApiSteps {
                     )
                     .await
                     .map_err(|e| format!("{scenario}: cannot connect to {}: {e}", self.addr))?;
-                    ApiStep::Lean(match self.fixed {
+                    ApiStep::Lean(match (self.typename_only, self.fixed) {
+                        (true, _) => worker.typename_only(),
+                        (false, Some(id)) => worker.fixed(id),
+                        (false, None) => worker,
+                    })
+                }
+                (_, Some(grpc)) if lean::runs(scenario) => {
+                    let connection = grpc
+                        .connections
+                        .get(i % grpc.connections.len().max(1))
+                        .ok_or("no HTTP/2 connection to run on")?;
+                    let worker = GrpcWorker::new(
+                        Arc::clone(connection),
+                        Arc::clone(&self.plan),
+                        Arc::clone(&grpc.requests),
+                        scenario,
+                        i,
+                        Arc::clone(&self.lean_meter),
+                    )
+                    .await;
+                    ApiStep::LeanGrpc(match self.fixed {
                         Some(id) => worker.fixed(id),
                         None => worker,
                     })
@@ -280,7 +349,7 @@ impl StepProvider for ApiSteps {
             .iter()
             .filter_map(|w| match w {
                 ApiStep::Api(worker) => Some(worker.won().iter().cloned()),
-                ApiStep::Lean(_) => None,
+                ApiStep::Lean(_) | ApiStep::LeanGrpc(_) => None,
             })
             .flatten()
             .collect();
@@ -289,9 +358,13 @@ impl StepProvider for ApiSteps {
             .contended_event(round)
             .ok_or("no event to contend for")?;
         let client = self.clients.first().ok_or("no client to check with")?;
-        verify_contended(client.api.as_ref(), event, &winners)
-            .await
-            .map(Some)
+        // Under a shard the other machines' winners hold seats too.
+        if self.plan.shard().is_whole() {
+            verify_contended(client.api.as_ref(), event, &winners).await
+        } else {
+            verify_contended_shard(client.api.as_ref(), event, &winners).await
+        }
+        .map(Some)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Runs under several compressions (`--compression none,zstd`): every report splits them
-//! by condition and names each, and a protocol skipped under one (the wire protocol has
-//! no compression) is a note beside that condition's figures, not a failure.
+//! by condition and names each, and a protocol skipped under one (here the wire
+//! protocol, as results files written before it compressed say) is a note beside that
+//! condition's figures, not a failure.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

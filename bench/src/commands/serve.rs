@@ -56,7 +56,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         }));
         let url = match protocol {
             Protocol::Rest => format!("http://{addr}  (docs at http://{addr}/docs/)"),
-            Protocol::Graphql => format!("http://{addr}/graphql  (GraphiQL at the same address)"),
+            Protocol::Graphql | Protocol::GraphqlFloor => {
+                format!("http://{addr}/graphql  (GraphiQL at the same address)")
+            }
             Protocol::Grpc => format!("{addr}  (gRPC, reflection and health on)"),
             _ => format!("{addr}  (wire protocol)"),
         };

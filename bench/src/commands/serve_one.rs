@@ -27,6 +27,10 @@ pub struct Args {
     /// it, only SIGINT/SIGTERM stop the server.
     #[arg(long)]
     pub control_stdin: bool,
+    /// Runtime worker threads [default: one per CPU this process may run on]. The
+    /// harness passes the size of the CPU set it pins the server to (`--server-cpus`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub worker_threads: Option<u16>,
 }
 
 /// Serves until a signal arrives (or, with `--control-stdin`, stdin closes).

@@ -240,6 +240,13 @@ struct EventsRoot<T> {
     events: Option<T>,
 }
 
+/// `data { __typename }`.
+#[derive(Debug, Deserialize)]
+struct TypenameRoot<'a> {
+    #[serde(rename = "__typename", borrow)]
+    typename: Option<Cow<'a, str>>,
+}
+
 /// `data { searchEvents }`.
 #[derive(Debug, Deserialize)]
 struct SearchRoot<T> {
@@ -316,6 +323,16 @@ pub fn get_event(dialect: Dialect, body: &[u8], plan: &Plan, id: EventId) -> Out
         Dialect::Rest => rest(body, "get_event", check),
         Dialect::Graphql => graphql(body, "get_event", |r: EventRoot<_>| r.event, check),
     }
+}
+
+/// `{ __typename }` (the GraphQL engine floor): the root's type name, `Query`.
+pub fn typename(body: &[u8]) -> Outcome {
+    graphql(
+        body,
+        "__typename",
+        |r: TypenameRoot<'_>| r.typename,
+        |name| verdict(name == "Query", || format!("__typename answered {name:?}")),
+    )
 }
 
 /// list_events(category, 20): 1 to 20 events, all of the category, in (starts_at, id)

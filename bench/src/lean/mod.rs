@@ -13,10 +13,19 @@
 //! ([`crate::compression`]) before it is checked; an answer in an encoding not asked for
 //! fails.
 //!
+//! The GraphQL engine floor (`graphql-floor`) is a lean GraphQL worker that sends
+//! [`TYPENAME_BODY`] whatever the scenario and checks the answer names `Query`.
+//!
+//! gRPC's reads go through [`grpc`], unary calls on the `h2` crate with the same checks
+//! on the decoded protobuf ([`grpc_check`]).
+//!
 //! The protocol crates' clients stay what a user copies; this is the harness's own.
 //! Writes (hold_cancel, contended_hold) keep going through those clients.
 
 pub mod check;
+pub mod coalesce;
+pub mod grpc;
+pub mod grpc_check;
 pub mod http1;
 
 use std::fmt::Write as _;
@@ -79,7 +88,14 @@ pub struct Requests {
     by_category: Vec<(Vec<u8>, usize)>,
     /// Whole requests per word of the plan, and their body sizes.
     by_word: Vec<(Vec<u8>, usize)>,
+    /// GraphQL: the engine floor's request ([`TYPENAME_BODY`]) and its body size.
+    typename: (Vec<u8>, usize),
 }
+
+/// The body of every `graphql-floor` request: `{ __typename }`, the least a query can
+/// ask of the GraphQL engine (no resolver of ours runs; the answer is
+/// `{"data":{"__typename":"Query"}}`).
+pub const TYPENAME_BODY: &str = r#"{"query":"{ __typename }"}"#;
 
 const SENTINEL: &str = "QUARTET_LEAN_ID_SENTINEL";
 
@@ -246,6 +262,10 @@ impl Requests {
             graphql,
             by_category,
             by_word,
+            typename: (
+                graphql_post(&host, &accept, TYPENAME_BODY.as_bytes()),
+                TYPENAME_BODY.len(),
+            ),
         }
     }
 
@@ -316,6 +336,16 @@ enum Input {
     Word(usize),
 }
 
+/// The next input of `scenario` from `rng` (always `fixed` when set, for a floor): the
+/// draws the `Ticketing` workers make, so every client sends the same sequence.
+fn draw(plan: &Plan, rng: &mut ChaCha8Rng, scenario: Scenario, fixed: Option<EventId>) -> Input {
+    match scenario {
+        Scenario::ListEvents => Input::Category(Plan::draw_category(rng)),
+        Scenario::SearchEvents => Input::Word(plan.draw_word(rng)),
+        _ => Input::Event(fixed.unwrap_or_else(|| plan.draw_event(rng))),
+    }
+}
+
 /// One simulated client on its own connection: draws its inputs from the same seeded
 /// stream as the `Ticketing` workers, sends pre-built requests, checks every answer.
 pub struct LeanWorker {
@@ -327,6 +357,8 @@ pub struct LeanWorker {
     meter: Arc<PayloadMeter>,
     /// Always ask for this event (the floors serve one event's bytes).
     fixed: Option<EventId>,
+    /// Send [`TYPENAME_BODY`] every time (the GraphQL engine floor).
+    typename_only: bool,
     /// A compressed answer, decoded (reused).
     decoded: Vec<u8>,
 }
@@ -353,6 +385,7 @@ impl LeanWorker {
             conn,
             meter,
             fixed: None,
+            typename_only: false,
             decoded: Vec::new(),
         })
     }
@@ -364,23 +397,31 @@ impl LeanWorker {
         self
     }
 
+    /// Sends [`TYPENAME_BODY`] every time, whatever the scenario (for the GraphQL engine
+    /// floor), and checks the answer is `Query`.
+    #[must_use]
+    pub fn typename_only(mut self) -> Self {
+        self.typename_only = true;
+        self
+    }
+
     fn draw(&mut self) -> Input {
-        match self.scenario {
-            Scenario::ListEvents => Input::Category(Plan::draw_category(&mut self.rng)),
-            Scenario::SearchEvents => Input::Word(self.plan.draw_word(&mut self.rng)),
-            _ => Input::Event(
-                self.fixed
-                    .unwrap_or_else(|| self.plan.draw_event(&mut self.rng)),
-            ),
-        }
+        draw(&self.plan, &mut self.rng, self.scenario, self.fixed)
     }
 
     /// Runs one operation and checks its answer.
     pub async fn run_once(&mut self) -> Outcome {
         let input = self.draw();
-        let sent = self
-            .requests
-            .write(self.scenario, input, self.conn.request());
+        let sent = if self.typename_only {
+            whole(
+                std::slice::from_ref(&self.requests.typename),
+                0,
+                self.conn.request(),
+            )
+        } else {
+            self.requests
+                .write(self.scenario, input, self.conn.request())
+        };
         let status = match self.conn.round_trip().await {
             Ok(status) => status,
             Err(e) => return Outcome::Failed(format!("{}: {e}", self.scenario)),
@@ -411,6 +452,9 @@ impl LeanWorker {
                 self.scenario,
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             ));
+        }
+        if self.typename_only {
+            return check::typename(body);
         }
         let dialect = self.requests.dialect;
         match input {

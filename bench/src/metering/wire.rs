@@ -1,7 +1,9 @@
 //! The wire-protocol hook: a wrapper of each client connection's stream (installed
 //! through the wire client's stream hook) that reads both directions as they go by and
 //! counts the frame payloads (postcard bytes): what crosses the socket less the 8-byte
-//! hello each way and each frame's 12-byte length and header.
+//! hello each way and each frame's 12-byte length and header. A compressed frame
+//! (`--compression`) counts as it crossed: its 4-byte uncompressed length and the
+//! codec's data, like a compressed HTTP body or gRPC message.
 
 use std::io;
 use std::pin::Pin;

@@ -88,7 +88,17 @@ pub fn conditions_line(results: &Results, view: &View<'_>) -> String {
 pub fn report(results: &Results) -> String {
     let parts = super::links::split(results);
     let mut page = head("Quartet benchmark report");
-    if parts.len() > 1 {
+    let sets = super::cores::split(results);
+    if !sets.is_empty() {
+        // A sweep of server CPU sets: cores against throughput, then each set in turn.
+        page.push_str("<h1>Quartet benchmark report</h1>");
+        page.push_str(&super::cores::html(results));
+        for (_, set) in &sets {
+            for (_, part) in super::links::split(set) {
+                page.push_str(&body(&part));
+            }
+        }
+    } else if parts.len() > 1 {
         page.push_str("<h1>Quartet benchmark report</h1>");
         page.push_str(&super::links::section(results));
         for (_, part) in &parts {

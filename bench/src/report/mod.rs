@@ -15,6 +15,7 @@
 //!   delivered message costs) and the slow subscriber.
 
 pub mod compare;
+pub mod cores;
 pub mod figures;
 pub mod format;
 pub mod html;
@@ -56,7 +57,7 @@ pub fn legend(results: &Results) -> String {
         .client_cores
         .map_or_else(|| "its cores".to_owned(), |c| format!("its {c} core(s)"));
     format!(
-        "Latency in µs (closed loop: from send to answer; open loop: from each request's intended start). `*` marks the lowest median among the API styles (\"vs best\" is against the best of them; the floors are baselines). Payload bytes are message bodies as the client counted them; socket bytes are what the server read from and wrote to its connections (counted on the connection itself), headers and framing included. hold_cancel counts a hold plus its cancel as one op. p50 vs floor: the median over that of the protocol's own floor (HTTP/1 for REST and GraphQL, HTTP/2 for gRPC, TCP for wire) and of the TCP floor, where a floor ran the same scenario at the same load. Server CPU is the server process's CPU time per op (\"-\" for a --target the harness did not start); client CPU is the load generator's (this `quartet bench` process, every thread), per op and as a share of {cores}. CLIENT-BOUND: the load generator used {:.0}% or more of {cores} over the window, so the client may have set the pace and ops/s is a floor on what the server can do. Open loop: achieved = operations finished inside the window per second; RATE NOT MET when under {:.0}% of the rate asked for or when the backlog of unsent requests grew; nothing is sent after the window and requests in flight get {} s to finish (then abandoned).",
+        "Latency in µs (closed loop: from send to answer; open loop: from each request's intended start). `*` marks the lowest median among the API styles (\"vs best\" is against the best of them; the floors are baselines). Payload bytes are message bodies as the client counted them; socket bytes are what the server read from and wrote to its connections (counted on the connection itself), headers and framing included. hold_cancel counts a hold plus its cancel as one op. p50 vs floor: the median over that of GraphQL's engine floor (its server answering `{{ __typename }}`), of the protocol's own floor (HTTP/1 for REST and GraphQL, HTTP/2 for gRPC, TCP for wire) and of the TCP floor, where a floor ran the same scenario at the same load. Server CPU is the server process's CPU time per op (\"-\" for a --target the harness did not start); client CPU is the load generator's (this `quartet bench` process, every thread), per op and as a share of {cores}. CLIENT-BOUND: the load generator used {:.0}% or more of {cores} over the window, so the client may have set the pace and ops/s is a floor on what the server can do. Open loop: achieved = operations finished inside the window per second; RATE NOT MET when under {:.0}% of the rate asked for or when the backlog of unsent requests grew; nothing is sent after the window and requests in flight get {} s to finish (then abandoned).",
         threshold * 100.0,
         crate::commands::bench::record::RATE_MET_SHARE * 100.0,
         crate::load::DRAIN.as_secs()
@@ -237,6 +238,22 @@ pub fn console_table_wide(results: &Results) -> String {
 
 /// `report.md`: the verdict (conditions, summary, grids), then every figure.
 pub fn markdown(results: &Results) -> String {
+    // A sweep of server CPU sets: cores against throughput, then each set in turn.
+    let sets = cores::split(results);
+    if !sets.is_empty() {
+        let mut md = format!(
+            "# Quartet benchmark report\n\n{}\n",
+            cores::markdown(results)
+        );
+        for (set, part) in &sets {
+            let _ = write!(
+                md,
+                "\n---\n\n**Servers on CPUs {set}**\n\n{}",
+                markdown(part)
+            );
+        }
+        return md;
+    }
     let parts = links::split(results);
     if parts.len() > 1 {
         return parts
@@ -260,7 +277,7 @@ fn markdown_one(results: &Results) -> String {
     for sentence in summary::sentences(&view) {
         let _ = writeln!(md, "- {}", sentence.markdown());
     }
-    md.push_str("\nEach cell: the figure, its multiple of the row's best (**bold** = the best), and of the protocol's own floor where one ran the same scenario at the same load. ⚠ = a caveat (client-bound, rate not met, errors). Latency spectra and charts are in report.html.\n");
+    md.push_str("\nEach cell: the figure, its multiple of the row's best (**bold** = the best), and of the nearest floor beneath the protocol (GraphQL's engine floor, else its own, else TCP) where one ran the same scenario at the same load. ⚠ = a caveat (client-bound, rate not met, errors). Latency spectra and charts are in report.html.\n");
     md.push_str(&verdict::markdown(&view));
     md.push_str(&watch_markdown(results));
     if !results.failures.is_empty() {

@@ -1,7 +1,8 @@
 //! What every report is made of: the runs indexed by scenario, protocol and shape; which
 //! protocols are contenders and which are floors (and whose floor is whose); the five
 //! verdict metrics; and the verdict grid's cells (a value, its multiple of the row's
-//! best, and of the protocol's own floor where one ran the same scenario and shape).
+//! best, and of the nearest floor beneath the protocol where one ran the same scenario
+//! and shape: GraphQL's engine floor, else its own framework's, else TCP).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +14,7 @@ use super::format;
 /// The API styles compared, in report order (others follow by name).
 pub const CONTENDERS: [&str; 4] = ["rest", "graphql", "grpc", "wire"];
 /// The floors, in report order.
-pub const FLOORS: [&str; 3] = ["tcp-floor", "http1-floor", "h2-floor"];
+pub const FLOORS: [&str; 4] = ["tcp-floor", "http1-floor", "h2-floor", "graphql-floor"];
 
 /// Whether a protocol is a baseline rather than an API style.
 pub fn is_floor(protocol: &str) -> bool {
@@ -30,7 +31,19 @@ pub fn display(protocol: &str) -> String {
         "tcp-floor" => "TCP floor".to_owned(),
         "http1-floor" => "HTTP/1 floor".to_owned(),
         "h2-floor" => "HTTP/2 floor".to_owned(),
+        "graphql-floor" => "GraphQL engine floor".to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// A floor's name beside a multiple (`1.3x HTTP/1`): what it is the floor of.
+pub fn floor_short(floor: &str) -> &str {
+    match floor {
+        "tcp-floor" => "TCP",
+        "http1-floor" => "HTTP/1",
+        "h2-floor" => "HTTP/2",
+        "graphql-floor" => "GraphQL engine",
+        other => other,
     }
 }
 
@@ -41,6 +54,15 @@ pub fn own_floor(protocol: &str) -> Option<&'static str> {
         "rest" | "graphql" => Some("http1-floor"),
         "grpc" => Some("h2-floor"),
         "wire" => Some("tcp-floor"),
+        _ => None,
+    }
+}
+
+/// The floor of the engine a protocol runs above its framework, where one is measured:
+/// GraphQL's server answering `{ __typename }` (what async-graphql itself costs).
+pub fn engine_floor(protocol: &str) -> Option<&'static str> {
+    match protocol {
+        "graphql" => Some("graphql-floor"),
         _ => None,
     }
 }
@@ -227,14 +249,20 @@ impl<'a> View<'a> {
     }
 
     /// The floor a protocol's figures are measured against on a scenario at a shape:
-    /// its own floor if that ran there, else the TCP floor if that did.
+    /// the nearest beneath it that ran there: its engine's floor, else its own
+    /// (framework) floor, else the TCP floor.
     pub fn floor_for(&self, protocol: &str, scenario: &str, shape: Shape) -> Option<&'a Run> {
         if is_floor(protocol) {
             return None;
         }
-        own_floor(protocol)
-            .and_then(|f| self.run(scenario, f, shape))
-            .or_else(|| self.run(scenario, "tcp-floor", shape))
+        [
+            engine_floor(protocol),
+            own_floor(protocol),
+            Some("tcp-floor"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|f| self.run(scenario, f, shape))
     }
 
     /// The failure recorded for a protocol on a scenario at a shape (or for the whole
@@ -497,6 +525,16 @@ pub fn conditions(results: &Results) -> Vec<String> {
         if let Some(v) = text(key) {
             out.push(format!("{label}: {v}"));
         }
+    }
+    // A reader of a sharded or merged report must know it is not one machine's load.
+    if let Some(shard) = results.meta.shard.filter(|s| !s.is_whole()) {
+        out.push(format!("load shard {} of {}", shard.index(), shard.count()));
+    }
+    if !results.meta.merged_from.is_empty() {
+        out.push(format!(
+            "merged from {} load machines",
+            results.meta.merged_from.len()
+        ));
     }
     out
 }

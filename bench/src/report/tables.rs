@@ -65,16 +65,18 @@ struct Figures {
     flags: String,
 }
 
-/// `1.3x TCP` or `1.1x HTTP/1, 2.2x TCP`: p50 over the protocol's own floor and over
-/// the TCP floor, where they ran the same scenario at the same shape.
+/// `1.3x TCP` or `1.1x HTTP/1, 2.2x TCP`: p50 over the protocol's engine floor (GraphQL's
+/// `{ __typename }`), its own floor and the TCP floor, where they ran the same scenario
+/// at the same shape.
 fn vs_floors(view: &View<'_>, run: &Run) -> String {
     if is_floor(&run.protocol) || run.latency_us.p50 == 0 {
         return "-".to_owned();
     }
     let shape = Shape::of(run);
     let mut parts = Vec::new();
+    let engine = super::model::engine_floor(&run.protocol);
     let own = super::model::own_floor(&run.protocol);
-    for floor in [own, Some("tcp-floor")].into_iter().flatten() {
+    for floor in [engine, own, Some("tcp-floor")].into_iter().flatten() {
         if parts.iter().any(|(f, _)| *f == floor) {
             continue;
         }
@@ -87,12 +89,7 @@ fn vs_floors(view: &View<'_>, run: &Run) -> String {
                 format!(
                     "{:.1}x {}",
                     run.latency_us.p50 as f64 / f.latency_us.p50 as f64,
-                    match floor {
-                        "tcp-floor" => "TCP",
-                        "http1-floor" => "HTTP/1",
-                        "h2-floor" => "HTTP/2",
-                        other => other,
-                    }
+                    super::model::floor_short(floor)
                 ),
             ));
         }

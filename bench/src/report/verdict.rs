@@ -27,13 +27,11 @@ fn of_best_words(cell: &Cell<'_>) -> String {
 
 fn floor_words(cell: &Cell<'_>) -> Option<String> {
     let (floor, m) = cell.floor?;
-    let name = match floor.protocol.as_str() {
-        "tcp-floor" => "TCP",
-        "http1-floor" => "HTTP/1",
-        "h2-floor" => "HTTP/2",
-        other => other,
-    };
-    Some(format!("{} {name} floor", times(m)))
+    Some(format!(
+        "{} {} floor",
+        times(m),
+        model::floor_short(&floor.protocol)
+    ))
 }
 
 fn hover(metric: Metric, row: &Row<'_>, cell: &Cell<'_>) -> String {
@@ -157,7 +155,7 @@ pub fn html(view: &View<'_>) -> String {
 /// The colour key of the grids.
 pub fn key_html() -> String {
     let mut out = String::from(
-        "<p class=\"key\">Each cell: the figure, then its multiple of the row's best and of the protocol's own floor where one ran the same scenario at the same load. Colour by distance from the best: ",
+        "<p class=\"key\">Each cell: the figure, then its multiple of the row's best and of the nearest floor beneath the protocol (GraphQL's engine floor, else its own, else TCP) where one ran the same scenario at the same load. Colour by distance from the best: ",
     );
     for (class, words) in BANDS {
         let _ = write!(out, "<span class=\"{class}\">{}</span> ", escape(words));

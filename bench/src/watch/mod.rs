@@ -18,7 +18,7 @@ use domain::{EventId, SeatId, SharedTicketing};
 use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, watch};
 
-use self::subscriber::{Follow, Tally};
+use self::subscriber::{Follow, Latencies, Tally};
 use crate::stats;
 
 /// How long subscribers may take to subscribe, and to catch up once the writer stops,
@@ -80,10 +80,10 @@ pub struct Slow {
 }
 
 impl Slow {
-    fn of(tally: Tally, end: u64) -> Self {
+    fn of(tally: &Tally, latencies: &Latencies, end: u64) -> Self {
         Slow {
             behind_at_end: end.saturating_sub(tally.last_version),
-            latency: tally.latency,
+            latency: taken(latencies),
             delivered: tally.delivered,
             resyncs: tally.resyncs,
             gaps: tally.gaps,
@@ -114,11 +114,19 @@ pub struct Merged {
     pub first_error: Option<String>,
 }
 
+/// What `latencies` holds, leaving it empty.
+fn taken(latencies: &Latencies) -> Histogram<u64> {
+    let mut shared = latencies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    std::mem::replace(&mut *shared, stats::histogram())
+}
+
 impl Merged {
-    fn of(tallies: Vec<Tally>, expected_each: u64, end: u64) -> Self {
+    fn of(tallies: Vec<Tally>, latencies: &Latencies, expected_each: u64, end: u64) -> Self {
         let mut merged = Merged {
             subscribers: tallies.len(),
-            latency: stats::histogram(),
+            latency: taken(latencies),
             delivered: 0,
             missing: 0,
             resyncs: 0,
@@ -127,8 +135,6 @@ impl Merged {
             first_error: None,
         };
         for tally in tallies {
-            // Same bounds everywhere, so adding cannot fail.
-            let _ = merged.latency.add(&tally.latency);
             merged.delivered += tally.delivered;
             merged.resyncs += tally.resyncs;
             merged.gaps += tally.gaps;
@@ -171,6 +177,8 @@ pub async fn run(
     // The slow subscriber has its own stop: it is stopped where it stands once the others
     // have everything, since a transport with deep buffers may keep it minutes behind.
     let (slow_until_tx, slow_until_rx) = watch::channel(None);
+    let latencies = subscriber::latencies();
+    let slow_latencies = subscriber::latencies();
     let mut normal = Vec::with_capacity(plan.subscribers);
     for i in 0..plan.subscribers {
         let how = Follow {
@@ -180,6 +188,7 @@ pub async fn run(
         normal.push(tokio::spawn(subscriber::follow(
             clients[i % clients.len()].clone(),
             how,
+            Latencies::clone(&latencies),
             ready_tx.clone(),
             until_rx.clone(),
         )));
@@ -192,6 +201,7 @@ pub async fn run(
         tokio::spawn(subscriber::follow(
             clients[0].clone(),
             how,
+            Latencies::clone(&slow_latencies),
             ready_tx.clone(),
             slow_until_rx.clone(),
         ))
@@ -245,8 +255,8 @@ pub async fn run(
         write_errors: written.errors,
         write_elapsed: written.elapsed,
         window,
-        all: Merged::of(tallies, written.changes, end),
-        slow: slow_tally.map(|t| Slow::of(t, end)),
+        all: Merged::of(tallies, &latencies, written.changes, end),
+        slow: slow_tally.map(|t| Slow::of(&t, &slow_latencies, end)),
     })
 }
 
@@ -268,7 +278,6 @@ async fn join_by(
 
 fn failed_tally(why: String) -> Tally {
     Tally {
-        latency: stats::histogram(),
         delivered: 0,
         resyncs: 0,
         gaps: 0,

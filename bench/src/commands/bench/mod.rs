@@ -23,6 +23,7 @@ use self::record::Shape;
 use self::runner::{Server, Suite};
 use crate::child::ServerChild;
 use crate::compression::Compression;
+use crate::cpus::{self, CpuSet, Placement};
 use crate::link::LinkProfile;
 use crate::link::process::RelayProcess;
 use crate::procfs;
@@ -30,6 +31,7 @@ use crate::protocol::Protocol;
 use crate::report;
 use crate::results::{Failure, Results, SCHEMA_VERSION, Skipped};
 use crate::scenario::{Plan, Scenario};
+use crate::shard::Shard;
 use crate::steps::{ApiSteps, ClientOptions, FloorSteps};
 
 /// Whether to pin client and server to separate cores.
@@ -78,11 +80,13 @@ pub struct Args {
     #[arg(long)]
     pub warmup: Option<f64>,
     /// Protocols, comma-separated (tcp-floor, http1-floor and h2-floor are the floors:
-    /// raw TCP, hyper HTTP/1.1 and hyper HTTP/2 answering prepared get_event bytes).
+    /// raw TCP, hyper HTTP/1.1 and hyper HTTP/2 answering prepared get_event bytes;
+    /// graphql-floor is the GraphQL server answering `{ __typename }`, run at the
+    /// busiest concurrency only).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "tcp-floor,http1-floor,h2-floor,rest,graphql,grpc,wire"
+        default_value = "tcp-floor,http1-floor,h2-floor,graphql-floor,rest,graphql,grpc,wire"
     )]
     pub protocols: Vec<Protocol>,
     /// Scenarios, comma-separated [default: all].
@@ -93,9 +97,27 @@ pub struct Args {
     /// socket bytes are not measured.
     #[arg(long, value_parser = parse_target)]
     pub target: Vec<(Protocol, SocketAddr)>,
+    /// This load machine's part of a load several make together: shard I of N (1/2 and
+    /// 2/2 on two machines). Its worker j is worker j*N+I-1 of one machine running N
+    /// times the concurrency, so shards never draw the same inputs or make the same
+    /// writes. Only with --target for every protocol run; combine the machines' results
+    /// with `quartet merge`. The watch scenario is not sharded (one writer).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Pin client and server to separate cores.
     #[arg(long, value_enum, default_value_t = Pin::Auto)]
     pub pin: Pin,
+    /// CPUs the load generator runs on, a list such as 0, 0-3 or 0,2,4 [default: the
+    /// lower half of the CPUs this process may use; on 2 cores, CPU 0]. Its runtime gets
+    /// one worker thread per CPU, each pinned to its own.
+    #[arg(long, value_name = "LIST")]
+    pub client_cpus: Option<CpuSet>,
+    /// CPUs each server child runs on (`taskset -c`, one runtime worker thread per CPU)
+    /// [default: the CPUs the load generator leaves; on 2 cores, CPU 1]. Several sets
+    /// separated by `;` (or the flag repeated) run the suite once per set, to show the
+    /// servers' throughput against their cores, e.g. --server-cpus '4;4-5;4-7'.
+    #[arg(long, value_name = "LIST[;LIST...]", value_delimiter = ';')]
+    pub server_cpus: Vec<CpuSet>,
     /// Events in the dataset.
     #[arg(long, default_value_t = domain::dataset::DEFAULT_EVENTS)]
     pub events: u32,
@@ -111,8 +133,9 @@ pub struct Args {
     pub link: Vec<String>,
     /// Response compression the clients ask for: none, gzip or zstd. Comma-separated to
     /// run each in turn over every link, e.g. --compression none,zstd. Servers compress
-    /// answers of at least 1 KiB when asked; the wire protocol and the floors have no
-    /// compression and are not run (a note, not a failure) under anything but none.
+    /// answers of at least 1 KiB when asked (the wire protocol: frames, once its hellos
+    /// agreed on the codec); the floors have no compression and are not run (a note,
+    /// not a failure) under anything but none.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
     pub compression: Vec<Compression>,
     /// Subscribers of the `watch` scenario, comma-separated: one run each [default:
@@ -144,7 +167,12 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_target(text: &str) -> Result<(Protocol, SocketAddr), String> {
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+        .map_err(|e: crate::shard::ShardError| e.to_string())
+}
+
+pub(crate) fn parse_target(text: &str) -> Result<(Protocol, SocketAddr), String> {
     let (protocol, addr) = text.split_once('=').ok_or("expected PROTOCOL=ADDR")?;
     Ok((
         protocol.parse()?,
@@ -223,13 +251,90 @@ impl Args {
         out
     }
 
-    /// Whether this run pins; decided before the runtime starts.
+    /// The `--shard`, checked against the other flags: every protocol run must be a
+    /// `--target` (a server every load machine shares), and the watch scenario, whose
+    /// one writer cannot be split, is left out of a shard of several (an error when
+    /// asked for by name).
+    ///
+    /// # Errors
+    /// A protocol without a target, or `--scenarios watch`, under a shard.
+    pub fn shard_and_scenarios(&self) -> Result<(Option<Shard>, Vec<Scenario>), String> {
+        let asked = self.scenarios.clone();
+        let mut scenarios = asked.clone().unwrap_or_else(|| Scenario::ALL.to_vec());
+        let Some(shard) = self.shard else {
+            return Ok((None, scenarios));
+        };
+        let untargeted: Vec<&str> = self
+            .protocols
+            .iter()
+            .filter(|p| !self.target.iter().any(|(t, _)| t == *p))
+            .map(|p| p.name())
+            .collect();
+        if !untargeted.is_empty() {
+            return Err(format!(
+                "--shard {shard} needs --target for every protocol it runs (the servers every load machine shares; the harness's own are not): {} have none; choose the targets with --protocols",
+                untargeted.join(", ")
+            ));
+        }
+        if !shard.is_whole() && scenarios.contains(&Scenario::Watch) {
+            if asked.is_some() {
+                return Err(format!(
+                    "--shard {shard}: the watch scenario cannot be sharded (its one writer and its delivery check see the whole event); run it from one machine"
+                ));
+            }
+            eprintln!("note: --shard {shard}: the watch scenario is not sharded, so it is not run");
+            scenarios.retain(|s| *s != Scenario::Watch);
+        }
+        Ok((Some(shard), scenarios))
+    }
+
+    /// Whether this run pins; decided before the runtime starts. Naming CPUs pins.
     pub fn pinned(&self) -> bool {
         match self.pin {
             Pin::On => true,
             Pin::Off => false,
-            Pin::Auto => std::thread::available_parallelism().map_or(1, usize::from) >= 2,
+            Pin::Auto => {
+                self.client_cpus.is_some()
+                    || !self.server_cpus.is_empty()
+                    || std::thread::available_parallelism().map_or(1, usize::from) >= 2
+            }
         }
+    }
+
+    /// Where the load generator and the server children run, or `None` when not
+    /// pinning; decided before the runtime starts (its workers are sized and pinned to
+    /// the client's CPUs).
+    ///
+    /// # Errors
+    /// CPUs named with `--pin off`, a CPU this process may not use, no CPU left for a
+    /// side, or a sweep of server sets with a `--target` (whose CPUs are not the
+    /// harness's to choose).
+    pub fn placement(&self) -> Result<Option<Placement>, String> {
+        let named = self.client_cpus.is_some() || !self.server_cpus.is_empty();
+        if self.pin == Pin::Off && named {
+            return Err(
+                "--client-cpus and --server-cpus pin the processes: they cannot go with --pin off"
+                    .to_owned(),
+            );
+        }
+        if self.server_cpus.len() > 1 && !self.target.is_empty() {
+            return Err(
+                "a --server-cpus sweep restarts the servers on each set: it cannot go with --target"
+                    .to_owned(),
+            );
+        }
+        if !self.pinned() {
+            return Ok(None);
+        }
+        let available = cpus::available()
+            .ok_or("cannot read which CPUs this process may use (sched_getaffinity)")?;
+        cpus::placement(
+            self.client_cpus.clone(),
+            self.server_cpus.clone(),
+            &available,
+        )
+        .map(Some)
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -243,16 +348,17 @@ impl Args {
 pub async fn run(args: Args) -> Result<(), String> {
     let started = chrono::Utc::now();
     let links = args.links()?;
-    let pinned = args.pinned();
+    let placement = args.placement()?;
+    for warning in placement.iter().flat_map(|p| &p.warnings) {
+        eprintln!("warning: {warning}");
+    }
+    let pinned = placement.is_some();
     let spec = DatasetSpec {
         events: args.events,
         seed: args.seed,
     };
-    let plan = Arc::new(Plan::new(Dataset::from_spec(spec)));
-    let scenarios = args
-        .scenarios
-        .clone()
-        .unwrap_or_else(|| Scenario::ALL.to_vec());
+    let (shard, scenarios) = args.shard_and_scenarios()?;
+    let plan = Arc::new(Plan::new(Dataset::from_spec(spec)).sharded(shard.unwrap_or_default()));
     let mut shapes: Vec<Shape> = args
         .concurrencies()
         .into_iter()
@@ -274,44 +380,32 @@ pub async fn run(args: Args) -> Result<(), String> {
         shapes,
         ticks: procfs::clock_ticks_per_second(),
         contended_round: 0,
-        client_cores: record::client_cores(pinned),
+        client_cores: placement
+            .as_ref()
+            .map_or_else(|| record::client_cores(false), |p| p.client.len()),
         connections: args.connections as usize,
         link: String::new(),
         compression: Compression::None,
         runs: Vec::new(),
         failures: Vec::new(),
         skipped: Vec::new(),
+        hlogs: Vec::new(),
     };
     let suite_started = Instant::now();
-    for &protocol in &args.protocols {
-        let mut server = match args.target.iter().find(|(p, _)| *p == protocol) {
-            Some((_, addr)) => Server::Target(*addr),
-            None => Server::Child(ServerChild::start(
-                protocol,
-                args.events,
-                args.seed,
-                pinned.then_some(1),
-            )?),
-        };
-        for link in &links {
-            if let Err(cause) =
-                run_over_link(&mut suite, protocol, &mut server, link, &args, &plan).await
-            {
-                let cause = format!("over {link}: {cause}");
-                let failure = Failure {
-                    protocol: protocol.name().to_owned(),
-                    scenario: None,
-                    shape: None,
-                    attempted: 0,
-                    cause,
-                };
-                eprintln!("   FAILED {failure}");
-                suite.failures.push(failure);
-            }
+    // One pass per server CPU set: one unless --server-cpus sweeps.
+    let server_sets: Vec<Option<&CpuSet>> = placement
+        .as_ref()
+        .map_or_else(|| vec![None], |p| p.servers.iter().map(Some).collect());
+    for &server_cpus in &server_sets {
+        if server_sets.len() > 1 {
+            eprintln!(
+                "== servers on CPUs {}",
+                server_cpus.map_or_else(String::new, CpuSet::to_string)
+            );
         }
-        server.stop();
+        run_protocols(&mut suite, &args, &plan, &links, server_cpus).await?;
     }
-    let results = Results {
+    let mut results = Results {
         schema_version: SCHEMA_VERSION,
         meta: record::meta(
             spec,
@@ -327,6 +421,19 @@ pub async fn run(args: Args) -> Result<(), String> {
         failures: suite.failures,
         skipped: suite.skipped,
     };
+    results.meta.shard = shard;
+    if let Some(placement) = &placement {
+        results.meta.client_cores = Some(placement.client.len());
+        results.meta.client_cpus = Some(placement.client.to_string());
+        results.meta.server_cpus = Some(
+            placement
+                .servers
+                .iter()
+                .map(CpuSet::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
     });
@@ -337,6 +444,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
     };
     write("results.json", &json)?;
+    write_hlogs(&out, &suite.hlogs)?;
     write("report.md", &report::markdown(&results))?;
     write("report.html", &report::html(&results))?;
     if args.wide {
@@ -379,6 +487,73 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
 }
 
+/// Writes each run's interval log under `out` (the paths its run names).
+///
+/// # Errors
+/// If the folder or a file cannot be written.
+fn write_hlogs(out: &std::path::Path, hlogs: &[(String, String)]) -> Result<(), String> {
+    if hlogs.is_empty() {
+        return Ok(());
+    }
+    let folder = out.join(crate::hlog::FOLDER);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    for (name, text) in hlogs {
+        let path = folder.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs every protocol in turn, each server started on `server_cpus` (or the
+/// `--target`), and marks the runs of the servers it started with their CPUs.
+///
+/// # Errors
+/// If a server cannot be started.
+async fn run_protocols(
+    suite: &mut Suite,
+    args: &Args,
+    plan: &Arc<Plan>,
+    links: &[LinkProfile],
+    server_cpus: Option<&CpuSet>,
+) -> Result<(), String> {
+    for &protocol in &args.protocols {
+        let first_run = suite.runs.len();
+        let mut server = match args.target.iter().find(|(p, _)| *p == protocol) {
+            Some((_, addr)) => Server::Target(*addr),
+            None => Server::Child(ServerChild::start(
+                protocol,
+                args.events,
+                args.seed,
+                server_cpus,
+            )?),
+        };
+        let started = matches!(server, Server::Child(_));
+        for link in links {
+            if let Err(cause) = run_over_link(suite, protocol, &mut server, link, args, plan).await
+            {
+                let cause = format!("over {link}: {cause}");
+                let failure = Failure {
+                    protocol: protocol.name().to_owned(),
+                    scenario: None,
+                    shape: None,
+                    attempted: 0,
+                    cause,
+                };
+                eprintln!("   FAILED {failure}");
+                suite.failures.push(failure);
+            }
+        }
+        server.stop();
+        if started && let Some(cpus) = server_cpus {
+            for run in suite.runs.get_mut(first_run..).unwrap_or_default() {
+                run.server_cpus = Some(cpus.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs every scenario of `protocol` through `link`, once per `--compression`: a relay
 /// child in front of the server (none for loopback), the clients connected to it, the
 /// relay stopped after. A compression the protocol cannot honour is noted as skipped;
@@ -408,11 +583,8 @@ async fn run_over_link(
                 protocol: protocol.name().to_owned(),
                 link: link.name.clone(),
                 compression: compression.name().to_owned(),
-                reason: if protocol.is_floor() {
-                    "a floor answers fixed uncompressed bytes".to_owned()
-                } else {
-                    "the wire protocol has no compression yet".to_owned()
-                },
+                // Every API compresses; only the floors cannot.
+                reason: "a floor answers fixed uncompressed bytes".to_owned(),
             };
             eprintln!("== NOT RUN: {skipped}");
             suite.skipped.push(skipped);

@@ -222,7 +222,19 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         double_bookings,
         first_error: result.first_error.clone(),
         histogram: encode(&result.latency),
+        uncorrected_histogram: result.uncorrected.as_ref().map(encode),
+        // The suite names the interval log when it keeps it (`Suite::keep`).
+        hlog: None,
+        window_start_unix_s: result
+            .window_start
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs_f64()),
+        merged_runs: None,
+        window_overlap_s: None,
         watch: None,
+        // The caller names the server's CPUs (`run_protocols`).
+        server_cpus: None,
     }
 }
 
@@ -295,6 +307,11 @@ pub fn meta(
                     .collect::<Vec<_>>()
                     .join(", ")
             }),
+        // The caller names the shard when there is one, and the CPUs when pinned.
+        shard: None,
+        merged_from: Vec::new(),
+        client_cpus: None,
+        server_cpus: None,
     }
 }
 

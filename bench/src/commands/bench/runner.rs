@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::record::{self, Measurement, ServerStats, Shape};
 use crate::child::ServerChild;
 use crate::compression::Compression;
+use crate::hlog::{self, IntervalLog};
 use crate::load::{self, Live, LoadConfig, LoadResult};
 use crate::procfs;
 use crate::protocol::Protocol;
@@ -90,9 +91,37 @@ pub struct Suite {
     pub failures: Vec<Failure>,
     /// Protocols not run under a condition they cannot honour.
     pub skipped: Vec<Skipped>,
+    /// The runs' interval logs so far: `(file name under hlog/, text)`.
+    pub hlogs: Vec<(String, String)>,
 }
 
 impl Suite {
+    /// Records `run`, and its interval log from `result`'s seconds (a run whose log cannot
+    /// be written is still recorded, without one).
+    pub fn keep(&mut self, mut run: Run, result: &LoadResult) {
+        let log = IntervalLog::of(result, Duration::from_secs_f64(run.duration_s));
+        let name = hlog::file_name(self.runs.len(), &run);
+        let comment = format!(
+            "quartet bench: {} {} {} over {}, compression {}",
+            run.protocol,
+            run.scenario,
+            run.rate.map_or_else(
+                || format!("c={}", run.concurrency),
+                |r| format!("open {r:.0}/s")
+            ),
+            run.link_name(),
+            run.compression_name()
+        );
+        match log.to_text(&comment) {
+            Ok(text) => {
+                run.hlog = Some(format!("{}/{name}", hlog::FOLDER));
+                self.hlogs.push((name, text));
+            }
+            Err(e) => eprintln!("   {comment}: no interval log: {e}"),
+        }
+        self.runs.push(run);
+    }
+
     /// Runs every scenario `provider` runs, at every shape, against `server`.
     ///
     /// # Errors
@@ -110,7 +139,7 @@ impl Suite {
             .filter(|s| provider.runs(*s))
             .collect();
         for scenario in scenarios {
-            for shape in self.shapes.clone() {
+            for shape in shapes_for(protocol, &self.shapes) {
                 let round = self.contended_round;
                 if scenario == Scenario::ContendedHold {
                     self.contended_round += 1;
@@ -187,11 +216,26 @@ impl Suite {
                     run.errors += 1;
                     run.first_error = Some(format!("{scenario} check: {why}"));
                 }
-                self.runs.push(run);
+                self.keep(run, &m.result);
             }
         }
         Ok(())
     }
+}
+
+/// The shapes `protocol` runs at: every one, or only the busiest closed loop for a
+/// protocol that runs there alone ([`Protocol::busiest_shape_only`]).
+fn shapes_for(protocol: Protocol, shapes: &[Shape]) -> Vec<Shape> {
+    if !protocol.busiest_shape_only() {
+        return shapes.to_vec();
+    }
+    shapes
+        .iter()
+        .filter(|s| s.rate.is_none())
+        .max_by_key(|s| s.concurrency)
+        .copied()
+        .into_iter()
+        .collect()
 }
 
 /// A measured window: the load result, the workers back, the server's stats at both

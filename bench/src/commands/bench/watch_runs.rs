@@ -137,6 +137,7 @@ async fn one_run(
     let before = server.stats();
     let client_before = own_cpu_ticks();
     let outcome = watch::run(&clients, writer, &WRITER_SEATS, plan).await?;
+    let ended = std::time::SystemTime::now();
     let client_after = own_cpu_ticks();
     let after = server.stats();
     drop(clients);
@@ -158,6 +159,11 @@ async fn one_run(
         backlog_at_start: 0,
         abandoned: 0,
         wall: outcome.window,
+        // The whole window as one interval: delivery latencies are not kept per second.
+        window_start: ended
+            .checked_sub(outcome.window)
+            .unwrap_or(std::time::UNIX_EPOCH),
+        intervals: vec![all.latency.clone()],
     };
     let shape = Shape {
         concurrency: plan.subscribers,
@@ -221,6 +227,6 @@ async fn one_run(
             suite.client_cores
         );
     }
-    suite.runs.push(run);
+    suite.keep(run, &result);
     Ok(())
 }
