@@ -39,15 +39,21 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut decoder = codec(compression);
     let mut buf = BytesMut::new();
+    // Bytes the decoder took out of `buf`, and where the frame being read starts. The
+    // decoder may take a frame's length prefix on a call that returns no frame yet, so
+    // every call's intake counts, not only the ones that return a frame.
     let mut consumed = 0;
+    let mut frame_start = 0;
     for piece in stream.chunks(chunk) {
         buf.extend_from_slice(piece);
         loop {
             let before = buf.len();
-            match decoder.decode(&mut buf) {
+            let decoded = decoder.decode(&mut buf);
+            consumed += before - buf.len();
+            match decoded {
                 Ok(Some(frame)) => {
-                    let read = &stream[consumed..consumed + before - buf.len()];
-                    consumed += before - buf.len();
+                    let read = &stream[frame_start..consumed];
+                    frame_start = consumed;
                     assert!(
                         HEADER_LEN + frame.payload.len() <= MAX,
                         "expanded past the maximum"
@@ -66,11 +72,14 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let frame = &stream[consumed..];
+                    let frame = &stream[frame_start..];
                     let length = u32::from_be_bytes(frame[..4].try_into().expect("4 bytes"));
                     let marked = frame.get(5).is_some_and(|kind| kind & COMPRESSED != 0);
+                    // Only a frame long enough to hold it declares a length (the bytes
+                    // after a shorter frame belong to the next one).
                     let declared = frame
                         .get(12..16)
+                        .filter(|_| length as usize >= HEADER_LEN + 4)
                         .map(|d| u32::from_be_bytes(d.try_into().expect("4 bytes")) as usize);
                     let long = length as usize > MAX;
                     let claims_too_much = marked
