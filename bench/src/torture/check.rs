@@ -231,6 +231,19 @@ impl Events {
         Events { next, prev }
     }
 
+    /// The time of the first return after `node` in the list: the latest instant any
+    /// operation still to be placed can take effect at, since each must be placed
+    /// before every pending return (`None`: only indeterminate calls are pending).
+    fn first_return_after(&self, mut node: usize, ops: &[SeatOp]) -> Option<Duration> {
+        while node != END {
+            if !node.is_multiple_of(2) {
+                return ops[node / 2].end;
+            }
+            node = self.next[node];
+        }
+        None
+    }
+
     fn head(&self) -> usize {
         self.next[self.next.len() - 1]
     }
@@ -268,11 +281,16 @@ impl Events {
 ///
 /// # Errors
 /// The reason of the last state tried, if none leads anywhere.
-fn step_all(states: &[SeatModel], op: &SeatOp, index: usize) -> Result<Vec<SeatModel>, Reason> {
+fn step_all(
+    states: &[SeatModel],
+    op: &SeatOp,
+    index: usize,
+    latest: Option<Duration>,
+) -> Result<Vec<SeatModel>, Reason> {
     let mut next = Vec::with_capacity(states.len() + 1);
     let mut reason = None;
     for &state in states {
-        for from in std::iter::once(state).chain(state.lapsed_for(op)) {
+        for from in std::iter::once(state).chain(state.lapsed_by(latest)) {
             match from.step(op, index) {
                 Ok((a, b)) => next.extend(std::iter::once(a).chain(b)),
                 Err(r) => reason = Some(r),
@@ -314,7 +332,8 @@ pub fn check_seat(seat: SeatId, ops: &[SeatOp], max_configurations: usize) -> (S
         }
         let op = node / 2;
         if node.is_multiple_of(2) {
-            if let Ok(next) = step_all(&states, &ops[op], op) {
+            let latest = events.first_return_after(node, ops);
+            if let Ok(next) = step_all(&states, &ops[op], op, latest) {
                 placed.set(op);
                 if seen.insert((placed.key(), next.clone())) {
                     stack.push((op, std::mem::replace(&mut states, next)));

@@ -394,3 +394,15 @@ fn the_report_names_the_client_and_its_protocol() {
         "{text}"
     );
 }
+
+#[test]
+fn an_indeterminate_call_does_not_let_a_hold_lapse_before_its_ttl() {
+    // Booking 1 is live for ten minutes; a timed-out hold in between must not let the
+    // search place booking 1's lapse early and so accept a second live hold at 4 ms.
+    let (_, call) = violation(vec![
+        entry(0, hold(), booking(1, BookingStatus::Held, 1), 0, 1),
+        entry(1, hold(), unknown(), 2, 2),
+        entry(2, hold(), booking(2, BookingStatus::Held, 1), 3, 4),
+    ]);
+    assert_eq!(call, hold());
+}

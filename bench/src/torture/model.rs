@@ -250,11 +250,18 @@ impl SeatModel {
         )
     }
 
-    /// The state once the hold lapsed, if `op` can see it lapsed: its latest possible
-    /// instant is no earlier than the hold's TTL after the hold began.
-    pub fn lapsed_for(self, op: &SeatOp) -> Option<SeatModel> {
+    /// The state once the hold lapsed, if it can have lapsed by `latest`: the latest
+    /// instant the next operation can take effect at (`None`: no bound), which is no
+    /// earlier than the hold's TTL after the hold began.
+    ///
+    /// `latest` must bound every operation still to be placed, not just the next one: a
+    /// lapse is an event in time, and whatever is placed after it must be able to happen
+    /// after it too. So the caller passes the earliest return still pending (the next
+    /// operation's own included); passing only the next operation's end would let an
+    /// indeterminate call (which never ends) make a hold lapse at once for everyone after.
+    pub fn lapsed_by(self, latest: Option<Duration>) -> Option<SeatModel> {
         match self {
-            SeatModel::Held { lapses_from, .. } if op.end.is_none_or(|end| end >= lapses_from) => {
+            SeatModel::Held { lapses_from, .. } if latest.is_none_or(|t| t >= lapses_from) => {
                 Some(SeatModel::Available)
             }
             _ => None,
@@ -343,6 +350,10 @@ impl SeatModel {
                     Standing::Sold(_) => Err(Reason::ConfirmOfSoldBooking),
                     Standing::Held(_) if !standing.may_be(expected) => {
                         Err(Reason::ConfirmWithStaleVersion)
+                    }
+                    // Every change bumps the version, as for a cancel.
+                    Standing::Held(_) if standing.version().is_some_and(|v| version <= v) => {
+                        Err(Reason::WrongBooking)
                     }
                     Standing::Held(_) => Ok((
                         SeatModel::Sold {
