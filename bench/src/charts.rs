@@ -26,6 +26,7 @@ pub fn protocol_color(protocol: &str) -> &'static str {
         "tcp-floor" => "#555555",
         "http1-floor" => "#8c6d31",
         "h2-floor" => "#6f6cb0",
+        "graphql-floor" => "#c9a86b",
         other => {
             const SPARE: [&str; 4] = ["#17becf", "#bcbd22", "#8c564b", "#7f7f7f"];
             let sum: usize = other.bytes().map(usize::from).sum();

@@ -22,7 +22,8 @@ use crate::stats::Latency;
 ///   `watch` and `runs[].watch`; `meta.shard`, `meta.merged_from`,
 ///   `runs[].uncorrected_histogram`, `runs[].hlog`, `runs[].window_start_unix_s`,
 ///   `runs[].merged_runs` and `runs[].window_overlap_s` (sharded and merged runs);
-///   `meta.client_cpus`, `meta.server_cpus` and `runs[].server_cpus` (pinned runs).
+///   `meta.client_cpus`, `meta.server_cpus` and `runs[].server_cpus` (pinned runs); the
+///   protocol `graphql-floor` (the GraphQL server answering `{ __typename }`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -210,7 +211,8 @@ pub struct BytesPerOp {
 /// One measured run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Run {
-    /// rest, graphql, grpc, wire, or a floor: tcp-floor, http1-floor, h2-floor.
+    /// rest, graphql, grpc, wire, or a floor: tcp-floor, http1-floor, h2-floor,
+    /// graphql-floor.
     pub protocol: String,
     /// The floor of this protocol's framework (rest, graphql: http1-floor; grpc:
     /// h2-floor; wire: tcp-floor); null for a floor.

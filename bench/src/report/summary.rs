@@ -363,7 +363,7 @@ fn floors(view: &View<'_>) -> Option<Sentence> {
     parts.sort_by(|a, b| b.1.total_cmp(&a.1));
     let one_floor = parts.iter().all(|(_, _, f)| *f == parts[0].2);
     let mut s = Sentence::default().t(format!(
-        "Throughput as a share of each protocol's floor (the same exchange with no work) on {scenario} at {}: ",
+        "Throughput as a share of each protocol's floor (the same exchange with no work; GraphQL's engine floor answers {{ __typename }}) on {scenario} at {}: ",
         shape.words()
     ));
     for (i, (p, share, floor)) in parts.iter().enumerate() {
