@@ -93,7 +93,7 @@ def watch(results):
         return
     print("**watch: live availability, one writer**\n")
     print("| protocol | subscribers | writer changes/s | delivered/s | p50 ms | p99 ms "
-          "| p99.9 ms | resyncs | gaps | socket B/msg sent | server CPU µs/msg |")
+          "| p99.9 ms | resyncs | gaps | socket B/msg received | server CPU µs/msg |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in runs:
         w = r["watch"]
@@ -103,7 +103,7 @@ def watch(results):
         print(f"| {r['protocol']}{flag} | {r['concurrency']} | {number(w['write_rate_achieved'])} "
               f"| {number(r['throughput_ops_s'])} | {ms(lat['p50'])} | {ms(lat['p99'])} "
               f"| {ms(lat.get('p999'))} | {w['resyncs']} | {w['gaps']} "
-              f"| {number(b.get('socket_sent'))} | {number(r.get('server_cpu_us_per_op'), 1)} |")
+              f"| {number(received(r))} | {number(r.get('server_cpu_us_per_op'), 1)} |")
     print()
 
 
