@@ -91,19 +91,6 @@ fn packed(codec: Compression, payload: &[u8]) -> (u32, Vec<u8>) {
     (compressed.declared, compressed.data)
 }
 
-/// Reads the connection error that must come next, then checks the server closes.
-async fn expect_connection_error(stream: &mut TcpStream, code: ErrorCode) -> domain::Error {
-    let frame = common::read_frame(stream).await;
-    assert_eq!(frame.request_id, 0, "a connection-level error");
-    let error = common::error_of(&frame);
-    assert_eq!(error.code(), code, "{error:?}");
-    assert!(
-        common::read_to_close(stream, DEADLINE).await.is_empty(),
-        "nothing after the error frame"
-    );
-    error
-}
-
 async fn still_serving(addr: SocketAddr) {
     let client = wire::Client::connect(addr).await.unwrap();
     client.ping().await.unwrap();
@@ -176,7 +163,7 @@ async fn a_client_that_offers_nothing_gets_raw_frames_and_may_not_compress() {
     let (declared, data) = packed(Compression::Zstd, &[7u8; 4096]);
     let frame = compressed_frame(Kind::Request, Opcode::GetEvent, 6, declared, &data);
     stream.write_all(&frame).await.unwrap();
-    let error = expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
+    let error = common::expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
     assert_eq!(error.details().field.as_deref(), Some("header"));
     still_serving(server.addr).await;
     server.stop().await.unwrap();
@@ -253,14 +240,14 @@ async fn a_compression_bomb_is_refused_with_a_typed_error_and_a_clean_close() {
         stream.write_all(&frame).await.unwrap();
         let answer = common::read_frame(&mut stream).await;
         assert_eq!((answer.kind, answer.request_id), (Kind::Response, 1));
-        let error = expect_connection_error(&mut stream, ErrorCode::LimitExceeded).await;
+        let error = common::expect_connection_error(&mut stream, ErrorCode::LimitExceeded).await;
         assert_eq!(error.details().what.as_deref(), Some("frame size"));
         assert_eq!(error.details().limit, Some(max as u64));
 
         let (mut stream, _) = hello(server.addr, Codecs::only(codec)).await;
         let frame = compressed_frame(Kind::Request, Opcode::GetEvent, 3, 1000, &bomb);
         stream.write_all(&frame).await.unwrap();
-        let error = expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
+        let error = common::expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
         assert_eq!(error.details().field.as_deref(), Some("payload"), "{codec}");
     }
     still_serving(server.addr).await;
@@ -295,7 +282,8 @@ async fn a_corrupt_compressed_payload_is_refused() {
             let (mut stream, _) = hello(server.addr, Codecs::only(codec)).await;
             let frame = compressed_frame(Kind::Request, Opcode::GetEvent, 4, declared, data);
             stream.write_all(&frame).await.unwrap();
-            let error = expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
+            let error =
+                common::expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
             assert_eq!(
                 error.details().field.as_deref(),
                 Some("payload"),

@@ -23,21 +23,6 @@ async fn still_serving(addr: std::net::SocketAddr) {
     client.ping().await.unwrap();
 }
 
-async fn expect_connection_error(stream: &mut TcpStream, code: ErrorCode) -> Error {
-    let frame = common::read_frame(stream).await;
-    assert_eq!(
-        frame.request_id, 0,
-        "connection-level errors carry request id 0"
-    );
-    let error = common::error_of(&frame);
-    assert_eq!(error.code(), code, "{error:?}");
-    assert!(
-        common::read_to_close(stream, DEADLINE).await.is_empty(),
-        "nothing after the error frame"
-    );
-    error
-}
-
 #[tokio::test]
 async fn a_wrong_magic_is_told_what_this_port_is_and_closed() {
     let server = common::spawn().await;
@@ -118,7 +103,7 @@ async fn bad_lengths_get_an_error_frame_and_a_close() {
     for (bytes, code) in cases {
         let mut stream = common::handshaken(server.addr).await;
         stream.write_all(bytes).await.unwrap();
-        let error = expect_connection_error(&mut stream, code).await;
+        let error = common::expect_connection_error(&mut stream, code).await;
         if code == ErrorCode::LimitExceeded {
             assert_eq!(error, Error::limit_exceeded("frame size", 1u64 << 20));
         }
@@ -145,7 +130,7 @@ async fn a_bad_header_gets_an_error_frame_and_a_close() {
         .write_all(&[0, 0, 0, 8, 9, 0, 0, 1, 0, 0, 0, 1])
         .await
         .unwrap();
-    let error = expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
+    let error = common::expect_connection_error(&mut stream, ErrorCode::InvalidArgument).await;
     assert!(matches!(error, Error::InvalidArgument { ref field, .. } if field == "header"));
     server.stop().await.unwrap();
 }

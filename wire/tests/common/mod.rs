@@ -319,3 +319,26 @@ pub fn read_frame_of(bytes: &[u8]) -> Frame {
         .unwrap()
         .unwrap()
 }
+
+/// Reads the connection-level error that must come next on `stream` (request id 0, the
+/// given code), then checks the server closes without sending anything more.
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub async fn expect_connection_error(
+    stream: &mut TcpStream,
+    code: domain::ErrorCode,
+) -> domain::Error {
+    let frame = read_frame(stream).await;
+    assert_eq!(
+        frame.request_id, 0,
+        "connection-level errors carry request id 0"
+    );
+    let error = error_of(&frame);
+    assert_eq!(error.code(), code, "{error:?}");
+    assert!(
+        read_to_close(stream, Duration::from_secs(10))
+            .await
+            .is_empty(),
+        "nothing after the error frame"
+    );
+    error
+}
