@@ -151,7 +151,7 @@ impl Backend for Store {
     ) -> Result<Vec<SearchHit>> {
         Ok(self
             .catalog()
-            .search_terms(terms, filter, limit)
+            .search_terms(terms, filter, limit)?
             .into_iter()
             .map(|hit| SearchHit {
                 event: self.with_live_status(hit.event),

@@ -37,11 +37,17 @@ pub enum ErrorCode {
     Internal,
     /// The store cannot be reached right now (e.g. the database is down); retry later.
     Unavailable,
+    /// The request's credentials are missing where needed, malformed, expired, not yet
+    /// valid or wrongly signed.
+    Unauthenticated,
+    /// The caller is known but its token lacks what the operation needs (a scope, or the
+    /// right customer).
+    PermissionDenied,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::NotFound,
         ErrorCode::InvalidArgument,
         ErrorCode::SeatsUnavailable,
@@ -50,6 +56,8 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
+        ErrorCode::Unauthenticated,
+        ErrorCode::PermissionDenied,
     ];
 
     /// The stable string, e.g. `"SEATS_UNAVAILABLE"`.
@@ -63,6 +71,8 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
         }
     }
 }
@@ -151,6 +161,20 @@ pub enum Error {
         /// Why, with no internals in it.
         reason: String,
     },
+    /// The request's credentials are missing where the operation needs them, or the token
+    /// is malformed, expired, not yet valid or wrongly signed. Nothing was done.
+    #[error("unauthenticated: {reason}")]
+    Unauthenticated {
+        /// What is wrong with the credentials, with nothing of the key in it.
+        reason: String,
+    },
+    /// The caller's token is valid but does not allow the operation (a missing scope, or a
+    /// hold for another customer). Nothing was done.
+    #[error("permission denied: {reason}")]
+    PermissionDenied {
+        /// What the token lacks.
+        reason: String,
+    },
 }
 
 /// "seats 0, 1 are not available": the message of `SEATS_UNAVAILABLE`.
@@ -179,7 +203,8 @@ pub struct ErrorDetails {
     /// INVALID_ARGUMENT: the offending field, e.g. `customer.email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// INVALID_ARGUMENT, INVALID_STATE and UNAVAILABLE: what is wrong.
+    /// INVALID_ARGUMENT, INVALID_STATE, UNAVAILABLE, UNAUTHENTICATED and
+    /// PERMISSION_DENIED: what is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// SEATS_UNAVAILABLE: the requested seats already held or sold, ascending.
@@ -285,7 +310,10 @@ impl Error {
                 d.expected_version = Some(*expected);
                 d.actual_version = Some(*actual);
             }
-            Error::InvalidState { reason } | Error::Unavailable { reason } => {
+            Error::InvalidState { reason }
+            | Error::Unavailable { reason }
+            | Error::Unauthenticated { reason }
+            | Error::PermissionDenied { reason } => {
                 d.reason = Some(reason.clone());
             }
             Error::LimitExceeded { what, limit } => {
@@ -337,6 +365,12 @@ impl Error {
             ErrorCode::Unavailable => Error::Unavailable {
                 reason: text(details.reason),
             },
+            ErrorCode::Unauthenticated => Error::Unauthenticated {
+                reason: text(details.reason),
+            },
+            ErrorCode::PermissionDenied => Error::PermissionDenied {
+                reason: text(details.reason),
+            },
         }
     }
 
@@ -363,6 +397,8 @@ impl Error {
             Error::LimitExceeded { .. } => ErrorCode::LimitExceeded,
             Error::Internal { .. } => ErrorCode::Internal,
             Error::Unavailable { .. } => ErrorCode::Unavailable,
+            Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
+            Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
         }
     }
 
@@ -401,6 +437,20 @@ impl Error {
     /// cause where it happens; pass only a safe reason here.
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Error::Unavailable {
+            reason: reason.into(),
+        }
+    }
+
+    /// An `UNAUTHENTICATED` error with a reason (never the token or the key).
+    pub fn unauthenticated(reason: impl Into<String>) -> Self {
+        Error::Unauthenticated {
+            reason: reason.into(),
+        }
+    }
+
+    /// A `PERMISSION_DENIED` error with a reason.
+    pub fn permission_denied(reason: impl Into<String>) -> Self {
+        Error::PermissionDenied {
             reason: reason.into(),
         }
     }

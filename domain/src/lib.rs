@@ -17,6 +17,8 @@
 //!   enum with conversions both ways.
 //! - [`encoded::EncodedChanges`]: a transport's encoding of each availability change,
 //!   made once and shared by every subscriber it is sent to.
+//! - [`auth`]: bearer tokens, the owner-only booking policy ([`auth::Guarded`]) and
+//!   per-caller rate limits, for every transport to apply the same way.
 //! - `conformance` (feature `conformance`): the suite every implementation must pass.
 //! - `strategies` (feature `strategies`): proptest strategies for every API type, so each
 //!   protocol proves its conversions round-trip.
@@ -24,7 +26,9 @@
 //! Deliberately absent: any transport crate (no axum, tonic, prost, async-graphql), any
 //! I/O, and any global lock.
 
+pub mod auth;
 pub mod backend;
+pub mod booking_ids;
 pub mod catalog;
 pub mod clock;
 #[cfg(any(test, feature = "conformance"))]

@@ -130,32 +130,31 @@ impl Catalog {
         if terms.is_empty() {
             return Err(rules::no_searchable_words());
         }
-        Ok(self.search_terms(&terms, filter, limit))
+        self.search_terms(&terms, filter, limit)
     }
 
     /// The best `limit` events matching every one of `terms` (from [`query_terms`]) and
     /// `filter`; nothing for an empty list of terms. Equal scores come by ascending id.
     ///
-    /// The engine reads only RAM it built itself, so it has no failure of its own to
-    /// report; should one happen anyway it is logged and the search finds nothing.
+    /// # Errors
+    /// `INTERNAL` if the engine fails a query. It reads only RAM it built itself, so
+    /// nothing a client sends can cause that; if it happens anyway the client is told
+    /// (not handed an empty page that looks like "no matches") and the cause is logged.
     pub fn search_terms(
         &self,
         terms: &[String],
         filter: &EventFilter,
         limit: usize,
-    ) -> Vec<ScoredEvent<'_>> {
+    ) -> Result<Vec<ScoredEvent<'_>>> {
         let Some(matcher) = self.matcher(filter) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         if terms.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         self.search
             .search(&self.dataset.events, terms, &matcher, limit)
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "search index failed a query");
-                Vec::new()
-            })
+            .map_err(|e| Error::internal(format!("search index failed a query: {e}")))
     }
 
     /// Decodes a cursor issued for `filter` and checks it points at a real event.

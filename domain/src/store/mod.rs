@@ -4,8 +4,10 @@
 //! Concurrency, in one paragraph: catalogue reads take no lock at all. Each event's
 //! inventory sits behind its own mutex, created the first time the event is written to
 //! (untouched events cost one empty slot). A hold, confirm or cancel locks exactly one
-//! inventory, briefly. Booking ids come from an atomic counter, and the id → event map
-//! is a sharded concurrent map, so no path takes a global lock.
+//! inventory, briefly. Booking ids come from an atomic counter put through a keyed
+//! permutation (`crate::booking_ids`: unique, and revealing neither the count nor the
+//! next id), and the id → event map is a sharded concurrent map, so no path takes a
+//! global lock.
 
 mod inventory;
 
@@ -33,11 +35,27 @@ pub struct Store {
     inventories: Box<[OnceLock<Box<Inventory>>]>,
     booking_events: DashMap<BookingId, EventId>,
     next_booking_id: AtomicU64,
+    /// Turns the counter into the ids clients see; keyed at random per store.
+    booking_ids: crate::booking_ids::BookingIds,
     clock: Arc<dyn Clock>,
     hold_ttl: chrono::Duration,
     finished_kept: usize,
     /// Availability changes retained per watched event, and the subscriber buffer.
     watch_limits: (usize, usize),
+}
+
+/// A booking-id key when the OS random source fails: std's per-process random hash keys
+/// (themselves seeded from the OS once) mixed with the time.
+fn fallback_ids(clock: &Arc<dyn Clock>) -> crate::booking_ids::BookingIds {
+    use std::hash::{BuildHasher, Hasher};
+    let mut key = [0u8; 32];
+    for (i, chunk) in key.chunks_mut(8).enumerate() {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_usize(i);
+        hasher.write_i64(clock.now().timestamp_micros());
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    crate::booking_ids::BookingIds::with_key(&key)
 }
 
 impl Store {
@@ -52,6 +70,11 @@ impl Store {
             inventories,
             booking_events: DashMap::new(),
             next_booking_id: AtomicU64::new(1),
+            // Without an OS random source (never seen in practice) the key is derived
+            // from the clock and the store's address: still unguessable enough for a
+            // test, and a store must always be constructible.
+            booking_ids: crate::booking_ids::BookingIds::random()
+                .unwrap_or_else(|_| fallback_ids(&clock)),
             clock,
             hold_ttl: chrono::Duration::from_std(limits.hold_ttl).unwrap_or(chrono::Duration::MAX),
             finished_kept: limits.finished_bookings_per_event,
@@ -181,7 +204,10 @@ impl Store {
         let expires_at = now + self.hold_ttl;
         let inventory = self.inventory(event.id)?;
         // Taken before the lock; an id lost to a failed hold is simply never used.
-        let id = BookingId(self.next_booking_id.fetch_add(1, Ordering::Relaxed));
+        let id = BookingId(
+            self.booking_ids
+                .encode(self.next_booking_id.fetch_add(1, Ordering::Relaxed))?,
+        );
         self.locked(inventory, |s| {
             let booking = s.hold(id, request, &prices, &event.currency, now, expires_at)?;
             // Indexed before the lock is released, so a concurrent idempotent retry that

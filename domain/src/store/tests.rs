@@ -404,3 +404,44 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn booking_ids_are_unique_unordered_and_show_no_gaps() {
+    let (store, _) = store(50);
+    let event = on_sale_event(&store, 10);
+    let mut ids = Vec::new();
+    for i in 0..2_000u32 {
+        let held = store.hold(&hold_request(event, &[1], None)).unwrap();
+        if i % 3 == 0 {
+            // A failed hold (the seat is taken) takes a counter number too.
+            store.hold(&hold_request(event, &[1], None)).unwrap_err();
+        }
+        store.cancel(held.id).unwrap();
+        ids.push(held.id.0);
+    }
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an id was given twice");
+    let rises = ids.windows(2).filter(|w| w[1] > w[0]).count();
+    assert!(
+        (700..1_300).contains(&rises),
+        "{rises} rises of 1 999: ordered ids"
+    );
+    // A counter's neighbours differ by 1, or 2 after a failed hold; these by about as
+    // much as random numbers below 2^53 do, so neither the count nor a failure shows.
+    let closest = ids.windows(2).map(|w| w[0].abs_diff(w[1])).min().unwrap();
+    assert!(closest > 1 << 20, "neighbours {closest} apart");
+    assert!(
+        ids.iter()
+            .all(|&id| (1..crate::booking_ids::ID_LIMIT).contains(&id))
+    );
+}
+
+#[test]
+fn two_stores_give_different_ids() {
+    let (a, _) = store(50);
+    let (b, _) = store(50);
+    let event = on_sale_event(&a, 10);
+    let first = a.hold(&hold_request(event, &[1], None)).unwrap();
+    let second = b.hold(&hold_request(event, &[1], None)).unwrap();
+    assert_ne!(first.id, second.id, "the key is not random per store");
+}
