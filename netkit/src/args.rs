@@ -38,6 +38,44 @@ pub struct ServerArgs {
     /// schema first; refused if the schema already holds events.
     #[arg(long)]
     pub load_dataset: bool,
+    /// With `--store postgres`: how search is answered: PostgreSQL's full-text search
+    /// (`database`, strongly consistent) or this process's own engine index of the
+    /// catalogue, kept current from the change feed (`index`, eventually consistent).
+    #[arg(long, value_enum, default_value_t = SearchKind::Database)]
+    pub search: SearchKind,
+    /// Serve TLS with this certificate chain (PEM, leaf first); needs `--tls-key`.
+    /// `quartet tls-dev-certs DIR` writes a development one.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of `--tls-cert` (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Check bearer tokens signed with this HS256 key (a file of at least 32 bytes;
+    /// `quartet token --new-key FILE` writes one): holds need a token with the `book`
+    /// scope, bookings are their customer's own. Without it the server runs open.
+    #[arg(long)]
+    pub auth_key: Option<std::path::PathBuf>,
+    /// Requests per second each customer (token) may make; 0 (the default) is no limit.
+    #[arg(long, default_value_t = 0)]
+    pub rate_per_customer: u32,
+    /// Requests per second each connection without a token may make; 0 (the default)
+    /// is no limit.
+    #[arg(long, default_value_t = 0)]
+    pub rate_per_anonymous: u32,
+    /// Requests a rate-limited caller may make at once after a quiet spell (the bucket's
+    /// size); at least 1.
+    #[arg(long, default_value_t = 10)]
+    pub rate_burst: u32,
+}
+
+/// How a PostgreSQL-backed server answers search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchKind {
+    /// PostgreSQL full-text search (a `tsvector` with a GIN index), on every request.
+    Database,
+    /// The replica's in-memory tantivy index, built at start from the database and fed
+    /// by the availability outbox's notifications.
+    Index,
 }
 
 /// Where a server's data lives.
@@ -95,16 +133,66 @@ impl ServerArgs {
                         .map_err(|e| format!("cannot load the dataset: {e}"))?;
                     tracing::info!(events = loaded, schema = %self.schema, "dataset loaded");
                 }
+                let store = match self.search {
+                    SearchKind::Database => store,
+                    SearchKind::Index => store
+                        .with_search_index()
+                        .await
+                        .map_err(|e| format!("cannot build the search index: {e}"))?,
+                };
                 Ok(std::sync::Arc::new(pgstore::ticketing(store)))
             }
         }
     }
 
-    /// The server settings these flags describe: the defaults with `--max-connections`.
+    /// The server settings these flags describe: the defaults with `--max-connections`
+    /// and, with `--tls-cert` and `--tls-key`, TLS. A certificate that cannot be loaded
+    /// leaves TLS off here; [`run_standalone`] checks [`ServerArgs::tls`] first and
+    /// refuses to start, so a standalone server never falls back to plain text.
     pub fn server_config(&self) -> ServerConfig {
         ServerConfig {
             max_connections: self.max_connections.max(1),
+            tls: self.tls().ok().flatten(),
             ..ServerConfig::default()
+        }
+    }
+
+    /// What these flags enforce: `--auth-key` and the rate limits (open without them).
+    ///
+    /// # Errors
+    /// A sentence naming the key file that cannot be read or is too short.
+    pub fn gate(&self) -> Result<domain::auth::Gate, String> {
+        let key = self
+            .auth_key
+            .as_deref()
+            .map(domain::auth::AuthKey::from_file)
+            .transpose()?;
+        let rate = |per_second: u32| {
+            (per_second > 0).then_some(domain::auth::Rate {
+                per_second,
+                burst: self.rate_burst.max(1),
+            })
+        };
+        Ok(domain::auth::Gate::new(
+            key,
+            domain::auth::RateLimits {
+                per_customer: rate(self.rate_per_customer),
+                per_anonymous: rate(self.rate_per_anonymous),
+            },
+        ))
+    }
+
+    /// The TLS these flags ask for: `None` without `--tls-cert`.
+    ///
+    /// # Errors
+    /// A sentence naming the file that cannot be read or used.
+    pub fn tls(&self) -> Result<Option<crate::tls::ServerTls>, String> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => crate::tls::ServerTls::from_pem_files(cert, key)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+            _ => Err("--tls-cert and --tls-key go together".to_owned()),
         }
     }
 }
@@ -127,6 +215,13 @@ where
 {
     crate::telemetry::init();
     let addr = args.listen_or(default_port);
+    let tls = match args.tls() {
+        Ok(tls) => tls.is_some(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start: TLS");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let api = match args.api().await {
         Ok(api) => api,
         Err(e) => {
@@ -134,6 +229,25 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
+    let gate = match args.gate() {
+        Ok(gate) => gate,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start: --auth-key");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if gate.authenticates() {
+        tracing::info!(
+            ?gate,
+            "bearer tokens checked: holds need the book scope, bookings are their customer's"
+        );
+    } else {
+        tracing::warn!(
+            ?gate,
+            "no --auth-key: running OPEN, anyone may hold, read, confirm or cancel any booking"
+        );
+    }
+    let api = domain::auth::Guarded::wrap(api, gate);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -143,7 +257,7 @@ where
     };
     // The bound address, not the requested one: `--listen 127.0.0.1:0` picks a port.
     let addr = listener.local_addr().unwrap_or(addr);
-    tracing::info!(%addr, store = ?args.store, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
+    tracing::info!(%addr, tls, store = ?args.store, events = args.events, seed = args.seed, "{name} listening on {addr}{hint}");
     match serve(listener, api, Box::pin(crate::shutdown::signal())).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

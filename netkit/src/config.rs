@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// TLS on every accepted connection (`--tls-cert`, `--tls-key`), each protocol with
+    /// its own ALPN ids; `None` (the default) serves plain text.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             request_timeout: REQUEST_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             shutdown_grace: SHUTDOWN_GRACE,
+            tls: None,
         }
     }
 }
@@ -119,6 +123,9 @@ pub struct ClientConfig {
     /// `grpc-accept-encoding`, the wire protocol's hello) and decodes:
     /// [`Compression::None`] by default.
     pub compression: Compression,
+    /// TLS to the server, verified against this CA; `None` (the default) speaks plain
+    /// text. REST and GraphQL clients also need an `https://` base URL.
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -129,6 +136,7 @@ impl Default for ClientConfig {
             connect_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
             compression: Compression::None,
+            tls: None,
         }
     }
 }

@@ -66,8 +66,22 @@ fn chain(e: &dyn std::error::Error) -> String {
     let mut source = e.source();
     while let Some(cause) = source {
         text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // A TLS failure in words a person acts on ("certificate verification failed").
+        match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => text.push_str(&crate::tls::describe(io)),
+            None => match cause.downcast_ref::<rustls::Error>() {
+                Some(tls) => text.push_str(&crate::tls::describe_tls(tls)),
+                None => text.push_str(&cause.to_string()),
+            },
+        }
         source = cause.source();
+    }
+    // reqwest's connector boxes the TLS error out of reach of a downcast; its text is
+    // rustls's, so say what it means the way `tls::describe` does.
+    if text.contains("invalid peer certificate") {
+        text.insert_str(0, "certificate verification failed: ");
+    } else if text.contains("received corrupt message") {
+        text.insert_str(0, "the peer does not speak TLS: ");
     }
     text
 }
@@ -90,7 +104,15 @@ impl ReqwestTransport {
     /// `INTERNAL` if reqwest cannot build its client (no TLS backend is needed here).
     pub fn new(config: &crate::config::ClientConfig) -> Result<Self, Error> {
         use crate::config::Compression;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(tls) = &config.tls {
+            // Verified against the configured CA only; HTTP/1.1 by ALPN, the one version
+            // this reqwest is built with. The base URL must be `https://`.
+            builder = builder
+                .use_preconfigured_tls(tls.config_with_alpn(crate::tls::ALPN_HTTP1))
+                .https_only(true);
+        }
+        let client = builder
             // Both set explicitly: reqwest turns on every encoding compiled in by default.
             .gzip(config.compression == Compression::Gzip)
             .zstd(config.compression == Compression::Zstd)

@@ -100,13 +100,26 @@ fn connection_builder(
 struct AdvertiseIdle<S> {
     inner: S,
     value: HeaderValue,
+    /// The connection's peer, given to every request as `ConnectInfo` (the key of an
+    /// anonymous caller's rate limit, `crate::auth`); set per connection.
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl<S> AdvertiseIdle<S> {
     fn new(inner: S, idle_timeout: Duration) -> Self {
         let value = HeaderValue::try_from(format!("timeout={}", idle_timeout.as_secs()))
             .unwrap_or_else(|_| HeaderValue::from_static("timeout=120"));
-        AdvertiseIdle { inner, value }
+        AdvertiseIdle {
+            inner,
+            value,
+            peer: None,
+        }
+    }
+
+    /// This service for one connection from `peer`.
+    fn for_peer(mut self, peer: std::net::SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 }
 
@@ -128,8 +141,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let http1 = request.version() < http::Version::HTTP_2;
+        if let Some(peer) = self.peer {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         let value = self.value.clone();
         let answer = self.inner.call(request);
         Box::pin(async move {
@@ -144,7 +162,30 @@ where
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains.
+/// One connection served by hyper with this config's timers, over plain TCP or TLS.
+fn serve_one<S>(
+    config: &HttpServerConfig,
+    stream: S,
+    service: TowerToHyperService<AdvertiseIdle<Router>>,
+) -> auto::UpgradeableConnection<
+    'static,
+    TokioIo<ReadClocked<S>>,
+    TowerToHyperService<AdvertiseIdle<Router>>,
+    TokioExecutor,
+>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let clock = Arc::new(ReadClock::default());
+    let stream = ReadClocked::new(stream, Arc::clone(&clock));
+    connection_builder(config, clock)
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .into_owned()
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains. With
+/// `config.server.tls` every connection starts with a TLS handshake offering h2 and
+/// http/1.1 by ALPN (see [`crate::tls`]).
 ///
 /// # Errors
 /// Only if the listener itself fails; a failing connection is logged and dropped.
@@ -155,6 +196,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let limit = ConnectionLimit::new(config.server.max_connections);
+    let acceptor = config
+        .server
+        .tls
+        .as_ref()
+        .map(|tls| tls.acceptor(crate::tls::ALPN_HTTP));
     let service = AdvertiseIdle::new(router, config.idle_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -163,18 +209,32 @@ pub async fn serve(
             admitted = limit.accept(&listener) => admitted?,
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(service.clone());
-        let clock = Arc::new(ReadClock::default());
-        let stream = ReadClocked::new(Counted(admitted.stream), Arc::clone(&clock));
-        let connection = connection_builder(&config, clock)
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
         let peer = admitted.peer;
+        let service = TowerToHyperService::new(service.clone().for_peer(peer));
         let permit = admitted.permit;
+        let Some(acceptor) = &acceptor else {
+            let connection = serve_one(&config, Counted(admitted.stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(%peer, error = %e, "connection closed with an error");
+                }
+                drop(permit);
+            });
+            continue;
+        };
+        // TLS: the handshake runs in the connection's own task (a slow one must not hold
+        // up accepting), under its deadline and the connection's permit; socket bytes
+        // are counted under TLS, as they cross the socket.
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        let config = config.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection closed with an error");
+            if let Some(tls) = acceptor.accept(Counted(admitted.stream), peer).await {
+                let connection = watcher.watch(serve_one(&config, tls, service));
+                if let Err(e) = connection.await {
+                    tracing::debug!(%peer, error = %e, "connection closed with an error");
+                }
             }
             drop(permit);
         });

@@ -13,12 +13,20 @@
 //!   drain with a deadline.
 //! - `http_idle` (feature `http-server`): hyper's HTTP/1 header-read timer split into a
 //!   header deadline from a request's first byte and a longer idle deadline.
+//! - `auth` (feature `http-server`): the tower layer that hands a request's
+//!   `Authorization` header to `domain::auth` (REST and GraphQL share it).
 //! - `http_client` (feature `http-client`): the `HttpTransport` seam REST and GraphQL
 //!   clients send through, its reqwest implementation, bounded body reads.
+//!
+//! - [`tls`]: rustls for every server (a handshake with a deadline, each protocol's ALPN
+//!   ids) and client (a CA file to verify against); `tls::dev` (feature `tls-dev-certs`)
+//!   makes a development CA and server certificate.
 //!
 //! It knows nothing of any one protocol's messages; that is each protocol crate's job.
 
 pub mod args;
+#[cfg(feature = "http-server")]
+pub mod auth;
 pub mod config;
 pub mod connections;
 #[cfg(feature = "http-client")]
@@ -30,5 +38,6 @@ pub mod http_server;
 pub mod running;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::{ClientConfig, Http2Config, ServerConfig};
