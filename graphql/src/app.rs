@@ -84,7 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/assets/{*path}", get(graphiql::serve_asset))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(server.max_request_bytes));
+        .layer(DefaultBodyLimit::max(server.max_request_bytes))
+        // Every operation runs with the request's bearer credentials, which
+        // `domain::auth::Guarded` judges when the server was given a key (a no-op otherwise).
+        .layer(netkit::auth::ScopeLayer);
     netkit::http_server::with_request_timeout(router, server.request_timeout, timeout_response)
         .layer(netkit::http_server::compression_layer(&compression))
         .layer(CatchPanicLayer::custom(panic_response))

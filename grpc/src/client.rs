@@ -36,6 +36,8 @@ use futures::StreamExt;
 #[derive(Debug, Clone)]
 pub struct Client<T = Channel> {
     inner: TicketingClient<T>,
+    /// `authorization: Bearer ...` metadata on every unary call, when set.
+    bearer: Option<tonic::metadata::AsciiMetadataValue>,
 }
 
 /// A response the server should never send (a missing field, an unknown enum value).
@@ -72,15 +74,56 @@ impl Client<Channel> {
 /// # Errors
 /// `INTERNAL` if the address is not usable or the server cannot be reached.
 pub async fn channel(addr: SocketAddr, config: &ClientConfig) -> Result<Channel> {
-    Endpoint::from_shared(format!("http://{addr}"))
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
         .tcp_nodelay(true)
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
-        .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL)
-        .connect()
+        .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL);
+    let Some(tls) = &config.tls else {
+        return endpoint
+            .connect()
+            .await
+            .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")));
+    };
+    // TLS through netkit's connector (the same CA handling, ALPN and error wording as the
+    // other three clients) rather than tonic's own: tonic then speaks h2 over the stream
+    // it is handed. The endpoint's URI only names the authority.
+    let connector = tls.connector(netkit::tls::ALPN_H2);
+    let connect_timeout = config.connect_timeout;
+    endpoint
+        .connect_with_connector(tower::service_fn(move |_: tonic::codegen::http::Uri| {
+            let connector = connector.clone();
+            async move {
+                let tcp =
+                    tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(addr))
+                        .await
+                        .map_err(|_| {
+                            std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!("connecting to {addr} timed out"),
+                            )
+                        })??;
+                let _ = tcp.set_nodelay(true);
+                let tls = connector.connect(tcp, addr).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
         .await
-        .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")))
+        .map_err(|e| Error::internal(format!("cannot connect to {addr}: {}", chain(&e))))
+}
+
+/// `e` and its sources, so a TLS failure ("certificate verification failed: ...") is not
+/// lost behind tonic's "transport error".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl<T> Client<T>
@@ -113,7 +156,36 @@ where
             Some(encoding) => inner.accept_compressed(encoding),
             None => inner,
         };
-        Client { inner }
+        Client {
+            inner,
+            bearer: None,
+        }
+    }
+
+    /// This client, sending `authorization: Bearer <token>` metadata with every unary
+    /// call (a token from `quartet token`; `WatchAvailability` is public and goes
+    /// without it).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if the token cannot be a metadata value.
+    pub fn with_bearer(mut self, token: &str) -> Result<Self> {
+        let mut value: tonic::metadata::AsciiMetadataValue = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Error::invalid_argument("token", "must be visible ASCII"))?;
+        value.set_sensitive(true);
+        self.bearer = Some(value);
+        Ok(self)
+    }
+
+    /// `message` as a request carrying this client's token, if it has one.
+    fn request<M>(&self, message: M) -> tonic::Request<M> {
+        let mut request = tonic::Request::new(message);
+        if let Some(bearer) = &self.bearer {
+            request
+                .metadata_mut()
+                .insert("authorization", bearer.clone());
+        }
+        request
     }
 }
 
@@ -125,7 +197,7 @@ macro_rules! unary {
         $client
             .inner
             .clone()
-            .$method($request)
+            .$method($client.request($request))
             .await
             .map_err(|status| from_status(&status))?
             .into_inner()

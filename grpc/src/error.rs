@@ -32,6 +32,19 @@ pub const fn code_of(code: ErrorCode) -> Code {
         ErrorCode::LimitExceeded => Code::OutOfRange,
         ErrorCode::Internal => Code::Internal,
         ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::PermissionDenied => Code::PermissionDenied,
+    }
+}
+
+/// The status code of one error: [`code_of`] its code, except that a caller's rate limit
+/// is RESOURCE_EXHAUSTED (retry later), not OUT_OF_RANGE (a business limit).
+pub fn status_code_of(error: &Error) -> Code {
+    match error {
+        Error::LimitExceeded { what, .. } if what == domain::auth::RATE_LIMIT_WHAT => {
+            Code::ResourceExhausted
+        }
+        _ => code_of(error.code()),
     }
 }
 
@@ -47,7 +60,7 @@ pub fn to_status(error: &Error) -> Status {
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
     details.set_error_info(error.code().as_str(), ERROR_DOMAIN, metadata);
-    Status::with_error_details(code_of(error.code()), error.public_message(), details)
+    Status::with_error_details(status_code_of(error), error.public_message(), details)
 }
 
 /// The `google.rpc` details generic gRPC tools understand, for the errors that have one.
@@ -80,7 +93,14 @@ fn standard_details(error: &Error) -> ErrorDetails {
             // Generic clients back off by RetryInfo; the same second REST's Retry-After says.
             details.set_retry_info(Some(RETRY_AFTER));
         }
-        Error::InvalidState { .. } | Error::LimitExceeded { .. } | Error::Internal { .. } => {}
+        Error::LimitExceeded { what, .. } if what == domain::auth::RATE_LIMIT_WHAT => {
+            details.set_retry_info(Some(RETRY_AFTER));
+        }
+        Error::InvalidState { .. }
+        | Error::LimitExceeded { .. }
+        | Error::Internal { .. }
+        | Error::Unauthenticated { .. }
+        | Error::PermissionDenied { .. } => {}
     }
     details
 }

@@ -1,6 +1,14 @@
 //! The stream of accepted connections tonic serves, capped by netkit's
 //! `ConnectionLimit`: tonic has no connection cap of its own, so each accepted socket
 //! carries the permit that frees its slot when the connection ends.
+//!
+//! With TLS ([`tls_limited`]) the handshakes are netkit's, not tonic's (`tls-ring`):
+//! tonic's would take the socket out of this stream, so the permit, the byte counters
+//! and netkit's handshake deadline and logging would not apply. Here an accept task
+//! hands each admitted socket to a task of its own for the handshake (a slow client
+//! holds only its own slot) and the finished TLS streams come out of this stream;
+//! when tonic stops polling it at shutdown, the accept task sees the receiver gone and
+//! stops, so the drain works as without TLS.
 
 use std::io;
 use std::pin::Pin;
@@ -8,6 +16,7 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use netkit::connections::{Admitted, ConnectionLimit, Counted};
+use netkit::tls::{Acceptor, MaybeTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
@@ -16,17 +25,64 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// An accepted connection holding its slot under the cap.
 #[derive(Debug)]
 pub struct AdmittedStream {
-    stream: Counted<TcpStream>,
+    stream: MaybeTls<Counted<TcpStream>>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl From<Admitted> for AdmittedStream {
     fn from(a: Admitted) -> Self {
         AdmittedStream {
-            stream: Counted(a.stream),
+            stream: MaybeTls::Plain(Counted(a.stream)),
             _permit: a.permit,
         }
     }
+}
+
+/// As [`limited`], each connection after a TLS handshake with `acceptor` (failed ones
+/// are logged by netkit and closed).
+pub fn tls_limited(
+    listener: TcpListener,
+    max: usize,
+    acceptor: Acceptor,
+) -> impl Stream<Item = io::Result<AdmittedStream>> {
+    let limit = ConnectionLimit::new(max);
+    // Room for a burst of finished handshakes; the cap bounds them anyway.
+    let (done, ready) = tokio::sync::mpsc::channel::<io::Result<AdmittedStream>>(64);
+    tokio::spawn(async move {
+        loop {
+            let admitted = tokio::select! {
+                admitted = limit.accept(&listener) => admitted,
+                () = done.closed() => break,
+            };
+            let admitted = match admitted {
+                Ok(admitted) => admitted,
+                Err(e) => {
+                    let _ = done.send(Err(e)).await;
+                    break;
+                }
+            };
+            let acceptor = acceptor.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let Admitted {
+                    stream,
+                    peer,
+                    permit,
+                } = admitted;
+                if let Some(tls) = acceptor.accept(Counted(stream), peer).await {
+                    let _ = done
+                        .send(Ok(AdmittedStream {
+                            stream: MaybeTls::Tls(Box::new(tls)),
+                            _permit: permit,
+                        }))
+                        .await;
+                }
+            });
+        }
+    });
+    futures::stream::unfold(ready, |mut ready| async move {
+        ready.recv().await.map(|next| (next, ready))
+    })
 }
 
 /// Connections accepted from `listener`, at most `max` open at once.
@@ -45,7 +101,7 @@ impl Connected for AdmittedStream {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.0.connect_info()
+        self.stream.get_ref().0.connect_info()
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`client::Client`]: a tonic client implementing `domain::Ticketing`, generic over
 //!   its channel.
 
+pub mod auth;
 pub mod client;
 pub mod compression;
 pub mod config;
@@ -122,6 +123,17 @@ pub async fn serve(
     let ending_watches = tokio_util::sync::CancellationToken::new();
     let ticketing = TicketingService::new(api).draining_on(ending_watches.clone());
     let streams = http2.max_concurrent_streams;
+    // Plain or TLS (ALPN h2 only): one stream type either way, so one server below.
+    let incoming: std::pin::Pin<
+        Box<dyn futures::Stream<Item = io::Result<incoming::AdmittedStream>> + Send>,
+    > = match &server.tls {
+        Some(tls) => Box::pin(incoming::tls_limited(
+            listener,
+            server.max_connections,
+            tls.acceptor(netkit::tls::ALPN_H2),
+        )),
+        None => Box::pin(incoming::limited(listener, server.max_connections)),
+    };
     let server_future = Server::builder()
         // Honoured together with each call's grpc-timeout: the shorter one wins.
         .timeout(server.request_timeout)
@@ -139,6 +151,9 @@ pub async fn serve(
             TraceLayer::new_for_grpc()
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+        // Each call runs with its `authorization` metadata as the request's credentials,
+        // which `domain::auth::Guarded` judges when the server was given a key.
+        .layer(auth::ScopeLayer)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -157,7 +172,7 @@ pub async fn serve(
                 compression: config.compression.enabled,
             },
         ))
-        .serve_with_incoming_shutdown(incoming::limited(listener, server.max_connections), async {
+        .serve_with_incoming_shutdown(incoming, async {
             let _ = draining.await;
         });
     tokio::pin!(server_future);

@@ -54,7 +54,10 @@ pub fn app(api: SharedTicketing, config: &Config) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outside-in in the reverse of this order: the last added is outermost.
         .layer(DefaultBodyLimit::max(max_request_bytes))
-        .layer(axum::Extension(BodyLimit(max_request_bytes)));
+        .layer(axum::Extension(BodyLimit(max_request_bytes)))
+        // Every handler runs with the request's bearer credentials, which
+        // `domain::auth::Guarded` judges when the server was given a key (a no-op otherwise).
+        .layer(netkit::auth::ScopeLayer);
     netkit::http_server::with_request_timeout(
         router,
         config.server.request_timeout,

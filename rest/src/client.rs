@@ -43,6 +43,8 @@ pub struct Client {
     base: Url,
     /// Availability streams bypass `transport` (see `client/watch.rs`).
     streams: watch::Streams,
+    /// `Authorization: Bearer ...` on every request, when set.
+    bearer: Option<http::HeaderValue>,
 }
 
 impl std::fmt::Debug for Client {
@@ -99,7 +101,21 @@ impl Client {
             transport,
             base,
             streams: watch::Streams::new(&ClientConfig::default())?,
+            bearer: None,
         })
+    }
+
+    /// This client, sending `Authorization: Bearer <token>` with every request (a token
+    /// from `quartet token`; availability streams are public and go without it).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if the token cannot be a header value.
+    pub fn with_bearer(mut self, token: &str) -> Result<Self> {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| Error::invalid_argument("token", "must be visible ASCII"))?;
+        value.set_sensitive(true);
+        self.bearer = Some(value);
+        Ok(self)
     }
 
     /// A request for `path` (after the base URL's own path) with `query` parameters.
@@ -115,10 +131,14 @@ impl Client {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        http::Request::builder()
+        let builder = http::Request::builder()
             .method(method)
             .uri(url.as_str())
-            .header(header::ACCEPT, JSON)
+            .header(header::ACCEPT, JSON);
+        match &self.bearer {
+            Some(bearer) => builder.header(header::AUTHORIZATION, bearer.clone()),
+            None => builder,
+        }
     }
 
     /// Sends a request (with a JSON `body`, if not empty) and decodes a 2xx body as `T`,

@@ -124,9 +124,33 @@ pub fn status_of(error: &Error) -> StatusCode {
         ErrorCode::LimitExceeded if matches!(error, Error::LimitExceeded { what, .. } if what == REQUEST_BODY) => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
+        ErrorCode::LimitExceeded if is_rate_limit(error) => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::InvalidArgument | ErrorCode::LimitExceeded => StatusCode::BAD_REQUEST,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+    }
+}
+
+/// Whether `error` is a caller's rate limit (429), not a business limit (400).
+fn is_rate_limit(error: &Error) -> bool {
+    matches!(error, Error::LimitExceeded { what, .. } if what == domain::auth::RATE_LIMIT_WHAT)
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3): a bare one when no
+/// token came, `invalid_token` with the reason when the token was refused.
+fn challenge(error: &Error) -> HeaderValue {
+    match error {
+        Error::Unauthenticated { reason } if reason != domain::auth::NO_TOKEN => {
+            // The reason is ours and plain ASCII without quotes; anything else falls
+            // back to the bare challenge rather than an invalid header.
+            HeaderValue::from_str(&format!(
+                "Bearer realm=\"quartet\", error=\"invalid_token\", error_description=\"{reason}\""
+            ))
+            .unwrap_or(HeaderValue::from_static("Bearer realm=\"quartet\""))
+        }
+        _ => HeaderValue::from_static("Bearer realm=\"quartet\""),
     }
 }
 
@@ -143,6 +167,8 @@ fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::LimitExceeded => "Limit exceeded",
         ErrorCode::Internal => "Internal error",
         ErrorCode::Unavailable => "Unavailable",
+        ErrorCode::Unauthenticated => "Unauthenticated",
+        ErrorCode::PermissionDenied => "Permission denied",
     }
 }
 
@@ -191,10 +217,15 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if self.error.code() == ErrorCode::Unavailable {
+        if self.error.code() == ErrorCode::Unavailable || is_rate_limit(&self.error) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if self.error.code() == ErrorCode::Unauthenticated {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge(&self.error));
         }
         response
     }
@@ -221,6 +252,8 @@ mod tests {
             Error::invalid_state("booking 3 is cancelled"),
             Error::limit_exceeded("seats per hold", 8u32),
             Error::unavailable("the store is unreachable; retry"),
+            Error::unauthenticated("the token has expired"),
+            Error::permission_denied("the token lacks the book scope"),
         ];
         for error in errors {
             let problem = Problem::from_error(status_of(&error), &error);

@@ -68,7 +68,8 @@ impl Modify for Exact {
                 widen_unsigned(schema);
             }
         }
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in &mut openapi.paths.paths {
+            let bookings = path.starts_with("/v1/bookings");
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -94,10 +95,42 @@ impl Modify for Exact {
                     }
                 }
                 let responses = &mut operation.responses.responses;
-                for (status, description) in [
+                // Any request may carry a bad token or run past its caller's rate limit
+                // (servers started with --auth-key or rate limits); only bookings need a scope.
+                let security: &[(&str, &str)] = if bookings {
+                    &[
+                        (
+                            "401",
+                            "UNAUTHENTICATED: no bearer token, or a malformed, expired, not yet valid or wrongly signed one (with `WWW-Authenticate: Bearer`)",
+                        ),
+                        (
+                            "403",
+                            "PERMISSION_DENIED: the token lacks the `book` scope or names another customer",
+                        ),
+                        (
+                            "429",
+                            "LIMIT_EXCEEDED: the caller's rate limit (with `Retry-After`)",
+                        ),
+                    ]
+                } else {
+                    &[
+                        (
+                            "401",
+                            "UNAUTHENTICATED: a malformed, expired, not yet valid or wrongly signed bearer token (with `WWW-Authenticate: Bearer`)",
+                        ),
+                        (
+                            "429",
+                            "LIMIT_EXCEEDED: the caller's rate limit (with `Retry-After`)",
+                        ),
+                    ]
+                };
+                for &(status, description) in [
                     ("500", "Internal error (a bug; logged, never detailed)"),
                     ("503", "The request ran past the server's time limit"),
-                ] {
+                ]
+                .iter()
+                .chain(security)
+                {
                     responses
                         .entry(status.to_owned())
                         .or_insert_with(|| problem_response(description));

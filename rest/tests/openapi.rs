@@ -180,15 +180,20 @@ fn every_status_a_route_can_answer_is_declared() {
     };
     assert_eq!(
         statuses("/v1/bookings/{id}/confirm", "post"),
-        set(&["200", "400", "404", "409", "412", "428", "500", "503"])
+        set(&[
+            "200", "400", "401", "403", "404", "409", "412", "428", "429", "500", "503"
+        ])
     );
     assert_eq!(
         statuses("/v1/bookings", "post"),
-        set(&["201", "400", "404", "409", "413", "415", "500", "503"])
+        set(&[
+            "201", "400", "401", "403", "404", "409", "413", "415", "429", "500", "503"
+        ])
     );
     assert_eq!(
         statuses("/v1/events", "get"),
-        set(&["200", "400", "500", "503"])
+        // A bad token is refused even on a public read, and every caller has a rate.
+        set(&["200", "400", "401", "429", "500", "503"])
     );
     // Every error answer is a problem.
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -75,6 +75,12 @@ fn to_wire(code: ErrorCode, details: domain::ErrorDetails) -> ErrorDetails {
         ErrorCode::Unavailable => ErrorDetails::Unavailable {
             reason: text(details.reason),
         },
+        ErrorCode::Unauthenticated => ErrorDetails::Unauthenticated {
+            reason: text(details.reason),
+        },
+        ErrorCode::PermissionDenied => ErrorDetails::PermissionDenied {
+            reason: text(details.reason),
+        },
     }
 }
 
@@ -89,6 +95,8 @@ fn variant_code(details: &ErrorDetails) -> Option<ErrorCode> {
         ErrorDetails::InvalidState { .. } => Some(ErrorCode::InvalidState),
         ErrorDetails::LimitExceeded { .. } => Some(ErrorCode::LimitExceeded),
         ErrorDetails::Unavailable { .. } => Some(ErrorCode::Unavailable),
+        ErrorDetails::Unauthenticated { .. } => Some(ErrorCode::Unauthenticated),
+        ErrorDetails::PermissionDenied { .. } => Some(ErrorCode::PermissionDenied),
     }
 }
 
@@ -110,7 +118,10 @@ fn from_wire(details: ErrorDetails) -> domain::ErrorDetails {
             out.expected_version = Some(expected);
             out.actual_version = Some(actual);
         }
-        ErrorDetails::InvalidState { reason } | ErrorDetails::Unavailable { reason } => {
+        ErrorDetails::InvalidState { reason }
+        | ErrorDetails::Unavailable { reason }
+        | ErrorDetails::Unauthenticated { reason }
+        | ErrorDetails::PermissionDenied { reason } => {
             out.reason = Some(reason);
         }
         ErrorDetails::LimitExceeded { what, limit } => {
@@ -138,6 +149,8 @@ mod tests {
             },
             Error::invalid_state("booking 3 is cancelled"),
             Error::unavailable("the store is unreachable; retry"),
+            Error::unauthenticated("the token has expired"),
+            Error::permission_denied("the token lacks the book scope"),
             Error::limit_exceeded("frame size", 1_048_576u64),
         ]
     }

@@ -71,13 +71,16 @@ pub enum Opcode {
     Subscribe = 0x000C,
     /// Ends a live subscription (idempotent).
     Unsubscribe = 0x000D,
+    /// Presents a bearer token for the requests that follow on this connection (empty
+    /// response; an empty token goes back to none).
+    Auth = 0x000E,
     /// Empty request, empty response: liveness and keep-alive.
     Ping = 0x00FF,
 }
 
 impl Opcode {
     /// Every opcode.
-    pub const ALL: [Opcode; 14] = [
+    pub const ALL: [Opcode; 15] = [
         Opcode::GetEvent,
         Opcode::ListEvents,
         Opcode::SearchEvents,
@@ -91,6 +94,7 @@ impl Opcode {
         Opcode::CancelBooking,
         Opcode::Subscribe,
         Opcode::Unsubscribe,
+        Opcode::Auth,
         Opcode::Ping,
     ];
 

@@ -21,6 +21,10 @@ pub use netkit::config::Compression;
 pub const MAGIC: [u8; 4] = *b"QRTW";
 /// Bytes in each hello.
 pub const HELLO_LEN: usize = 8;
+/// The ALPN id of the wire protocol over TLS (PROTOCOL.md, "TLS"): the server offers
+/// only this one, so a client offering other ids (an HTTPS client) is refused during the
+/// handshake, before any hello.
+pub const ALPN: &[u8] = b"quartet-wire/1";
 /// Protocol versions this crate speaks.
 pub const SUPPORTED: std::ops::RangeInclusive<u8> = 1..=1;
 /// What the server writes, as text, to a peer that did not send the magic.

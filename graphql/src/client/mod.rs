@@ -12,8 +12,8 @@
 //!
 //! `watch_availability` is the exception: a subscription over WebSocket with the
 //! graphql-transport-ws protocol ([`ws`]), one connection per watch ([`watch`]), on the
-//! same URL with `ws://` (tokio-tungstenite, without TLS: an `https` endpoint's watches
-//! fail with UNAVAILABLE).
+//! same URL with `ws://`, or `wss://` through netkit's TLS connector when the
+//! `ClientConfig` has TLS (tokio-tungstenite over the stream it is handed).
 
 pub mod documents;
 pub mod model;
@@ -55,6 +55,8 @@ pub struct Client {
     persisted_queries: bool,
     documents: Arc<HashMap<&'static str, Document>>,
     websocket: Arc<ws::Target>,
+    /// `Authorization: Bearer ...` on every request, when set.
+    bearer: Option<http::HeaderValue>,
 }
 
 impl std::fmt::Debug for Client {
@@ -84,11 +86,16 @@ impl Client {
     /// As [`Client::new`].
     pub fn with_config(endpoint: &str, config: &ClientConfig) -> Result<Self> {
         let mut client = Self::with_transport(endpoint, Arc::new(ReqwestTransport::new(config)?))?;
-        client.websocket = Arc::new(ws::Target::new(
+        let mut websocket = ws::Target::new(
             &client.endpoint,
             config.connect_timeout,
             config.max_response_bytes,
-        )?);
+        )?;
+        websocket.tls = config
+            .tls
+            .as_ref()
+            .map(|tls| tls.connector(netkit::tls::ALPN_HTTP1));
+        client.websocket = Arc::new(websocket);
         Ok(client)
     }
 
@@ -128,7 +135,21 @@ impl Client {
             persisted_queries: false,
             documents: Arc::new(documents),
             websocket: Arc::new(websocket),
+            bearer: None,
         })
+    }
+
+    /// This client, sending `Authorization: Bearer <token>` with every request (a token
+    /// from `quartet token`; subscriptions are public and go without it).
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` if the token cannot be a header value.
+    pub fn with_bearer(mut self, token: &str) -> Result<Self> {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| Error::invalid_argument("token", "must be visible ASCII"))?;
+        value.set_sensitive(true);
+        self.bearer = Some(value);
+        Ok(self)
     }
 
     /// Turns automatic persisted queries on or off (off by default).
@@ -140,11 +161,15 @@ impl Client {
 
     async fn post(&self, body: &Value) -> Result<Value> {
         let body = serde_json::to_vec(body).map_err(|e| Error::internal(e.to_string()))?;
-        let request = http::Request::builder()
+        let mut request = http::Request::builder()
             .method(Method::POST)
             .uri(self.endpoint.clone())
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(bearer) = &self.bearer {
+            request = request.header(header::AUTHORIZATION, bearer.clone());
+        }
+        let request = request
             .body(Bytes::from(body))
             .map_err(|e| Error::internal(format!("building the request failed: {e}")))?;
         let response = self.transport.send(request).await?;

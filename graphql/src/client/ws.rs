@@ -14,17 +14,22 @@ use http::{HeaderValue, Uri, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The subprotocol spoken.
 pub const GRAPHQL_TRANSPORT_WS: &str = "graphql-transport-ws";
 
+/// The byte stream under a WebSocket: plain TCP, or TLS over it (`wss://`).
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
 /// An open, acknowledged connection.
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// Where and how to open subscription connections.
 #[derive(Debug, Clone)]
@@ -35,6 +40,9 @@ pub struct Target {
     pub connect_timeout: Duration,
     /// Largest message accepted from the server.
     pub max_message_bytes: usize,
+    /// TLS for a `wss://` URL (netkit's connector: the client's CA, HTTP/1.1 by ALPN,
+    /// since the upgrade is an HTTP/1.1 request); `None` for `ws://`.
+    pub tls: Option<netkit::tls::Connector>,
 }
 
 impl Target {
@@ -64,8 +72,28 @@ impl Target {
             url: format!("{scheme}://{authority}{path}"),
             connect_timeout,
             max_message_bytes,
+            tls: None,
         })
     }
+}
+
+/// The TCP connection (and TLS over it, for `wss://`) a WebSocket is opened on.
+async fn dial(target: &Target, uri: &Uri) -> Result<Box<dyn Io>> {
+    let host = uri.host().unwrap_or("127.0.0.1");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if target.tls.is_some() { 443 } else { 80 });
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| unavailable(format!("cannot connect to {host}:{port}: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &target.tls else {
+        return Ok(Box::new(tcp));
+    };
+    let addr = tcp.peer_addr().map_err(unavailable)?;
+    let stream = tls.connect(tcp, addr).await.map_err(unavailable)?;
+    Ok(Box::new(stream))
 }
 
 fn unavailable(what: impl std::fmt::Display) -> Error {
@@ -98,8 +126,9 @@ pub async fn open(target: &Target) -> Result<Socket> {
         .max_message_size(Some(target.max_message_bytes))
         .max_frame_size(Some(target.max_message_bytes));
     let handshake = async {
+        let stream = dial(target, request.uri()).await?;
         let (mut socket, response) =
-            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                 .await
                 .map_err(unavailable)?;
         let protocol = response.headers().get(header::SEC_WEBSOCKET_PROTOCOL);

@@ -53,7 +53,14 @@ impl Streams {
     /// # Errors
     /// `INTERNAL` if reqwest cannot build its client.
     pub(super) fn new(config: &ClientConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(tls) = &config.tls {
+            // The same CA and ALPN as the request transport (netkit's `ReqwestTransport`).
+            builder = builder
+                .use_preconfigured_tls(tls.config_with_alpn(netkit::tls::ALPN_HTTP1))
+                .https_only(true);
+        }
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
             .build()

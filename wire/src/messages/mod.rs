@@ -294,6 +294,14 @@ pub enum ErrorDetails {
     Unavailable {
         reason: String,
     },
+    /// Appended with AUTH (index 8), as UNAVAILABLE was: earlier indexes are unchanged.
+    Unauthenticated {
+        reason: String,
+    },
+    /// Index 9.
+    PermissionDenied {
+        reason: String,
+    },
 }
 
 // ---- conversions ------------------------------------------------------------------

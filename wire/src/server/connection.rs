@@ -34,13 +34,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use domain::auth::Credentials;
 use domain::{Error, SharedTicketing};
 use futures::{SinkExt, StreamExt};
-use netkit::connections::Counted;
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -160,10 +158,12 @@ async fn ready_for_more(
 
 /// What a read frame turns into.
 enum Job {
-    /// Answer it.
-    Answer(Frame),
+    /// Answer it, as a request made with these credentials.
+    Answer(Frame, Credentials),
     /// Send this error instead (its id is already in flight).
     Refuse(Frame),
+    /// Send this answer, made already (AUTH's), and free its id.
+    Ready(Frame),
 }
 
 /// What the first bytes of a connection were.
@@ -190,19 +190,24 @@ async fn read_hello<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Hello> {
     Ok(Hello::Whole(hello))
 }
 
-/// Runs one connection to its end.
-pub(super) async fn run(
-    stream: TcpStream,
+/// Runs one connection to its end, over its two halves (a TCP socket's, or a TLS
+/// stream's after its handshake; `mod.rs` wraps them in the socket byte counters).
+pub(super) async fn run<R, W>(
+    read_half: R,
+    mut write_half: W,
+    peer: std::net::SocketAddr,
     api: SharedTicketing,
     pushes: EncodedPushes,
     config: Config,
     mut stopping: watch::Receiver<bool>,
-) -> io::Result<()> {
-    let (read_half, write_half) = stream.into_split();
-    let mut write_half = Counted(write_half);
+) -> io::Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let clock = Arc::new(FrameClock::default());
     let mut reader = ClockedReader {
-        inner: Counted(read_half),
+        inner: read_half,
         clock: Arc::clone(&clock),
     };
 
@@ -272,6 +277,9 @@ pub(super) async fn run(
     });
     let mut last_frame = Instant::now();
     let mut closing_error: Option<Error> = None;
+    // What AUTH last presented on this connection (nothing at first): every request
+    // after it runs with these credentials, judged by `domain::auth::Guarded`.
+    let mut credentials = Credentials::anonymous(Some(peer));
 
     loop {
         // Backpressure: read another frame only with a free in-flight slot and room for
@@ -331,8 +339,26 @@ pub(super) async fn run(
                     (true, Some(Opcode::Unsubscribe)) => {
                         tokio::spawn(subscriptions::unsubscribe(Arc::clone(&shared), frame, slot));
                     }
+                    // In the read loop, so it applies to exactly the frames read after it.
+                    (true, Some(Opcode::Auth)) => {
+                        let answer = match super::dispatch::decode::<String>(&frame.payload) {
+                            Ok(token) => {
+                                let token = (!token.is_empty()).then_some(token.as_str());
+                                credentials = Credentials::bearer(token, Some(peer));
+                                Frame {
+                                    kind: Kind::Response,
+                                    opcode: frame.opcode,
+                                    request_id: frame.request_id,
+                                    payload: bytes::Bytes::new(),
+                                }
+                            }
+                            Err(error) => error_frame(frame.opcode, frame.request_id, &error),
+                        };
+                        tokio::spawn(respond(Job::Ready(answer), Arc::clone(&shared), slot));
+                    }
                     (true, _) => {
-                        tokio::spawn(respond(Job::Answer(frame), Arc::clone(&shared), slot));
+                        let job = Job::Answer(frame, credentials.clone());
+                        tokio::spawn(respond(job, Arc::clone(&shared), slot));
                     }
                     (false, _) => {
                         let error = Error::invalid_argument("request_id", ALREADY_IN_FLIGHT);
@@ -367,16 +393,18 @@ pub(super) async fn run(
 /// Answers one frame (or sends the refusal already made for it) through the queue.
 async fn respond(job: Job, shared: Arc<Shared>, slot: OwnedSemaphorePermit) {
     match job {
-        Job::Answer(request) => {
+        Job::Answer(request, credentials) => {
             // Start no work while earlier answers are waiting for room.
             if !shared.queue.has_room().await {
                 return;
             }
-            let frame = answer(shared.api.as_ref(), request, shared.max_response).await;
+            let answering = answer(shared.api.as_ref(), request, shared.max_response);
+            let frame = domain::auth::scope(credentials, answering).await;
             shared.send_answer(frame, true).await;
         }
         // The id belongs to the request still in flight: leave it be.
         Job::Refuse(frame) => shared.send_answer(frame, false).await,
+        Job::Ready(frame) => shared.send_answer(frame, true).await,
     }
     drop(slot);
 }
@@ -386,8 +414,8 @@ async fn respond(job: Job, shared: Arc<Shared>, slot: OwnedSemaphorePermit) {
 /// any. When it ends, for whatever reason, it closes the budget *before* any byte still
 /// held is given back, so nothing waiting for room (the read loop, a request not yet
 /// started) goes ahead on a connection that is finished.
-async fn write_answers(
-    mut sink: FramedWrite<Counted<OwnedWriteHalf>, WireCodec>,
+async fn write_answers<W: AsyncWrite + Unpin>(
+    mut sink: FramedWrite<W, WireCodec>,
     mut outgoing: mpsc::Receiver<Queued>,
     mut last_word: oneshot::Receiver<Frame>,
     queue: Arc<Queue>,

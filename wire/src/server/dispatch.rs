@@ -154,8 +154,8 @@ async fn run(api: &dyn Ticketing, request: &Frame) -> Result<Bytes, Error> {
         }
         // The read loop never sends these here; answering rather than panicking keeps a
         // future mistake a typed error.
-        Opcode::Subscribe | Opcode::Unsubscribe => Err(Error::internal(
-            "SUBSCRIBE and UNSUBSCRIBE are handled by the connection",
+        Opcode::Subscribe | Opcode::Unsubscribe | Opcode::Auth => Err(Error::internal(
+            "SUBSCRIBE, UNSUBSCRIBE and AUTH are handled by the connection",
         )),
     }
 }

@@ -17,7 +17,7 @@ use std::future::Future;
 use std::io;
 
 use domain::SharedTicketing;
-use netkit::connections::ConnectionLimit;
+use netkit::connections::{ConnectionLimit, Counted};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -43,6 +43,13 @@ pub async fn serve(
     // One memo for the whole server: a change is encoded once, whichever connections
     // carry its subscribers.
     let pushes = EncodedPushes::default();
+    // With TLS, each connection's handshake runs in its own task, under the connection's
+    // permit and the handshake deadline, offering the protocol's ALPN id.
+    let acceptor = config
+        .server
+        .tls
+        .as_ref()
+        .map(|tls| tls.acceptor(&[crate::handshake::ALPN]));
     tokio::pin!(shutdown);
     loop {
         let admitted = tokio::select! {
@@ -53,9 +60,24 @@ pub async fn serve(
         let pushes = EncodedPushes::clone(&pushes);
         let config = config.clone();
         let stopping = stopping.clone();
+        let acceptor = acceptor.clone();
         connections.spawn(async move {
             let peer = admitted.peer;
-            if let Err(e) = connection::run(admitted.stream, api, pushes, config, stopping).await {
+            let ended = if let Some(acceptor) = acceptor {
+                // Bytes are counted under TLS, as they cross the socket.
+                match acceptor.accept(Counted(admitted.stream), peer).await {
+                    Some(tls) => {
+                        let (read, write) = tokio::io::split(tls);
+                        connection::run(read, write, peer, api, pushes, config, stopping).await
+                    }
+                    None => Ok(()),
+                }
+            } else {
+                let (read, write) = admitted.stream.into_split();
+                let (read, write) = (Counted(read), Counted(write));
+                connection::run(read, write, peer, api, pushes, config, stopping).await
+            };
+            if let Err(e) = ended {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(admitted.permit);

@@ -1,0 +1,112 @@
+//! REST over TLS: the conformance suite through `https://`, a wrong CA or name refused
+//! with "certificate verification failed", and a plain-text client against a TLS port,
+//! a TLS client against a plain one and a silent client all ended promptly.
+
+// Helpers that fail are failed tests, not crashes a client can cause.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{EventId, Ticketing};
+use netkit::tls::{ClientTls, ServerTls, dev};
+use netkit::{ClientConfig, ServerConfig};
+
+/// Far longer than any of these failures takes; a hang fails the test here.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn certificates() -> (ServerTls, ClientTls) {
+    let certs = dev::generate(dev::NAMES).unwrap();
+    let mut server =
+        ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
+    server.handshake_timeout = Duration::from_millis(300);
+    (
+        server,
+        ClientTls::from_ca_pem(certs.ca_pem.as_bytes()).unwrap(),
+    )
+}
+
+async fn spawn(tls: Option<ServerTls>) -> netkit::running::RunningServer {
+    let config = rest::Config::with_server(ServerConfig {
+        tls,
+        ..ServerConfig::default()
+    });
+    common::spawn_with(Arc::new(common::service()), config).await
+}
+
+fn client(url: &str, tls: Option<ClientTls>) -> rest::Client {
+    let config = ClientConfig {
+        tls,
+        ..ClientConfig::default()
+    };
+    rest::Client::with_config(url, &config).unwrap()
+}
+
+async fn first_call_fails(client: &rest::Client) -> domain::Error {
+    tokio::time::timeout(DEADLINE, client.get_event(EventId(1)))
+        .await
+        .expect("the call hung")
+        .expect_err("the call succeeded")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_conforms_over_tls() {
+    let (server_tls, ca) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let client = client(&format!("https://{}", server.addr), Some(ca));
+    domain::conformance::run(Arc::new(client), common::SPEC).await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_ca_or_name_fails_verification_clearly() {
+    let (server_tls, _) = certificates();
+    let (_, other_ca) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let url = format!("https://{}", server.addr);
+    let e = first_call_fails(&client(&url, Some(other_ca))).await;
+    assert!(
+        e.to_string().contains("certificate verification failed"),
+        "{e}"
+    );
+    // The right CA, but a certificate for another name: reqwest checks the URL's host.
+    let certs = dev::generate(&["quartet.invalid"]).unwrap();
+    let other_name =
+        ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
+    let named = spawn(Some(other_name)).await;
+    let ca = ClientTls::from_ca_pem(certs.ca_pem.as_bytes()).unwrap();
+    let e = first_call_fails(&client(&format!("https://{}", named.addr), Some(ca))).await;
+    assert!(
+        e.to_string().contains("certificate verification failed"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn plain_text_and_tls_mismatches_fail_promptly() {
+    let (server_tls, ca) = certificates();
+    let tls_server = spawn(Some(server_tls)).await;
+    first_call_fails(&client(&format!("http://{}", tls_server.addr), None)).await;
+    let plain_server = spawn(None).await;
+    let e = first_call_fails(&client(&format!("https://{}", plain_server.addr), Some(ca))).await;
+    assert!(e.to_string().contains("TLS"), "{e}");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_at_the_handshake_deadline() {
+    use tokio::io::AsyncReadExt;
+    let (server_tls, _) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(DEADLINE, stream.read(&mut buf))
+        .await
+        .expect("the server kept a silent connection past its handshake deadline");
+    assert_eq!(
+        read.unwrap_or(0),
+        0,
+        "the server sent bytes to a silent client"
+    );
+}

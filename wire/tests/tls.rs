@@ -1,0 +1,116 @@
+//! The wire protocol over TLS (ALPN quartet-wire/1): the conformance suite over TLS, a wrong CA or name
+//! refused with "certificate verification failed", and a plain-text client against a
+//! TLS port, a TLS client against a plain one and a silent client all ended promptly.
+
+// Helpers that fail are failed tests, not crashes a client can cause.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{EventId, Ticketing};
+use netkit::running::RunningServer;
+use netkit::tls::{ClientTls, ServerTls, dev};
+use netkit::{ClientConfig, ServerConfig};
+
+/// Far longer than any of these failures takes; a hang fails the test here.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn certificates() -> (ServerTls, ClientTls) {
+    let certs = dev::generate(dev::NAMES).unwrap();
+    let mut server =
+        ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
+    server.handshake_timeout = Duration::from_millis(300);
+    (
+        server,
+        ClientTls::from_ca_pem(certs.ca_pem.as_bytes()).unwrap(),
+    )
+}
+
+async fn spawn(tls: Option<ServerTls>) -> RunningServer {
+    let config = wire::Config::with_server(ServerConfig {
+        tls,
+        ..ServerConfig::default()
+    });
+    let api = Arc::new(common::service());
+    RunningServer::spawn(|listener, stop| wire::serve(listener, api, config, stop))
+        .await
+        .unwrap()
+}
+
+fn config(tls: Option<ClientTls>) -> ClientConfig {
+    ClientConfig {
+        tls,
+        ..ClientConfig::default()
+    }
+}
+
+/// Connecting and a first call, which must fail within the deadline.
+async fn first_call_fails(addr: SocketAddr, tls: Option<ClientTls>) -> domain::Error {
+    let attempt = async {
+        let client = wire::Client::connect_with(addr, 1, &config(tls)).await?;
+        client.get_event(EventId(1)).await.map(|_| ())
+    };
+    tokio::time::timeout(DEADLINE, attempt)
+        .await
+        .expect("the call hung")
+        .expect_err("the call succeeded")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_conforms_over_tls() {
+    let (server_tls, ca) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let client = wire::Client::connect_with(server.addr, 1, &config(Some(ca)))
+        .await
+        .unwrap();
+    domain::conformance::run(Arc::new(client), common::SPEC).await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_ca_or_name_fails_verification_clearly() {
+    let (server_tls, ca) = certificates();
+    let (_, other_ca) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let e = first_call_fails(server.addr, Some(other_ca)).await;
+    assert!(
+        e.to_string().contains("certificate verification failed"),
+        "{e}"
+    );
+    let e = first_call_fails(server.addr, Some(ca.with_server_name("quartet.invalid"))).await;
+    assert!(
+        e.to_string().contains("certificate verification failed"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn plain_text_and_tls_mismatches_fail_promptly() {
+    let (server_tls, ca) = certificates();
+    let tls_server = spawn(Some(server_tls)).await;
+    first_call_fails(tls_server.addr, None).await;
+    let plain_server = spawn(None).await;
+    let e = first_call_fails(plain_server.addr, Some(ca)).await;
+    assert!(e.to_string().contains("TLS"), "{e}");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_at_the_handshake_deadline() {
+    use tokio::io::AsyncReadExt;
+    let (server_tls, _) = certificates();
+    let server = spawn(Some(server_tls)).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(DEADLINE, stream.read(&mut buf))
+        .await
+        .expect("the server kept a silent connection past its handshake deadline");
+    assert_eq!(
+        read.unwrap_or(0),
+        0,
+        "the server sent bytes to a silent client"
+    );
+}
