@@ -47,6 +47,12 @@ pub struct PgStore {
     /// The bound on one operation: checkout plus statement timeout.
     op_timeout: Duration,
     schema: String,
+    /// `--search index`: this replica's engine index fed by the change feed
+    /// ([`crate::search_index`]); `None` searches with PostgreSQL's full-text search.
+    index: Option<Arc<crate::search_index::LiveIndex>>,
+    /// The booking-id permutation under the schema's key (`booking_id_key`, V4): read
+    /// at connect, or on first use by a store made with [`PgStore::lazy`].
+    booking_ids: Arc<OnceLock<domain::booking_ids::BookingIds>>,
 }
 
 /// What live availability needs: the feeds shared with the listener task, the
@@ -62,6 +68,9 @@ struct Watching {
     /// Started with the store when it is made inside a tokio runtime (every server and
     /// test), so the outbox stays bounded whether or not anyone watches.
     _pruner: Option<AbortOnDrop>,
+    /// The sweeper of lapsed holds ([`crate::sweeper`]), started like the pruner unless
+    /// the configuration turns it off.
+    _sweeper: Option<AbortOnDrop>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -117,6 +126,12 @@ impl PgStore {
             _pruner: tokio::runtime::Handle::try_current()
                 .is_ok()
                 .then(|| spawn_pruner(pool.clone(), keep)),
+            _sweeper: config
+                .sweep_interval
+                .filter(|_| tokio::runtime::Handle::try_current().is_ok())
+                .map(|every| {
+                    crate::sweeper::spawn_sweeper(pool.clone(), Arc::clone(&clock), every)
+                }),
         });
         Ok(PgStore {
             watch,
@@ -127,6 +142,8 @@ impl PgStore {
                 .unwrap_or(chrono::Duration::MAX),
             op_timeout: config.checkout_timeout + config.statement_timeout,
             schema: config.schema.clone(),
+            index: None,
+            booking_ids: Arc::new(OnceLock::new()),
         })
     }
 
@@ -150,7 +167,50 @@ impl PgStore {
         let mut client = store.pool.get().await?;
         crate::migrate::run(&mut client, &config.schema, config.partitions).await?;
         drop(client);
+        store
+            .booking_ids()
+            .await
+            .map_err(|e| SetupError::Config(format!("booking id key: {e}")))?;
         Ok(store)
+    }
+
+    /// One sweep of lapsed holds now (the background sweeper runs the same pass every
+    /// `PgConfig::sweep_interval`); returns how many holds it expired. Safe beside any
+    /// number of other replicas' sweepers and writers.
+    ///
+    /// # Errors
+    /// `UNAVAILABLE` or `INTERNAL` from the database.
+    pub async fn sweep_expired(&self) -> Result<u64> {
+        self.bounded(crate::sweeper::sweep(
+            &self.pool,
+            &*self.clock,
+            crate::sweeper::SWEEP_BATCH,
+        ))
+        .await
+    }
+
+    /// This store searching through its own engine index of the catalogue now in the
+    /// database, kept current from the change feed (`--search index`; see
+    /// [`crate::search_index`]), instead of PostgreSQL's full-text search. Call it after
+    /// the catalogue is loaded.
+    ///
+    /// # Errors
+    /// [`SetupError`] if the catalogue cannot be read or its ids are not `1..=n`.
+    pub async fn with_search_index(mut self) -> Result<Self, SetupError> {
+        let index = crate::search_index::LiveIndex::build(
+            &self.pool,
+            self.watch.connect.clone(),
+            outbox::channel(&self.schema),
+        )
+        .await?;
+        self.index = Some(Arc::new(index));
+        Ok(self)
+    }
+
+    /// The engine index this store searches with, if [`PgStore::with_search_index`] made
+    /// one (for staleness measurements).
+    pub fn search_index(&self) -> Option<&crate::search_index::LiveIndex> {
+        self.index.as_deref()
     }
 
     /// The pool, for loading, audits and tests.
@@ -443,7 +503,14 @@ impl PgStore {
         if !(1..=i64::from(u32::MAX)).contains(&number) {
             return Err(Error::internal("the event has no booking numbers left"));
         }
-        let booking_id = (key << 32) | number;
+        // The public id: this event's booking number put through the schema's keyed
+        // permutation, so it reveals neither the count nor the next id. Event keys stay
+        // below 2^21, so the number fits the permutation's 53 bits.
+        let booking_id = to_i64(
+            self.booking_ids()
+                .await?
+                .encode(((key << 32) | number).cast_unsigned())?,
+        )?;
         // Pipelined: one round trip. The expiry's effects are discarded with the
         // transaction if the claim came back short.
         let claim_params: [&(dyn ToSql + Sync); 6] =
@@ -514,8 +581,27 @@ impl PgStore {
         })
     }
 
+    /// The booking-id permutation, its key read from the schema the first time.
+    async fn booking_ids(&self) -> Result<&domain::booking_ids::BookingIds> {
+        if let Some(ids) = self.booking_ids.get() {
+            return Ok(ids);
+        }
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT key FROM booking_id_key", &[])
+            .await
+            .map_err(db)?;
+        let key: Vec<u8> = row.try_get(0).map_err(db)?;
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| Error::internal("the booking id key is not 32 bytes"))?;
+        Ok(self
+            .booking_ids
+            .get_or_init(|| domain::booking_ids::BookingIds::with_key(&key)))
+    }
+
     async fn booking_inner(&self, id: BookingId) -> Result<Booking> {
-        let (event, key) = booking_key(id)?;
+        let (event, key) = booking_key(self.booking_ids().await?, id)?;
         let client = self.client().await?;
         let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE event_id = $1 AND id = $2");
         let stmt = client.prepare_cached(&sql).await.map_err(db)?;
@@ -535,7 +621,7 @@ impl PgStore {
         expected: Option<u64>,
         confirm: bool,
     ) -> Result<Booking> {
-        let (event, key) = booking_key(id)?;
+        let (event, key) = booking_key(self.booking_ids().await?, id)?;
         let mut client = self.client().await?;
         let lock = client
             .prepare_cached(
@@ -917,10 +1003,15 @@ impl Query {
     }
 }
 
-/// A booking id's event (its high 32 bits) and the id as the database stores it.
-fn booking_key(id: BookingId) -> Result<(i64, i64)> {
+/// A booking id's event and the id as the database stores it (the public one). The
+/// booking number behind the id is `event << 32 | n`; an id that is no id at all is
+/// simply not found.
+fn booking_key(ids: &domain::booking_ids::BookingIds, id: BookingId) -> Result<(i64, i64)> {
+    let number = ids
+        .decode(id.0)
+        .ok_or_else(|| Error::not_found("booking", id))?;
     let key = to_i64(id.0).map_err(|_| Error::not_found("booking", id))?;
-    Ok((key >> 32, key))
+    Ok((to_i64(number >> 32)?, key))
 }
 
 fn to_i64(raw: u64) -> Result<i64> {
@@ -948,6 +1039,9 @@ impl Backend for PgStore {
         filter: &EventFilter,
         limit: usize,
     ) -> Result<Vec<SearchHit>> {
+        if let Some(index) = &self.index {
+            return index.search(terms, filter, limit);
+        }
         self.bounded(self.search_inner(terms, filter, limit)).await
     }
 

@@ -38,6 +38,9 @@ pub struct PgConfig {
     pub partitions: u32,
     /// Business limits (the hold TTL is the store's).
     pub limits: Limits,
+    /// How often this replica sweeps lapsed holds (see [`crate::sweeper`]); `None`
+    /// leaves them to lazy expiry and the next hold on their event.
+    pub sweep_interval: Option<Duration>,
 }
 
 impl PgConfig {
@@ -52,6 +55,7 @@ impl PgConfig {
             statement_timeout: Duration::from_secs(5),
             partitions: DEFAULT_PARTITIONS,
             limits: Limits::default(),
+            sweep_interval: Some(crate::sweeper::DEFAULT_SWEEP_INTERVAL),
         }
     }
 
@@ -71,6 +75,9 @@ impl PgConfig {
                 "partitions must be 1 to 1024, not {}",
                 self.partitions
             )));
+        }
+        if self.sweep_interval.is_some_and(|every| every.is_zero()) {
+            return Err(SetupError::Config("sweep interval must not be zero".into()));
         }
         if self.pool_size == 0 {
             return Err(SetupError::Config("pool size must be at least 1".into()));

@@ -14,6 +14,9 @@
 //! - [`outbox`] and the listener: live availability across replicas (a transactional
 //!   outbox, LISTEN/NOTIFY as the wake-up, one listener task per store feeding
 //!   `domain::feed::Feed`s); the listener's intervals are re-exported in [`watch`].
+//! - [`sweeper`]: the replica-safe background expiry of lapsed holds.
+//! - [`search_index`]: `--search index`, this replica's engine index of the catalogue,
+//!   kept current from the change feed ([`PgStore::with_search_index`]).
 //!
 //! The schema, the locking and what is not done yet are in this crate's README.
 
@@ -25,6 +28,8 @@ pub mod load;
 pub mod migrate;
 pub mod outbox;
 mod rows;
+pub mod search_index;
+pub mod sweeper;
 pub mod testing;
 
 use std::sync::Arc;

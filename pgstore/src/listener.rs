@@ -229,7 +229,7 @@ impl Hub {
 
 /// Aborts a task when dropped: the store's background tasks end with its last clone.
 #[derive(Debug)]
-pub(crate) struct AbortOnDrop(JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub(crate) JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -21,6 +21,7 @@ use crate::error::SetupError;
 
 const V1_CATALOGUE: &str = include_str!("../migrations/V1__catalogue.sql");
 const V3_OUTBOX: &str = include_str!("../migrations/V3__availability_outbox.sql");
+const V4_BOOKING_ID_KEY: &str = include_str!("../migrations/V4__booking_id_key.sql");
 
 /// The inventory tables, each hash-partitioned by event id into `partitions` tables.
 pub fn inventory_sql(partitions: u32) -> String {
@@ -99,6 +100,7 @@ pub fn migrations(partitions: u32) -> Result<Vec<Migration>, SetupError> {
         Migration::unapplied("V1__catalogue", V1_CATALOGUE)?,
         Migration::unapplied("V2__inventory", &inventory_sql(partitions))?,
         Migration::unapplied("V3__availability_outbox", V3_OUTBOX)?,
+        Migration::unapplied("V4__booking_id_key", V4_BOOKING_ID_KEY)?,
     ])
 }
 
