@@ -7,6 +7,8 @@
 //!   parsing.
 //! - [`relay`]: the relay that applies one: delay per connection, a bottleneck per
 //!   direction shared by every connection.
+//! - [`pace`]: waiting until an absolute instant to within microseconds (sleep, then
+//!   spin a margin learned from how late sleeps wake).
 //! - [`process`]: the relay as a child process (`quartet link-relay`), so its CPU is
 //!   neither the client's nor the server's.
 //!
@@ -14,6 +16,7 @@
 //! packet-level effects (loss, TCP segment headers: bandwidth is charged for payload
 //! bytes only, and TCP's windows are the kernel's between each end and the relay).
 
+pub mod pace;
 pub mod process;
 pub mod profile;
 pub mod relay;

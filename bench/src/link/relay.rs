@@ -25,8 +25,10 @@
 //! A writer thread per connection and direction writes each piece at its delivery time.
 //! Times are absolute deadlines, so timer error never accumulates over a long transfer;
 //! threads (not tokio tasks, whose timer wheel ticks in milliseconds) sleep with the
-//! kernel's high-resolution timers, and on links with a round trip under 5 ms spin the
-//! last 250 µs to land within microseconds.
+//! kernel's high-resolution timers until a margin before each deadline and spin the
+//! rest, the margin following how late their sleeps wake on this machine
+//! ([`super::pace::Pacer`]), on every profile: a sleep's lateness is the same
+//! hundred-odd microseconds whether the round trip is 0.5 ms or 80 ms.
 //!
 //! Memory is bounded: each connection and direction queues at most [`QUEUE_PIECES`]
 //! pieces; a full queue stops the reader, which stops the sender through TCP's own flow
@@ -43,6 +45,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::pace::Pacer;
 use super::profile::LinkProfile;
 
 /// Pieces a connection's direction may have queued before its reader waits.
@@ -52,11 +55,6 @@ pub const QUEUE_PIECES: usize = 256;
 const MIN_PIECE: usize = 1460;
 /// The largest piece read at once.
 const MAX_PIECE: usize = 64 * 1024;
-/// Round trips under this are short enough for a sleep's overshoot to matter: spin the
-/// end of each wait.
-const SPIN_BELOW_RTT: Duration = Duration::from_millis(5);
-/// How much of each wait is spun on such links.
-const SPIN: Duration = Duration::from_micros(250);
 /// How long a relay waits for the server to accept a connection it forwards.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -107,8 +105,6 @@ struct Direction {
     delay: Duration,
     /// Half the jitter: each burst's delay is drawn from `delay ± half_jitter`.
     half_jitter: Duration,
-    /// How much of each wait to spin.
-    spin: Duration,
 }
 
 impl Direction {
@@ -117,11 +113,6 @@ impl Direction {
             bottleneck: Bottleneck::new(bits_per_second),
             delay: (profile.rtt / 2).saturating_sub(hop),
             half_jitter: profile.jitter / 2,
-            spin: if profile.rtt < SPIN_BELOW_RTT {
-                SPIN
-            } else {
-                Duration::ZERO
-            },
         }
     }
 
@@ -230,7 +221,6 @@ struct Piece {
 fn pipe(from: TcpStream, to: TcpStream, direction: Arc<Direction>) -> io::Result<()> {
     let (tx, rx) = sync_channel::<Piece>(QUEUE_PIECES);
     let unblock = from.try_clone()?;
-    let spin = direction.spin;
     thread::Builder::new()
         .name("link-read".to_owned())
         .stack_size(128 * 1024)
@@ -238,7 +228,7 @@ fn pipe(from: TcpStream, to: TcpStream, direction: Arc<Direction>) -> io::Result
     thread::Builder::new()
         .name("link-write".to_owned())
         .stack_size(128 * 1024)
-        .spawn(move || write_side(&rx, to, &unblock, spin))?;
+        .spawn(move || write_side(&rx, to, &unblock))?;
     Ok(())
 }
 
@@ -279,9 +269,10 @@ fn read_side(mut from: TcpStream, direction: &Direction, tx: &SyncSender<Piece>)
 /// Writes each piece at its delivery time; when the reader is done, half-closes `to`
 /// (the far end sees the EOF the near end sent). If `to` fails, closes the source
 /// (`unblock`) so the reader stops too.
-fn write_side(rx: &Receiver<Piece>, mut to: TcpStream, unblock: &TcpStream, spin: Duration) {
+fn write_side(rx: &Receiver<Piece>, mut to: TcpStream, unblock: &TcpStream) {
+    let mut pacer = Pacer::new();
     for piece in rx {
-        sleep_until(piece.deliver_at, spin);
+        pacer.wait_until(piece.deliver_at);
         if to.write_all(&piece.bytes).is_err() {
             let _ = unblock.shutdown(Shutdown::Both);
             return;
@@ -329,25 +320,6 @@ pub fn loopback_hop() -> io::Result<Duration> {
     Ok(samples[samples.len() / 2] / 2)
 }
 
-/// Sleeps until `deadline`, spinning its last `spin` (the kernel's sleeps overshoot by
-/// tens of microseconds; a deadline, not a duration, so errors never add up).
-pub fn sleep_until(deadline: Instant, spin: Duration) {
-    loop {
-        let now = Instant::now();
-        let Some(left) = deadline
-            .checked_duration_since(now)
-            .filter(|l| !l.is_zero())
-        else {
-            return;
-        };
-        if left > spin {
-            thread::sleep(left.saturating_sub(spin));
-        } else {
-            thread::yield_now();
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -384,12 +356,5 @@ mod tests {
             hop > Duration::ZERO && hop < Duration::from_millis(2),
             "{hop:?}"
         );
-    }
-
-    #[test]
-    fn sleep_until_never_returns_early() {
-        let deadline = Instant::now() + Duration::from_micros(700);
-        sleep_until(deadline, SPIN);
-        assert!(Instant::now() >= deadline);
     }
 }
