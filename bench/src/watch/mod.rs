@@ -12,13 +12,14 @@
 pub mod subscriber;
 pub mod writer;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::{EventId, SeatId, SharedTicketing};
 use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, watch};
 
-use self::subscriber::{Follow, Latencies, Tally};
+use self::subscriber::{ApiSubscriber, Follow, Latencies, Subscribe, Tally};
 use crate::stats;
 
 /// How long subscribers may take to subscribe, and to catch up once the writer stops,
@@ -164,6 +165,24 @@ impl Merged {
 /// [`SETTLE`] (the first failure says why).
 pub async fn run(
     clients: &[SharedTicketing],
+    writer: SharedTicketing,
+    seats: &[SeatId],
+    plan: WatchPlan,
+) -> Result<WatchOutcome, String> {
+    let subscribers: Vec<Arc<dyn Subscribe>> = clients
+        .iter()
+        .map(|api| Arc::new(ApiSubscriber(api.clone())) as Arc<dyn Subscribe>)
+        .collect();
+    run_with(&subscribers, writer, seats, plan).await
+}
+
+/// [`run`] with subscriptions opened through `clients` (a protocol's client or a lean
+/// subscriber, subscriber i on client i mod len); the writer is a protocol's client.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with(
+    clients: &[Arc<dyn Subscribe>],
     writer: SharedTicketing,
     seats: &[SeatId],
     plan: WatchPlan,

@@ -3,16 +3,21 @@
 //! arrival (this machine's clock, the same clock when both run here), checking versions
 //! for gaps and resuming after a resync as a real client would.
 //!
+//! Subscriptions come through [`Subscribe`]: a protocol's own client ([`ApiSubscriber`],
+//! every field decoded into the domain's update) or a lean one (`crate::lean::watch`,
+//! decoding only what is measured and checked: the kind, the version, the commit time).
+//!
 //! Latencies go into one histogram shared by the run's subscribers ([`Latencies`]), not
 //! one each: a histogram is ~140 KiB of counters, and a thousand of them written in turn
 //! missed the cache on every record (15% of the load generator's CPU under perf, enough to
 //! put its own queueing into the delivery latency it measures).
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use domain::{EventId, SharedTicketing, UpdateKind};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::sync::watch;
 
@@ -24,6 +29,53 @@ pub type Latencies = Arc<Mutex<Histogram<u64>>>;
 /// An empty [`Latencies`].
 pub fn latencies() -> Latencies {
     Arc::new(Mutex::new(stats::histogram()))
+}
+
+/// What a subscriber reads of each message: all the latency measurement and the order
+/// check need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// Change, snapshot or resync.
+    pub kind: UpdateKind,
+    /// The inventory version (for a resync, the one to resume from).
+    pub version: u64,
+    /// The commit time on the server's clock, in µs since the Unix epoch.
+    pub committed_micros: i64,
+}
+
+/// A subscription's messages, ending with the stream (an error says why it broke).
+pub type MarkStream = Pin<Box<dyn Stream<Item = Result<Mark, String>> + Send>>;
+
+/// Opens subscriptions: a protocol's client, or a lean subscriber.
+#[async_trait::async_trait]
+pub trait Subscribe: Send + Sync {
+    /// Follows `event` after `from` (or from a snapshot of now).
+    ///
+    /// # Errors
+    /// If the subscription is refused or cannot be sent; the message says why.
+    async fn subscribe(&self, event: EventId, from: Option<u64>) -> Result<MarkStream, String>;
+}
+
+/// Subscriptions through a protocol's own client (`Ticketing::watch_availability`).
+pub struct ApiSubscriber(pub SharedTicketing);
+
+#[async_trait::async_trait]
+impl Subscribe for ApiSubscriber {
+    async fn subscribe(&self, event: EventId, from: Option<u64>) -> Result<MarkStream, String> {
+        let stream = self
+            .0
+            .watch_availability(event, from)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Box::pin(stream.map(|item| {
+            item.map(|update| Mark {
+                kind: update.kind,
+                version: update.version,
+                committed_micros: update.committed_at.timestamp_micros(),
+            })
+            .map_err(|e| e.to_string())
+        })))
+    }
 }
 
 /// What one subscriber saw (its latencies are in the [`Latencies`] it was given).
@@ -75,14 +127,14 @@ pub struct Follow {
 /// sender is dropped), recording each change's latency into `latencies`. Sends its
 /// starting version on `ready` once its first message came.
 pub async fn follow(
-    api: SharedTicketing,
+    api: Arc<dyn Subscribe>,
     how: Follow,
     latencies: Latencies,
     ready: tokio::sync::mpsc::Sender<u64>,
     mut until: watch::Receiver<Option<u64>>,
 ) -> Tally {
     let mut tally = Tally::new();
-    let mut stream = match api.watch_availability(how.event, None).await {
+    let mut stream = match api.subscribe(how.event, None).await {
         Ok(stream) => stream,
         Err(e) => {
             tally.fail(format!("subscribe: {e}"));
@@ -128,7 +180,7 @@ pub async fn follow(
             }
             UpdateKind::Change => {
                 let now = chrono::Utc::now().timestamp_micros();
-                let waited = now.saturating_sub(update.committed_at.timestamp_micros());
+                let waited = now.saturating_sub(update.committed_micros);
                 {
                     // A panic elsewhere cannot leave a histogram half-written: keep going.
                     let mut latency = latencies.lock().unwrap_or_else(PoisonError::into_inner);
@@ -147,10 +199,7 @@ pub async fn follow(
             UpdateKind::Resync => {
                 tally.resyncs += 1;
                 tally.last_version = update.version;
-                stream = match api
-                    .watch_availability(how.event, Some(update.version))
-                    .await
-                {
+                stream = match api.subscribe(how.event, Some(update.version)).await {
                     Ok(stream) => stream,
                     Err(e) => {
                         tally.fail(format!("resume: {e}"));
