@@ -267,6 +267,21 @@ fn different_scenarios_or_datasets_refuse_to_merge_naming_the_difference() {
         "{error}"
     );
 
+    let mut other_cores = shard_source("machine-b", half(2), &b, 0.0);
+    other_cores.results.runs[0].server_cpus = Some("1-3".to_owned());
+    let error = refused(&[first.clone(), other_cores]);
+    assert!(
+        matches!(
+            error,
+            MergeError::Differ {
+                what: "server CPU sets (--server-cpus)",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("1-3 in machine-b"), "{error}");
+
     assert_eq!(refused(&[first]), MergeError::TooFew(1));
 }
 

@@ -101,8 +101,12 @@ pub fn describe(run: &Run) -> String {
         || format!("c={}", run.concurrency),
         |r| format!("open {r:.0}/s"),
     );
+    let servers = run
+        .server_cpus
+        .as_ref()
+        .map_or_else(String::new, |set| format!(", servers on CPUs {set}"));
     format!(
-        "{} {} {shape} over {}, compression {}",
+        "{} {} {shape} over {}, compression {}{servers}",
         run.protocol,
         run.scenario,
         run.link_name(),
@@ -144,7 +148,9 @@ pub fn check(sources: &[Source]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// The settings of one file a merge needs equal in every other: `(what, value)`.
+/// The settings of one file a merge needs equal in every other: `(what, value)`. Runs
+/// are matched by [`describe`], which names the server CPU set of a pinned run, so a
+/// `--server-cpus` sweep merges set by set.
 fn settings(source: &Source) -> Vec<(&'static str, String)> {
     let meta = &source.results.meta;
     let names = |pick: fn(&Run) -> String| -> String {
@@ -174,6 +180,12 @@ fn settings(source: &Source) -> Vec<(&'static str, String)> {
         ("links", names(|r| r.link_name().to_owned())),
         ("compressions", names(|r| r.compression_name().to_owned())),
         ("measured windows (s)", names(|r| r.duration_s.to_string())),
+        // A sweep's runs are keyed by their set (see `describe`); the sets themselves
+        // must agree, or one machine's 4-core servers would be added to another's 2.
+        (
+            "server CPU sets (--server-cpus)",
+            names(|r| r.server_cpus.clone().unwrap_or_else(|| "-".to_owned())),
+        ),
     ]
 }
 

@@ -119,6 +119,39 @@ pub fn markdown(results: &Results) -> String {
     md
 }
 
+/// The plain-text section for the terminal, columns padded to their widest cell; empty
+/// unless the suite swept two or more sets. The console then prints each set's own
+/// table after it.
+pub fn terminal(results: &Results) -> String {
+    if sets(results).len() < 2 {
+        return String::new();
+    }
+    let (header, rows) = rows(results);
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|row| row.get(i))
+                .chain(std::iter::once(&header[i]))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut text = format!("== {TITLE}\n{}\n", line(&header));
+    for row in rows {
+        let _ = writeln!(text, "{}", line(&row));
+    }
+    text
+}
+
 /// The HTML section; empty unless the suite swept two or more sets.
 pub fn html(results: &Results) -> String {
     if sets(results).len() < 2 {
@@ -171,6 +204,14 @@ mod tests {
             md.contains("| grpc | get_event | c=32 | 1000 (1.00x) | 1800 (1.80x) |"),
             "{md}"
         );
+        let text = terminal(&results);
+        assert!(text.contains("CPUs 1 (1 core)"), "{text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("grpc")
+                && l.contains(" 1000 (1.00x) ")
+                && l.ends_with(" 1800 (1.80x)")),
+            "{text}"
+        );
         let parts = split(&results);
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1].1.runs.len(), 1);
@@ -185,6 +226,7 @@ mod tests {
         };
         assert!(markdown(&results).is_empty());
         assert!(html(&results).is_empty());
+        assert!(terminal(&results).is_empty());
         assert!(split(&results).is_empty());
     }
 }
