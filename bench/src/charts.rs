@@ -27,6 +27,7 @@ pub fn protocol_color(protocol: &str) -> &'static str {
         "http1-floor" => "#8c6d31",
         "h2-floor" => "#6f6cb0",
         "graphql-floor" => "#c9a86b",
+        "pgbench-floor" => "#336699",
         other => {
             const SPARE: [&str; 4] = ["#17becf", "#bcbd22", "#8c564b", "#7f7f7f"];
             let sum: usize = other.bytes().map(usize::from).sum();

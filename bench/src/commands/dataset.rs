@@ -86,7 +86,13 @@ async fn postgres(args: &Args, spec: DatasetSpec) -> Result<(), String> {
     let migrated = started.elapsed();
     let loaded = pgstore::load(&store, &dataset, args.replace)
         .await
-        .map_err(|e| format!("cannot load schema {}: {e}", args.schema))?;
+        .map_err(|e| match e {
+            pgstore::SetupError::NotEmpty { .. } => format!(
+                "cannot load schema {}: {e} (refused: pass --replace to empty it first, bookings included)",
+                args.schema
+            ),
+            e => format!("cannot load schema {}: {e}", args.schema),
+        })?;
     let total = started.elapsed();
     print_counts(spec, &dataset);
     println!("schema       {} ({loaded} events loaded)", args.schema);

@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use domain::{DatasetSpec, EventId};
 
+use netkit::args::StoreKind;
+
 use super::bench::parse_target;
+use super::bench::postgres::PgSuite;
+use super::bench::runner::Server;
 use crate::protocol::Protocol;
 use crate::torture::check::{DEFAULT_MAX_CONFIGURATIONS, Verdict};
 use crate::torture::{self, Options, summary};
@@ -53,6 +57,23 @@ pub struct Args {
     /// bound); past it the verdict is inconclusive, a failure.
     #[arg(long, default_value_t = DEFAULT_MAX_CONFIGURATIONS)]
     pub max_configurations: usize,
+    /// Where the servers started here keep their data: one in-memory store in this
+    /// process, or `postgres`: a schema of `--database-url` freshly loaded with the
+    /// dataset, served by `--replicas` `serve-one` processes per protocol (dropped after
+    /// unless `--keep`), so the history crosses processes and the database.
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    pub store: StoreKind,
+    /// With `--store postgres`: the database (else $QUARTET_DATABASE_URL, else
+    /// postgres://postgres@127.0.0.1:5432/test).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// With `--store postgres`: server processes per protocol; a protocol's clients are
+    /// spread over them.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub replicas: u64,
+    /// With `--store postgres`: keep the schema after the run.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -91,8 +112,54 @@ impl Args {
 /// # Errors
 /// If it cannot run, or the history is not linearizable, or the check could not decide.
 pub async fn run(args: Args) -> Result<(), String> {
-    let options = args.options()?;
-    let outcome = torture::torture(&options).await?;
+    let mut options = args.options()?;
+    let outcome = if args.store == StoreKind::Postgres {
+        if !args.target.is_empty() {
+            return Err(
+                "--store postgres starts its own servers: it cannot go with --target".into(),
+            );
+        }
+        let url = args
+            .database_url
+            .clone()
+            .unwrap_or_else(pgstore::PgConfig::url_from_env);
+        let pg = PgSuite::new(
+            url,
+            usize::try_from(args.replicas).unwrap_or(2),
+            args.keep,
+            None,
+        );
+        let schema = pg.schema("torture");
+        let servers = match pg
+            .load(&schema, &domain::Dataset::from_spec(options.dataset))
+            .await
+        {
+            Ok(()) => start_replicas(&pg, &options, &schema),
+            Err(e) => Err(e),
+        };
+        let outcome = match servers {
+            Ok(servers) => {
+                options.targets = servers
+                    .iter()
+                    .flat_map(|(p, s)| s.addrs().into_iter().map(move |a| (*p, a)))
+                    .collect();
+                println!(
+                    "PostgreSQL schema {schema}: {} server process(es) per protocol",
+                    pg.replicas
+                );
+                let outcome = torture::torture(&options).await;
+                for (_, server) in servers {
+                    server.stop();
+                }
+                outcome
+            }
+            Err(e) => Err(e),
+        };
+        pg.drop_schema(&schema).await;
+        outcome?
+    } else {
+        torture::torture(&options).await?
+    };
     let history = &outcome.history;
     println!(
         "event {}, seats {:?}, {} clients per protocol, seed {}",
@@ -127,4 +194,28 @@ pub async fn run(args: Args) -> Result<(), String> {
             Err("the history is not linearizable".into())
         }
     }
+}
+
+/// `pg.replicas` servers of every protocol of `options` over `schema`.
+///
+/// # Errors
+/// If one cannot be started (those already started are stopped).
+fn start_replicas(
+    pg: &PgSuite,
+    options: &torture::Options,
+    schema: &str,
+) -> Result<Vec<(Protocol, Server)>, String> {
+    let mut servers: Vec<(Protocol, Server)> = Vec::new();
+    for &protocol in &options.protocols {
+        match pg.start(protocol, options.dataset, schema, None) {
+            Ok(server) => servers.push((protocol, server)),
+            Err(e) => {
+                for (_, server) in servers {
+                    server.stop();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(servers)
 }

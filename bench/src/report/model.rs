@@ -14,7 +14,13 @@ use super::format;
 /// The API styles compared, in report order (others follow by name).
 pub const CONTENDERS: [&str; 4] = ["rest", "graphql", "grpc", "wire"];
 /// The floors, in report order.
-pub const FLOORS: [&str; 4] = ["tcp-floor", "http1-floor", "h2-floor", "graphql-floor"];
+pub const FLOORS: [&str; 5] = [
+    "tcp-floor",
+    "http1-floor",
+    "h2-floor",
+    "graphql-floor",
+    "pgbench-floor",
+];
 
 /// Whether a protocol is a baseline rather than an API style.
 pub fn is_floor(protocol: &str) -> bool {
@@ -32,6 +38,7 @@ pub fn display(protocol: &str) -> String {
         "http1-floor" => "HTTP/1 floor".to_owned(),
         "h2-floor" => "HTTP/2 floor".to_owned(),
         "graphql-floor" => "GraphQL engine floor".to_owned(),
+        "pgbench-floor" => "pgbench floor (the database alone)".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -43,6 +50,7 @@ pub fn floor_short(floor: &str) -> &str {
         "http1-floor" => "HTTP/1",
         "h2-floor" => "HTTP/2",
         "graphql-floor" => "GraphQL engine",
+        "pgbench-floor" => "pgbench",
         other => other,
     }
 }
@@ -249,13 +257,15 @@ impl<'a> View<'a> {
     }
 
     /// The floor a protocol's figures are measured against on a scenario at a shape:
-    /// the nearest beneath it that ran there: its engine's floor, else its own
-    /// (framework) floor, else the TCP floor.
+    /// the nearest beneath it that ran there: the database alone (pgbench, in a
+    /// `--store postgres` run), else its engine's floor, else its own (framework) floor,
+    /// else the TCP floor.
     pub fn floor_for(&self, protocol: &str, scenario: &str, shape: Shape) -> Option<&'a Run> {
         if is_floor(protocol) {
             return None;
         }
         [
+            Some("pgbench-floor"),
             engine_floor(protocol),
             own_floor(protocol),
             Some("tcp-floor"),

@@ -76,7 +76,11 @@ fn vs_floors(view: &View<'_>, run: &Run) -> String {
     let mut parts = Vec::new();
     let engine = super::model::engine_floor(&run.protocol);
     let own = super::model::own_floor(&run.protocol);
-    for floor in [engine, own, Some("tcp-floor")].into_iter().flatten() {
+    let database = Some("pgbench-floor");
+    for floor in [database, engine, own, Some("tcp-floor")]
+        .into_iter()
+        .flatten()
+    {
         if parts.iter().any(|(f, _)| *f == floor) {
             continue;
         }

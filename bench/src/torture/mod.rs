@@ -118,19 +118,20 @@ pub async fn torture(options: &Options) -> Result<Outcome, String> {
 }
 
 /// The target of each protocol, in `options.protocols` order.
+/// Every target of each protocol run, in protocol order: several of one protocol are
+/// replicas over one database, and its clients are spread over them.
 fn targets_of(options: &Options) -> Result<Vec<(Protocol, SocketAddr)>, String> {
-    options
-        .protocols
-        .iter()
-        .map(|p| {
-            options
-                .targets
-                .iter()
-                .find(|(t, _)| t == p)
-                .copied()
-                .ok_or_else(|| format!("--target names no server for {p}: give one per protocol, all over one store"))
-        })
-        .collect()
+    let mut targets = Vec::new();
+    for p in &options.protocols {
+        let before = targets.len();
+        targets.extend(options.targets.iter().filter(|(t, _)| t == p).copied());
+        if targets.len() == before {
+            return Err(format!(
+                "--target names no server for {p}: give one per protocol (or several replicas), all over one store"
+            ));
+        }
+    }
+    Ok(targets)
 }
 
 /// Connects the clients, chooses the seats and runs the workload.
@@ -138,7 +139,8 @@ async fn record(
     options: &Options,
     targets: &[(Protocol, SocketAddr)],
 ) -> Result<(EventId, History, Duration), String> {
-    let clients = setup::connect_clients(targets, options.clients_per_protocol.max(1)).await?;
+    let clients =
+        setup::connect_clients_spread(targets, options.clients_per_protocol.max(1)).await?;
     let first = clients.first().ok_or("no protocol to torture")?;
     let (event, seats) =
         setup::choose_seats(first.api.as_ref(), options.event, options.seats.max(1)).await?;

@@ -95,6 +95,45 @@ pub async fn connect_clients(
     Ok(clients)
 }
 
+/// `per_protocol` clients of each protocol in `targets`, client `k` of a protocol on its
+/// target `k mod n` when it has `n` (replicas over one database), each with its own
+/// connection; with one target per protocol this is [`connect_clients`].
+///
+/// # Errors
+/// If a server cannot be reached.
+pub async fn connect_clients_spread(
+    targets: &[(Protocol, SocketAddr)],
+    per_protocol: usize,
+) -> Result<Vec<TortureClient>, String> {
+    let mut protocols: Vec<Protocol> = Vec::new();
+    for (p, _) in targets {
+        if !protocols.contains(p) {
+            protocols.push(*p);
+        }
+    }
+    let mut clients = Vec::new();
+    for protocol in protocols {
+        let addrs: Vec<SocketAddr> = targets
+            .iter()
+            .filter(|(p, _)| *p == protocol)
+            .map(|(_, a)| *a)
+            .collect();
+        for index in 0..per_protocol {
+            let Some(&addr) = addrs.get(index % addrs.len().max(1)) else {
+                continue;
+            };
+            let connected = protocol::connect(protocol, addr)
+                .await
+                .map_err(|e| format!("cannot connect to the {protocol} server at {addr}: {e}"))?;
+            clients.push(TortureClient {
+                id: ClientId { protocol, index },
+                api: connected.api,
+            });
+        }
+    }
+    Ok(clients)
+}
+
 /// `count` seats available now of `event`, or of the first on-sale event (by id) that
 /// has that many.
 ///
