@@ -35,6 +35,21 @@ impl ServerChild {
         seed: u64,
         cpus: Option<&CpuSet>,
     ) -> Result<Self, String> {
+        Self::start_with(protocol, events, seed, cpus, &[])
+    }
+
+    /// [`ServerChild::start`] with `extra` flags after the usual ones: the harness passes
+    /// `--store postgres --database-url URL --schema S` to serve a loaded schema.
+    ///
+    /// # Errors
+    /// If it cannot be started or does not report ready.
+    pub fn start_with(
+        protocol: Protocol,
+        events: u32,
+        seed: u64,
+        cpus: Option<&CpuSet>,
+        extra: &[String],
+    ) -> Result<Self, String> {
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find the quartet binary: {e}"))?;
         let mut command = match cpus {
@@ -52,6 +67,7 @@ impl ServerChild {
         command
             .args(["--listen", "127.0.0.1:0"])
             .args(["--events", &events.to_string(), "--seed", &seed.to_string()])
+            .args(extra)
             // Quiet: anything the server writes would count as bytes it wrote.
             .env("RUST_LOG", "error")
             .stdin(Stdio::piped())

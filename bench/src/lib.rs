@@ -19,16 +19,20 @@
 //! - [`watch`]: the `watch` scenario: subscribers following live availability while a
 //!   writer changes it, timed from commit to arrival.
 //! - [`operation`]: the `Ticketing` operations as values, for `call` and `payloads`.
+//! - [`pgfloor`]: the database floor of `--store postgres`: the store's statements
+//!   under pgbench (scripts in `bench/pgbench/`).
 //! - [`child`] and [`procfs`]: server child processes and what /proc says about them;
 //!   [`cpus`]: the CPUs the load generator and the servers are pinned to.
 //! - [`results`], [`report`], [`charts`]: the results file and what is made of it;
 //!   [`hlog`]: each run's HdrHistogram interval log; [`shard`] and [`merge`]: one load
 //!   from several machines, cut into shards and added back up.
 
+pub mod abuse;
 pub mod charts;
 pub mod child;
 pub mod commands;
 pub mod compression;
+pub mod connect;
 pub mod cpus;
 pub mod floor;
 pub mod hlog;
@@ -38,6 +42,7 @@ pub mod load;
 pub mod merge;
 pub mod metering;
 pub mod operation;
+pub mod pgfloor;
 pub mod procfs;
 pub mod protocol;
 pub mod report;

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use bench::commands::{
-    bench as bench_cmd, call, compare, dataset, link_relay, merge, payloads, reference, report,
-    serve, serve_one, torture,
+    abuse, bench as bench_cmd, call, compare, dataset, link_relay, merge, payloads, reference,
+    report, serve, serve_one, tls_dev_certs, token, torture,
 };
 use clap::{Parser, Subcommand};
 
@@ -45,6 +45,15 @@ enum Command {
     /// Clients of every protocol at once on a few seats, every call recorded, then the
     /// history checked for linearizability against a model of a seat.
     Torture(torture::Args),
+    /// Slow and hostile clients (slowloris, idle, never reading, HTTP/2 floods,
+    /// oversized requests) against each protocol's server, with a normal client alongside.
+    Abuse(abuse::Args),
+    /// Write a development CA and a server certificate for localhost, 127.0.0.1 and ::1
+    /// (ca.pem, server.pem, server-key.pem) into DIR.
+    TlsDevCerts(tls_dev_certs::Args),
+    /// Mint a development bearer token for a customer (`--customer EMAIL --key FILE`),
+    /// or write a fresh HS256 key for the servers' --auth-key (`--new-key FILE`).
+    Token(token::Args),
     /// The link emulator between the harness and one server, until stdin closes (the
     /// harness runs it as a child for --link).
     #[command(hide = true)]
@@ -95,11 +104,14 @@ fn main() -> ExitCode {
             runtime_with(args.worker_threads).and_then(|rt| rt.block_on(serve_one::run(args)))
         }
         Command::Torture(args) => runtime().and_then(|rt| rt.block_on(torture::run(args))),
+        Command::Abuse(args) => runtime().and_then(|rt| rt.block_on(abuse::run(args))),
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Dataset(args) => runtime().and_then(|rt| rt.block_on(dataset::run(&args))),
         Command::LinkRelay(args) => link_relay::run(&args),
+        Command::TlsDevCerts(args) => tls_dev_certs::run(&args),
+        Command::Token(args) => token::run(&args),
         Command::ReferenceBodies(args) => reference::run(&args),
     };
     match result {

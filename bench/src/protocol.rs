@@ -249,25 +249,55 @@ pub async fn connect_compressed(
     connections: usize,
     compression: Compression,
 ) -> domain::Result<Connected> {
+    connect_secured(protocol, addr, connections, compression, None).await
+}
+
+/// As [`connect_compressed`], over TLS verified against `tls` when given (`--tls`):
+/// `https://` for REST and GraphQL, netkit's connector for gRPC, and for the wire
+/// protocol one TLS connection with the payload meter inside TLS, where the frames are
+/// (so `connections` must be 1 with TLS: open several clients for several connections,
+/// as for gRPC).
+///
+/// # Errors
+/// As [`connect_with`]; a failed handshake says why ("certificate verification failed").
+pub async fn connect_secured(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+    compression: Compression,
+    tls: Option<&netkit::tls::ClientTls>,
+) -> domain::Result<Connected> {
     let meter = Arc::new(PayloadMeter::default());
     let config = ClientConfig {
         compression,
+        tls: tls.cloned(),
         ..ClientConfig::default()
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let api: SharedTicketing = match protocol {
         Protocol::Rest => {
             let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
             Arc::new(rest::Client::with_transport(
-                &format!("http://{addr}"),
+                &format!("{scheme}://{addr}"),
                 transport,
             )?)
         }
         Protocol::Graphql => {
             let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
             Arc::new(graphql::Client::with_transport(
-                &format!("http://{addr}/graphql"),
+                &format!("{scheme}://{addr}/graphql"),
                 transport,
             )?)
+        }
+        Protocol::Wire if tls.is_some() => {
+            let connector = tls.map(|t| t.connector(&[wire::handshake::ALPN]));
+            let stream = crate::lean::stream::dial(addr, connector.as_ref())
+                .await
+                .map_err(|e| domain::Error::internal(format!("cannot connect to {addr}: {e}")))?;
+            Arc::new(
+                wire::Client::from_stream(MeteredStream::new(stream, Arc::clone(&meter)), &config)
+                    .await?,
+            )
         }
         Protocol::Grpc | Protocol::H2Floor => {
             let channel = grpc::client::channel(addr, &config).await?;

@@ -23,7 +23,10 @@ use crate::stats::Latency;
 ///   `runs[].uncorrected_histogram`, `runs[].hlog`, `runs[].window_start_unix_s`,
 ///   `runs[].merged_runs` and `runs[].window_overlap_s` (sharded and merged runs);
 ///   `meta.client_cpus`, `meta.server_cpus` and `runs[].server_cpus` (pinned runs); the
-///   protocol `graphql-floor` (the GraphQL server answering `{ __typename }`).
+///   protocol `graphql-floor` (the GraphQL server answering `{ __typename }`);
+///   `meta.store`, `meta.replicas`, `meta.pgbench`, `runs[].store`, `runs[].replicas`
+///   and the protocol `pgbench-floor` (the database alone running the store's statements
+///   under pgbench, with `--store postgres`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -172,6 +175,18 @@ pub struct Meta {
     /// `runs[].server_cpus`); absent when not pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cpus: Option<String>,
+    /// `--store`: where the servers kept their data (`memory` or `postgres`); absent in
+    /// files written before the PostgreSQL store (memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// `--replicas`: server processes per protocol, the load spread over them round robin
+    /// (with `--store postgres`); absent: one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<usize>,
+    /// With `--store postgres`: the pgbench that ran the database floor
+    /// (`pgbench --version`), or why the floor was not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgbench: Option<String>,
 }
 
 /// One results file a merged one was made of.
@@ -231,6 +246,10 @@ pub struct Run {
     /// The compression the client asked for (`none`, `gzip`, `zstd`); absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<String>,
+    /// `--tls`: the run's connections were TLS (verified against the run's development
+    /// CA); absent: plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
     /// Round trips one operation waits for one after another (browse with several
     /// calls: the event, then the rest at once, 2); absent where not counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,6 +349,13 @@ pub struct Run {
     /// as many); absent when not pinned or for a `--target`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cpus: Option<String>,
+    /// The store the server(s) ran on (`memory`, `postgres`); absent: memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// Server processes the run's clients were spread over (round robin); its server
+    /// CPU, RSS and socket bytes are summed over them. Absent: one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<usize>,
 }
 
 /// What a `watch` run adds to a [`Run`]. There, `mode` is `push`, `concurrency` the

@@ -49,11 +49,14 @@ pub enum Scenario {
     /// request-response scenario: it runs through [`crate::watch`], at `--subscribers`
     /// counts instead of concurrencies.
     Watch,
+    /// A new connection and its first request: TCP, TLS under `--tls`, the protocol's
+    /// own start, one get_event ([`crate::connect`]). Not in the default suite.
+    Connect,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::GetEvent,
         Scenario::ListEvents,
         Scenario::SearchEvents,
@@ -64,7 +67,13 @@ impl Scenario {
         Scenario::Browse,
         Scenario::BrowseCalls,
         Scenario::Watch,
+        Scenario::Connect,
     ];
+
+    /// Whether the suite runs it when `--scenarios` does not name the scenarios.
+    pub const fn in_default_suite(self) -> bool {
+        !matches!(self, Scenario::Connect)
+    }
 
     /// The name used on the command line and in results.
     pub const fn name(self) -> &'static str {
@@ -79,6 +88,7 @@ impl Scenario {
             Scenario::Browse => "browse",
             Scenario::BrowseCalls => "browse_calls",
             Scenario::Watch => "watch",
+            Scenario::Connect => "connect",
         }
     }
 
@@ -213,6 +223,16 @@ impl Plan {
     /// they never run at the same time anyway.
     pub fn watch_event(&self) -> Option<EventId> {
         self.on_sale.get(self.on_sale.len() / 2).copied()
+    }
+
+    /// The event worker `index` (a global worker number) of hold_cancel holds seats of:
+    /// its own, counted from the end of the on-sale list so it never meets the contended
+    /// events at the front (the pgbench floor gives its clients the same ones).
+    pub fn hold_cancel_event(&self, index: usize) -> Option<EventId> {
+        let n = self.on_sale.len();
+        self.on_sale
+            .get(n.saturating_sub(1 + index % n.max(1)))
+            .copied()
     }
 
     /// The dataset.
@@ -461,6 +481,10 @@ impl Worker {
             Scenario::Watch => Outcome::Failed(
                 "watch is not a request-response scenario: it runs through bench::watch".to_owned(),
             ),
+            // Its steps open their own connections (`crate::connect`), not this client's.
+            Scenario::Connect => Outcome::Failed(
+                "connect runs through bench::connect, on a new connection per operation".to_owned(),
+            ),
         }
     }
 
@@ -509,12 +533,7 @@ impl Worker {
     async fn hold_cancel(&mut self) -> Outcome {
         // Each worker holds seats of its own event, counted from the end of the list so
         // they never meet the contended events at the front.
-        let n = self.plan.on_sale.len();
-        let Some(&event) = self
-            .plan
-            .on_sale
-            .get(n.saturating_sub(1 + self.index % n.max(1)))
-        else {
+        let Some(event) = self.plan.hold_cancel_event(self.index) else {
             return Outcome::Failed("no on-sale event to hold seats of".to_owned());
         };
         let first = ((self.count * 2) % 62) as u32;

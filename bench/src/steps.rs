@@ -69,7 +69,7 @@ pub trait StepProvider: Send + Sync {
 }
 
 /// How an [`ApiSteps`] drives its protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
     /// Connections the multiplexed protocols (gRPC, wire, h2-floor) spread their
     /// clients over; HTTP/1.1 opens one per client whatever this says.
@@ -80,6 +80,9 @@ pub struct ClientOptions {
     /// The encoding every client asks answers in (REST, GraphQL, gRPC; the wire
     /// protocol's hello; the floors ignore it).
     pub compression: Compression,
+    /// `--tls`: every client, lean or not, connects through TLS verified against this
+    /// CA (the run's development CA), each with its protocol's ALPN id.
+    pub tls: Option<netkit::tls::ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -88,6 +91,7 @@ impl Default for ClientOptions {
             connections: 1,
             lean: true,
             compression: Compression::None,
+            tls: None,
         }
     }
 }
@@ -114,6 +118,10 @@ pub struct ApiSteps {
     /// Whether it runs browse_calls: the resource APIs (REST, gRPC) only; GraphQL and
     /// wire show the page in one request whatever the client wants.
     several_calls: bool,
+    /// The protocol and how its clients were asked to connect: what the `connect`
+    /// scenario opens each connection with.
+    protocol: Protocol,
+    options: ClientOptions,
 }
 
 impl ApiSteps {
@@ -138,9 +146,16 @@ impl ApiSteps {
             .filter(|_| {
                 options.lean || matches!(protocol, Protocol::Http1Floor | Protocol::GraphqlFloor)
             })
-            .map(|d| Arc::new(Requests::new(d, addr, &plan, options.compression)));
+            .map(|d| {
+                let tls = options
+                    .tls
+                    .as_ref()
+                    .map(|t| t.connector(netkit::tls::ALPN_HTTP1));
+                Arc::new(Requests::new(d, addr, &plan, options.compression).with_tls(tls))
+            });
+        let tls = options.tls.as_ref();
         let lean_grpc = if options.lean && matches!(protocol, Protocol::Grpc | Protocol::H2Floor) {
-            Some(LeanGrpc::open(addr, &plan, options.compression, connections).await?)
+            Some(LeanGrpc::open(addr, &plan, options.compression, connections, tls).await?)
         } else {
             None
         };
@@ -159,7 +174,19 @@ impl ApiSteps {
                 let mut clients = Vec::with_capacity(connections);
                 for _ in 0..connections {
                     clients.push(
-                        protocol::connect_compressed(protocol, addr, 1, options.compression)
+                        protocol::connect_secured(protocol, addr, 1, options.compression, tls)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                clients
+            }
+            // Over TLS the meter sits inside each connection's TLS: one client each.
+            Protocol::Wire if tls.is_some() => {
+                let mut clients = Vec::with_capacity(connections);
+                for _ in 0..connections {
+                    clients.push(
+                        protocol::connect_secured(protocol, addr, 1, options.compression, tls)
                             .await
                             .map_err(|e| e.to_string())?,
                     );
@@ -172,7 +199,7 @@ impl ApiSteps {
                     .map_err(|e| e.to_string())?,
             ],
             Protocol::Rest | Protocol::Graphql => vec![
-                protocol::connect_compressed(protocol, addr, 1, options.compression)
+                protocol::connect_secured(protocol, addr, 1, options.compression, tls)
                     .await
                     .map_err(|e| e.to_string())?,
             ],
@@ -187,6 +214,8 @@ impl ApiSteps {
             fixed: protocol.is_floor().then_some(floor::EVENT),
             typename_only: protocol == Protocol::GraphqlFloor,
             several_calls: matches!(protocol, Protocol::Rest | Protocol::Grpc),
+            protocol,
+            options,
         })
     }
 
@@ -209,12 +238,14 @@ impl LeanGrpc {
         plan: &Plan,
         compression: Compression,
         connections: usize,
+        tls: Option<&netkit::tls::ClientTls>,
     ) -> Result<Self, String> {
         let requests = Arc::new(GrpcRequests::new(addr, plan, compression)?);
         let mut opened = Vec::with_capacity(connections);
+        let tls = tls.map(|t| t.connector(netkit::tls::ALPN_H2));
         for _ in 0..connections {
             opened.push(
-                H2Connection::open(addr)
+                H2Connection::open_tls(addr, tls.clone())
                     .await
                     .map_err(|e| format!("cannot open an HTTP/2 connection to {addr}: {e}"))?,
             );
@@ -234,6 +265,8 @@ pub enum ApiStep {
     LeanGrpc(GrpcWorker),
     /// A scenario worker over a `Ticketing` client.
     Api(Worker),
+    /// A `connect` worker: a new connection per operation.
+    Connect(crate::connect::ConnectWorker),
 }
 
 #[async_trait::async_trait]
@@ -243,6 +276,7 @@ impl Step for ApiStep {
             ApiStep::Lean(worker) => worker.run_once().await,
             ApiStep::LeanGrpc(worker) => worker.run_once().await,
             ApiStep::Api(worker) => worker.step().await,
+            ApiStep::Connect(worker) => worker.run_once().await,
         }
     }
 }
@@ -252,6 +286,10 @@ impl StepProvider for ApiSteps {
     type Step = ApiStep;
 
     fn runs(&self, scenario: Scenario) -> bool {
+        if scenario == Scenario::Connect {
+            // The four APIs; a floor has no connection start of its own to measure.
+            return self.fixed.is_none() && !self.typename_only;
+        }
         if scenario == Scenario::Watch || (scenario == Scenario::BrowseCalls && !self.several_calls)
         {
             return false;
@@ -267,6 +305,51 @@ impl StepProvider for ApiSteps {
     ) -> Result<Vec<ApiStep>, String> {
         let mut workers = Vec::with_capacity(concurrency);
         for i in 0..concurrency {
+            workers.push(self.worker(scenario, round, i).await?);
+        }
+        Ok(workers)
+    }
+
+    fn payload(&self) -> (u64, u64) {
+        self.clients
+            .iter()
+            .map(|c| c.meter.totals())
+            .fold(self.lean_meter.totals(), |(s, r), (s2, r2)| {
+                (s + s2, r + r2)
+            })
+    }
+
+    fn browse_requests(&self) -> Option<u64> {
+        Some(self.plan.browse_requests())
+    }
+
+    async fn check(
+        &self,
+        scenario: Scenario,
+        round: usize,
+        workers: &[ApiStep],
+    ) -> Result<Option<u64>, String> {
+        self.check_all(scenario, round, workers).await
+    }
+}
+
+impl ApiSteps {
+    /// Worker `i` of a run of `scenario`: its input stream is worker `i`'s whatever
+    /// server it talks to, so spreading workers over replicas draws the same inputs.
+    ///
+    /// # Errors
+    /// If its connection cannot be opened.
+    async fn worker(&self, scenario: Scenario, round: usize, i: usize) -> Result<ApiStep, String> {
+        if scenario == Scenario::Connect {
+            return Ok(ApiStep::Connect(crate::connect::ConnectWorker::new(
+                self.opener()?,
+                self.addr,
+                Arc::clone(&self.plan),
+                i,
+                Arc::clone(&self.lean_meter),
+            )));
+        }
+        {
             let step = match (&self.lean, &self.lean_grpc) {
                 (Some(requests), _) if lean::runs(scenario) => {
                     let worker = LeanWorker::connect(
@@ -318,25 +401,48 @@ impl StepProvider for ApiSteps {
                     })
                 }
             };
-            workers.push(step);
+            Ok(step)
         }
-        Ok(workers)
     }
 
-    fn payload(&self) -> (u64, u64) {
-        self.clients
-            .iter()
-            .map(|c| c.meter.totals())
-            .fold(self.lean_meter.totals(), |(s, r), (s2, r2)| {
-                (s + s2, r + r2)
-            })
+    /// How the `connect` scenario opens this protocol's connections: the lean requests
+    /// already built where there are some, with the run's TLS.
+    fn opener(&self) -> Result<crate::connect::Opener, String> {
+        use crate::connect::Opener;
+        let tls = self.options.tls.as_ref();
+        let compression = self.options.compression;
+        Ok(match self.protocol {
+            Protocol::Rest | Protocol::Graphql => {
+                let requests = if let Some(requests) = &self.lean {
+                    Arc::clone(requests)
+                } else {
+                    let dialect = if self.protocol == Protocol::Rest {
+                        Dialect::Rest
+                    } else {
+                        Dialect::Graphql
+                    };
+                    Arc::new(
+                        Requests::new(dialect, self.addr, &self.plan, compression)
+                            .with_tls(tls.map(|t| t.connector(netkit::tls::ALPN_HTTP1))),
+                    )
+                };
+                Opener::Http1(requests)
+            }
+            Protocol::Grpc => {
+                let requests = match &self.lean_grpc {
+                    Some(grpc) => Arc::clone(&grpc.requests),
+                    None => Arc::new(GrpcRequests::new(self.addr, &self.plan, compression)?),
+                };
+                Opener::Grpc(requests, tls.map(|t| t.connector(netkit::tls::ALPN_H2)))
+            }
+            Protocol::Wire => Opener::Wire(compression, tls.cloned()),
+            other => return Err(format!("{other} does not run the connect scenario")),
+        })
     }
 
-    fn browse_requests(&self) -> Option<u64> {
-        Some(self.plan.browse_requests())
-    }
-
-    async fn check(
+    /// The contended check over `workers` (from this provider or, with replicas, from
+    /// all of them: every winner counts), made through this provider's first client.
+    async fn check_all(
         &self,
         scenario: Scenario,
         round: usize,
@@ -349,7 +455,7 @@ impl StepProvider for ApiSteps {
             .iter()
             .filter_map(|w| match w {
                 ApiStep::Api(worker) => Some(worker.won().iter().cloned()),
-                ApiStep::Lean(_) | ApiStep::LeanGrpc(_) => None,
+                ApiStep::Lean(_) | ApiStep::LeanGrpc(_) | ApiStep::Connect(_) => None,
             })
             .flatten()
             .collect();
@@ -448,5 +554,100 @@ impl Step for FloorStep {
             Ok(()) => Outcome::Ok,
             Err(e) => Outcome::Failed(e.to_string()),
         }
+    }
+}
+
+/// The same protocol served by several processes over one database (`--replicas`):
+/// worker `i` of a run talks to replica `i mod N` (its own connection, or a slot of that
+/// replica's multiplexed connections) and draws worker `i`'s inputs, so the load is the
+/// single-server one spread round robin.
+pub struct ReplicaSteps {
+    replicas: Vec<ApiSteps>,
+}
+
+impl ReplicaSteps {
+    /// Connects `protocol`'s clients to every address in `addrs`, each as
+    /// [`ApiSteps::connect`] would to one server.
+    ///
+    /// # Errors
+    /// If a replica cannot be reached, or `addrs` is empty.
+    pub async fn connect(
+        protocol: Protocol,
+        addrs: &[SocketAddr],
+        plan: &Arc<Plan>,
+        options: ClientOptions,
+    ) -> Result<Self, String> {
+        if addrs.is_empty() {
+            return Err("no replica to connect to".to_owned());
+        }
+        let mut replicas = Vec::with_capacity(addrs.len());
+        for &addr in addrs {
+            replicas.push(
+                ApiSteps::connect(protocol, addr, Arc::clone(plan), options.clone())
+                    .await
+                    .map_err(|e| format!("replica {addr}: {e}"))?,
+            );
+        }
+        Ok(ReplicaSteps { replicas })
+    }
+
+    /// Replicas the workers are spread over.
+    pub fn replicas(&self) -> usize {
+        self.replicas.len()
+    }
+}
+
+#[async_trait::async_trait]
+impl StepProvider for ReplicaSteps {
+    type Step = ApiStep;
+
+    fn runs(&self, scenario: Scenario) -> bool {
+        self.replicas.first().is_some_and(|r| r.runs(scenario))
+    }
+
+    async fn workers(
+        &self,
+        scenario: Scenario,
+        round: usize,
+        concurrency: usize,
+    ) -> Result<Vec<ApiStep>, String> {
+        let mut workers = Vec::with_capacity(concurrency);
+        for i in 0..concurrency {
+            let replica = self
+                .replicas
+                .get(i % self.replicas.len().max(1))
+                .ok_or("no replica to run on")?;
+            workers.push(replica.worker(scenario, round, i).await?);
+        }
+        Ok(workers)
+    }
+
+    fn payload(&self) -> (u64, u64) {
+        self.replicas
+            .iter()
+            .map(StepProvider::payload)
+            .fold((0, 0), |(s, r), (s2, r2)| (s + s2, r + r2))
+    }
+
+    fn browse_requests(&self) -> Option<u64> {
+        // One plan, one counter: every replica's provider reads the same.
+        self.replicas
+            .first()
+            .and_then(StepProvider::browse_requests)
+    }
+
+    async fn check(
+        &self,
+        scenario: Scenario,
+        round: usize,
+        workers: &[ApiStep],
+    ) -> Result<Option<u64>, String> {
+        // Every worker's winners, read back through one replica: over one database a
+        // double booking made through two replicas shows on either.
+        self.replicas
+            .first()
+            .ok_or("no replica to check with")?
+            .check_all(scenario, round, workers)
+            .await
     }
 }

@@ -1,5 +1,6 @@
 //! One module per `quartet` subcommand: its clap `Args` and its `run`.
 
+pub mod abuse;
 pub mod bench;
 pub mod call;
 pub mod compare;
@@ -11,4 +12,6 @@ pub mod reference;
 pub mod report;
 pub mod serve;
 pub mod serve_one;
+pub mod tls_dev_certs;
+pub mod token;
 pub mod torture;

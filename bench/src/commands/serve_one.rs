@@ -39,7 +39,14 @@ pub struct Args {
 /// If the address cannot be bound or the server fails.
 pub async fn run(args: Args) -> Result<(), String> {
     netkit::telemetry::init();
+    // A certificate that cannot be loaded stops the child here, before READY, instead
+    // of leaving it serving plain text (`server_config` drops what it cannot load).
+    args.server.tls()?;
     let api: SharedTicketing = args.server.api().await?;
+    // `--auth-key` and the rate limits, as a standalone server applies them (open without).
+    let gate = args.server.gate()?;
+    tracing::info!(?gate, "serve-one security");
+    let api = domain::auth::Guarded::wrap(api, gate);
     let listen = args.server.listen_or(args.protocol.default_port());
     let listener = tokio::net::TcpListener::bind(listen)
         .await

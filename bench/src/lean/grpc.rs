@@ -37,7 +37,6 @@ use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, TE};
 use http::{Method, Request, Uri};
 use prost::Message;
 use rand_chacha::ChaCha8Rng;
-use tokio::net::TcpStream;
 
 use super::coalesce::Coalescing;
 use super::{Input, grpc_check, http1};
@@ -86,7 +85,7 @@ fn slot(scenario: Scenario) -> usize {
 }
 
 /// `message` with its gRPC prefix (uncompressed), appended to `out`.
-fn frame(message: &impl Message, out: &mut BytesMut) {
+pub(crate) fn frame(message: &impl Message, out: &mut BytesMut) {
     let len = message.encoded_len();
     out.reserve(PREFIX + len);
     out.put_u8(0);
@@ -205,9 +204,11 @@ impl GrpcRequests {
 /// Opens an HTTP/2 connection to `addr` and drives it on a task of its own until every
 /// handle to it is gone or it fails; its writes gather a round of requests each
 /// ([`Coalescing`]).
-async fn dial(addr: SocketAddr) -> io::Result<SendRequest<Bytes>> {
-    let tcp = TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
+async fn dial(
+    addr: SocketAddr,
+    tls: Option<&netkit::tls::Connector>,
+) -> io::Result<SendRequest<Bytes>> {
+    let tcp = super::stream::dial(addr, tls).await?;
     let (send, connection) = h2::client::Builder::new()
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
@@ -227,6 +228,8 @@ async fn dial(addr: SocketAddr) -> io::Result<SendRequest<Bytes>> {
 /// instead of opening their own (a generation number tells them apart).
 pub struct H2Connection {
     addr: SocketAddr,
+    /// TLS for every (re)connection (`--tls`), ALPN h2.
+    tls: Option<netkit::tls::Connector>,
     current: tokio::sync::Mutex<(u64, SendRequest<Bytes>)>,
 }
 
@@ -236,15 +239,27 @@ impl H2Connection {
     /// # Errors
     /// If it cannot connect or the HTTP/2 handshake fails.
     pub async fn open(addr: SocketAddr) -> io::Result<Arc<Self>> {
-        let send = dial(addr).await?;
+        Self::open_tls(addr, None).await
+    }
+
+    /// Opens a connection to `addr`, through TLS with `tls` (its ALPN should be h2).
+    ///
+    /// # Errors
+    /// If it cannot connect, or the TLS or HTTP/2 handshake fails.
+    pub async fn open_tls(
+        addr: SocketAddr,
+        tls: Option<netkit::tls::Connector>,
+    ) -> io::Result<Arc<Self>> {
+        let send = dial(addr, tls.as_ref()).await?;
         Ok(Arc::new(H2Connection {
             addr,
+            tls,
             current: tokio::sync::Mutex::new((0, send)),
         }))
     }
 
     /// A handle to the current connection, with its generation.
-    async fn handle(&self) -> (u64, SendRequest<Bytes>) {
+    pub(crate) async fn handle(&self) -> (u64, SendRequest<Bytes>) {
         let current = self.current.lock().await;
         (current.0, current.1.clone())
     }
@@ -254,7 +269,7 @@ impl H2Connection {
     async fn reopen(&self, broken: u64) -> io::Result<(u64, SendRequest<Bytes>)> {
         let mut current = self.current.lock().await;
         if current.0 == broken {
-            *current = (broken + 1, dial(self.addr).await?);
+            *current = (broken + 1, dial(self.addr, self.tls.as_ref()).await?);
         }
         Ok((current.0, current.1.clone()))
     }

@@ -1,4 +1,5 @@
-//! A minimal HTTP/1.1 client connection for load: one persistent `TcpStream`, the
+//! A minimal HTTP/1.1 client connection for load: one persistent connection (TCP, or TLS
+//! over it with `--tls`: [`super::stream`]), the
 //! request written from a buffer the caller fills, the response head parsed with
 //! `httparse` straight from a reused read buffer, the body read by `Content-Length` (or
 //! de-chunked), and nothing else: no URL parsing, no header maps, no allocation per
@@ -9,9 +10,10 @@
 use std::io;
 use std::net::SocketAddr;
 
+use netkit::tls::Connector;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use super::stream::{LeanStream, dial as dial_stream};
 use crate::compression::Compression;
 
 /// Headers a response may carry before the client gives up on it.
@@ -32,7 +34,9 @@ enum Framing {
 /// One persistent HTTP/1.1 connection.
 pub struct Http1Conn {
     addr: SocketAddr,
-    stream: Option<TcpStream>,
+    stream: Option<LeanStream>,
+    /// TLS for every (re)connection, when the run has it.
+    tls: Option<Connector>,
     /// The request being built; the caller fills it, [`Http1Conn::round_trip`] sends it.
     request: Vec<u8>,
     /// What was read of the current response.
@@ -53,10 +57,20 @@ impl Http1Conn {
     /// # Errors
     /// If it cannot connect.
     pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
-        let stream = dial(addr).await?;
+        Self::connect_tls(addr, None).await
+    }
+
+    /// Opens a connection to `addr`, through TLS with `tls` (its ALPN should be
+    /// http/1.1).
+    ///
+    /// # Errors
+    /// If it cannot connect or the handshake fails.
+    pub async fn connect_tls(addr: SocketAddr, tls: Option<Connector>) -> io::Result<Self> {
+        let stream = dial_stream(addr, tls.as_ref()).await?;
         Ok(Http1Conn {
             addr,
             stream: Some(stream),
+            tls,
             request: Vec::with_capacity(2048),
             read: Vec::with_capacity(16 * 1024),
             decoded: Vec::new(),
@@ -103,12 +117,14 @@ impl Http1Conn {
 
     async fn exchange(&mut self) -> io::Result<u16> {
         if self.stream.is_none() {
-            self.stream = Some(dial(self.addr).await?);
+            self.stream = Some(dial_stream(self.addr, self.tls.as_ref()).await?);
         }
         let Some(stream) = self.stream.as_mut() else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         stream.write_all(&self.request).await?;
+        // TLS holds written records until flushed; plain TCP's flush does nothing.
+        stream.flush().await?;
         self.read.clear();
         self.chunked = false;
         // The head.
@@ -203,14 +219,8 @@ impl Http1Conn {
     }
 }
 
-async fn dial(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
 /// Reads what is there into the spare capacity of `buf` (growing it when full).
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+async fn read_more(stream: &mut LeanStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(buf.capacity().max(16 * 1024));
     }

@@ -19,6 +19,9 @@
 //! gRPC's reads go through [`grpc`], unary calls on the `h2` crate with the same checks
 //! on the decoded protobuf ([`grpc_check`]).
 //!
+//! The `watch` scenario's gRPC and wire subscribers are [`watch`]'s: they decode only
+//! each message's kind, version and commit time, and the order is still checked.
+//!
 //! The protocol crates' clients stay what a user copies; this is the harness's own.
 //! Writes (hold_cancel, contended_hold) keep going through those clients.
 
@@ -27,6 +30,8 @@ pub mod coalesce;
 pub mod grpc;
 pub mod grpc_check;
 pub mod http1;
+pub mod stream;
+pub mod watch;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -90,6 +95,8 @@ pub struct Requests {
     by_word: Vec<(Vec<u8>, usize)>,
     /// GraphQL: the engine floor's request ([`TYPENAME_BODY`]) and its body size.
     typename: (Vec<u8>, usize),
+    /// TLS for the workers' connections (`--tls`), ALPN http/1.1.
+    tls: Option<netkit::tls::Connector>,
 }
 
 /// The body of every `graphql-floor` request: `{ __typename }`, the least a query can
@@ -266,7 +273,15 @@ impl Requests {
                 graphql_post(&host, &accept, TYPENAME_BODY.as_bytes()),
                 TYPENAME_BODY.len(),
             ),
+            tls: None,
         }
+    }
+
+    /// The same requests, sent over TLS with `tls` (its ALPN http/1.1).
+    #[must_use]
+    pub fn with_tls(mut self, tls: Option<netkit::tls::Connector>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Writes the request of `scenario` for `input` into `out`; returns its body size.
@@ -376,7 +391,7 @@ impl LeanWorker {
         index: usize,
         meter: Arc<PayloadMeter>,
     ) -> std::io::Result<Self> {
-        let conn = Http1Conn::connect(addr).await?;
+        let conn = Http1Conn::connect_tls(addr, requests.tls.clone()).await?;
         Ok(LeanWorker {
             rng: plan.input_stream(scenario, index),
             plan,

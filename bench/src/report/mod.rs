@@ -67,6 +67,21 @@ pub fn legend(results: &Results) -> String {
 /// Where, with what and how the run was made.
 pub fn meta_lines(results: &Results) -> String {
     let m = &results.meta;
+    let mut lines = meta_lines_common(results);
+    // Only a PostgreSQL run says so: a memory run's lines stay as they always were.
+    if m.store.as_deref() == Some("postgres") {
+        let _ = writeln!(
+            lines,
+            "- Store: PostgreSQL, a freshly loaded schema per protocol, {} server process(es) per protocol (clients spread round robin; server CPU, RSS and bytes summed over them; the database's own CPU is not counted); database floor: {}",
+            m.replicas.unwrap_or(1),
+            m.pgbench.as_deref().unwrap_or("not run")
+        );
+    }
+    lines
+}
+
+fn meta_lines_common(results: &Results) -> String {
+    let m = &results.meta;
     format!(
         "- Machine: {} ({} cores), {}\n- Toolchain: {}; source revision {}\n- Dataset: {} events, seed {}\n- Started: {}; client and server pinned to separate cores: {}; warm-up {} s per run\n- Command: `{}`\n",
         m.cpu_model,
@@ -108,6 +123,15 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
 }
 
 fn console(results: &Results, wide: bool) -> String {
+    // A sweep of server CPU sets: cores against throughput, then each set's own table.
+    let sets = cores::split(results);
+    if !sets.is_empty() {
+        let mut text = cores::terminal(results);
+        for (set, part) in &sets {
+            let _ = write!(text, "\n== servers on CPUs {set}\n{}", console(part, wide));
+        }
+        return text;
+    }
     let parts = links::split(results);
     if parts.len() > 1 {
         return parts

@@ -7,7 +7,10 @@
 //!   provider (`steps::ApiSteps` for the four APIs, `steps::FloorSteps` for the floor).
 //! - [`record`]: building a run's record, and the suite's `meta`, for `results.json`.
 //! - [`watch_runs`]: the `watch` scenario's runs (subscribers instead of concurrency).
+//! - [`postgres`]: `--store postgres`: a freshly loaded schema per protocol,
+//!   `--replicas` servers over it, and the database's floor under pgbench.
 
+pub mod postgres;
 pub mod record;
 pub mod runner;
 pub mod watch_runs;
@@ -32,7 +35,8 @@ use crate::report;
 use crate::results::{Failure, Results, SCHEMA_VERSION, Skipped};
 use crate::scenario::{Plan, Scenario};
 use crate::shard::Shard;
-use crate::steps::{ApiSteps, ClientOptions, FloorSteps};
+use crate::steps::{ApiSteps, ClientOptions, FloorSteps, ReplicaSteps};
+use netkit::args::StoreKind;
 
 /// Whether to pin client and server to separate cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,6 +50,8 @@ pub enum Pin {
 }
 
 /// Flags of `quartet bench`.
+// Independent on/off flags (--quick, --tls, ...), each its own clap switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The whole suite in about two minutes: one concurrency (16), short windows.
@@ -73,6 +79,13 @@ pub struct Args {
     /// (reqwest, full decoding) instead of the lean load clients.
     #[arg(long)]
     pub ticketing_clients: bool,
+    /// Serve and connect over TLS: a development CA and server certificate are written
+    /// to the run's folder (tls/), every server child gets --tls-cert/--tls-key, and
+    /// every client (lean ones included) verifies against the CA with its protocol's
+    /// ALPN id. Each run is marked `tls: true`; compare with a plain run through
+    /// `quartet compare`. Not with --store postgres or --target yet.
+    #[arg(long)]
+    pub tls: bool,
     /// Seconds measured per run [default: 4; --quick: 1.5].
     #[arg(long)]
     pub duration: Option<f64>,
@@ -149,9 +162,32 @@ pub struct Args {
     /// message (it joins the run with the subscriber count nearest 100).
     #[arg(long, default_value_t = 50)]
     pub slow_subscriber_ms: u64,
+    /// The `watch` scenario's gRPC and wire subscribers use the protocols' own clients
+    /// (every field decoded) instead of the lean subscribers, to compare client cost.
+    #[arg(long)]
+    pub watch_own_clients: bool,
     /// Results folder [default: results/<timestamp>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where the servers keep their data: `memory` (each server generates the dataset)
+    /// or `postgres`: each protocol's servers over a schema of `--database-url` freshly
+    /// loaded with the dataset (dropped after unless `--keep`), and the database's floor
+    /// beside them (the store's statements run by pgbench on one more such schema).
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    pub store: StoreKind,
+    /// With `--store postgres`: the database (else $QUARTET_DATABASE_URL, else
+    /// postgres://postgres@127.0.0.1:5432/test).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// With `--store postgres`: server processes per protocol over its schema; each
+    /// run's clients (connections) are spread over them round robin, and their CPU,
+    /// RSS and socket bytes summed. The watch scenario's writer uses the first and its
+    /// subscribers the second, so its latency includes change data capture.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub replicas: u64,
+    /// With `--store postgres`: keep each protocol's schema after its runs.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -182,6 +218,14 @@ pub(crate) fn parse_target(text: &str) -> Result<(Protocol, SocketAddr), String>
 }
 
 impl Args {
+    /// `memory` or `postgres`, as results.json names the store.
+    pub fn store_name(&self) -> &'static str {
+        match self.store {
+            StoreKind::Memory => "memory",
+            StoreKind::Postgres => "postgres",
+        }
+    }
+
     fn concurrencies(&self) -> Vec<usize> {
         let list = self
             .concurrency
@@ -202,6 +246,7 @@ impl Args {
             subscribers: subscribers.into_iter().map(|s| s.max(1)).collect(),
             rate: self.watch_rate,
             slow_pause: Duration::from_millis(self.slow_subscriber_ms),
+            own_clients: self.watch_own_clients,
         }
     }
 
@@ -260,7 +305,12 @@ impl Args {
     /// A protocol without a target, or `--scenarios watch`, under a shard.
     pub fn shard_and_scenarios(&self) -> Result<(Option<Shard>, Vec<Scenario>), String> {
         let asked = self.scenarios.clone();
-        let mut scenarios = asked.clone().unwrap_or_else(|| Scenario::ALL.to_vec());
+        let mut scenarios = asked.clone().unwrap_or_else(|| {
+            Scenario::ALL
+                .into_iter()
+                .filter(|s| s.in_default_suite())
+                .collect()
+        });
         let Some(shard) = self.shard else {
             return Ok((None, scenarios));
         };
@@ -286,6 +336,44 @@ impl Args {
             scenarios.retain(|s| *s != Scenario::Watch);
         }
         Ok((Some(shard), scenarios))
+    }
+
+    /// The PostgreSQL side of the suite (`--store postgres`), or `None` for the memory
+    /// store; `client_cpus` is where pgbench runs (the load generator's CPUs).
+    ///
+    /// # Errors
+    /// `--replicas`, `--keep` or `--database-url` without `--store postgres` (memory
+    /// servers share nothing), or several replicas over an emulated link (one relay
+    /// fronts one server).
+    pub fn pg_suite(
+        &self,
+        client_cpus: Option<String>,
+    ) -> Result<Option<postgres::PgSuite>, String> {
+        if self.store == StoreKind::Memory {
+            if self.replicas > 1 || self.keep || self.database_url.is_some() {
+                return Err(
+                    "--replicas, --keep and --database-url need --store postgres (memory servers share no data)"
+                        .to_owned(),
+                );
+            }
+            return Ok(None);
+        }
+        if self.replicas > 1 && self.link.iter().any(|l| l.trim() != "loopback") {
+            return Err(
+                "--replicas above 1 runs over loopback only (one link relay fronts one server)"
+                    .to_owned(),
+            );
+        }
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(pgstore::PgConfig::url_from_env);
+        Ok(Some(postgres::PgSuite::new(
+            url,
+            usize::try_from(self.replicas).unwrap_or(1),
+            self.keep,
+            client_cpus,
+        )))
     }
 
     /// Whether this run pins; decided before the runtime starts. Naming CPUs pins.
@@ -353,6 +441,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         eprintln!("warning: {warning}");
     }
     let pinned = placement.is_some();
+    let pg = args.pg_suite(placement.as_ref().map(|p| p.client.to_string()))?;
     let spec = DatasetSpec {
         events: args.events,
         seed: args.seed,
@@ -390,6 +479,35 @@ pub async fn run(args: Args) -> Result<(), String> {
         failures: Vec::new(),
         skipped: Vec::new(),
         hlogs: Vec::new(),
+        store: pg.as_ref().map(|_| "postgres".to_owned()),
+        replicas: pg.as_ref().map(|p| p.replicas).filter(|r| *r > 1),
+        tls: None,
+    };
+    // --tls: certificates in the run's folder (the same one the results go to), before
+    // any server starts.
+    let tls_flags = if args.tls {
+        if pg.is_some() || !args.target.is_empty() {
+            return Err("--tls runs the harness's own in-memory servers only (not with --store postgres or --target)".to_owned());
+        }
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| {
+                PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
+            })
+            .join("tls");
+        let paths = netkit::tls::dev::write(&dir).map_err(|e| e.to_string())?;
+        suite.tls =
+            Some(netkit::tls::ClientTls::from_ca_file(&paths.ca).map_err(|e| e.to_string())?);
+        eprintln!("== TLS: development certificates in {}", dir.display());
+        vec![
+            "--tls-cert".to_owned(),
+            paths.cert.display().to_string(),
+            "--tls-key".to_owned(),
+            paths.key.display().to_string(),
+        ]
+    } else {
+        Vec::new()
     };
     let suite_started = Instant::now();
     // One pass per server CPU set: one unless --server-cpus sweeps.
@@ -403,7 +521,19 @@ pub async fn run(args: Args) -> Result<(), String> {
                 server_cpus.map_or_else(String::new, CpuSet::to_string)
             );
         }
-        run_protocols(&mut suite, &args, &plan, &links, server_cpus).await?;
+        run_protocols(
+            &mut suite,
+            &args,
+            &plan,
+            &links,
+            server_cpus,
+            pg.as_ref(),
+            &tls_flags,
+        )
+        .await?;
+    }
+    if let Some(pg) = &pg {
+        pg.floor(&mut suite, &plan).await;
     }
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
@@ -422,6 +552,11 @@ pub async fn run(args: Args) -> Result<(), String> {
         skipped: suite.skipped,
     };
     results.meta.shard = shard;
+    results.meta.store = Some(args.store_name().to_owned());
+    if let Some(pg) = &pg {
+        results.meta.replicas = Some(pg.replicas);
+        results.meta.pgbench = Some(pg.pgbench_note());
+    }
     if let Some(placement) = &placement {
         results.meta.client_cores = Some(placement.client.len());
         results.meta.client_cpus = Some(placement.client.to_string());
@@ -487,6 +622,11 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
 }
 
+/// The dataset `plan` was made from.
+fn spec_of(plan: &Plan) -> DatasetSpec {
+    plan.data().spec
+}
+
 /// Writes each run's interval log under `out` (the paths its run names).
 ///
 /// # Errors
@@ -516,19 +656,58 @@ async fn run_protocols(
     plan: &Arc<Plan>,
     links: &[LinkProfile],
     server_cpus: Option<&CpuSet>,
+    pg: Option<&postgres::PgSuite>,
+    tls_flags: &[String],
 ) -> Result<(), String> {
     for &protocol in &args.protocols {
         let first_run = suite.runs.len();
-        let mut server = match args.target.iter().find(|(p, _)| *p == protocol) {
-            Some((_, addr)) => Server::Target(*addr),
-            None => Server::Child(ServerChild::start(
+        // Over PostgreSQL every API's servers get a freshly loaded schema of their own;
+        // the floors serve fixed bytes and need none.
+        let schema = pg
+            .filter(|_| !protocol.is_floor())
+            .filter(|_| !args.target.iter().any(|(p, _)| *p == protocol))
+            .map(|pg| pg.schema(protocol.name()));
+        let mut server = match (
+            args.target.iter().find(|(p, _)| *p == protocol),
+            pg,
+            &schema,
+        ) {
+            (Some((_, addr)), _, _) => Server::Target(*addr),
+            (None, Some(pg), Some(schema)) => {
+                eprintln!(
+                    "== {protocol}: {} server(s) over PostgreSQL schema {schema}",
+                    pg.replicas
+                );
+                let started = match pg.load(schema, plan.data()).await {
+                    Ok(()) => pg.start(protocol, spec_of(plan), schema, server_cpus),
+                    Err(e) => Err(e),
+                };
+                match started {
+                    Ok(server) => server,
+                    Err(cause) => {
+                        pg.drop_schema(schema).await;
+                        let failure = Failure {
+                            protocol: protocol.name().to_owned(),
+                            scenario: None,
+                            shape: None,
+                            attempted: 0,
+                            cause,
+                        };
+                        eprintln!("   FAILED {failure}");
+                        suite.failures.push(failure);
+                        continue;
+                    }
+                }
+            }
+            _ => Server::Child(ServerChild::start_with(
                 protocol,
                 args.events,
                 args.seed,
                 server_cpus,
+                tls_flags,
             )?),
         };
-        let started = matches!(server, Server::Child(_));
+        let started = matches!(server, Server::Child(_) | Server::Replicas(_));
         for link in links {
             if let Err(cause) = run_over_link(suite, protocol, &mut server, link, args, plan).await
             {
@@ -545,6 +724,9 @@ async fn run_protocols(
             }
         }
         server.stop();
+        if let (Some(pg), Some(schema)) = (pg, &schema) {
+            pg.drop_schema(schema).await;
+        }
         if started && let Some(cpus) = server_cpus {
             for run in suite.runs.get_mut(first_run..).unwrap_or_default() {
                 run.server_cpus = Some(cpus.to_string());
@@ -604,10 +786,20 @@ async fn run_over_link(
                 connections: args.connections as usize,
                 lean: !args.ticketing_clients,
                 compression,
+                tls: suite.tls.clone(),
             };
-            let outcome = match ApiSteps::connect(protocol, addr, Arc::clone(plan), options).await {
-                Ok(steps) => suite.run_protocol(protocol, server, &steps).await,
-                Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+            let replicas = server.addrs();
+            let outcome = if replicas.len() > 1 {
+                // --replicas: client i on replica i mod N (loopback only, so no relay).
+                match ReplicaSteps::connect(protocol, &replicas, plan, options).await {
+                    Ok(steps) => suite.run_protocol(protocol, server, &steps).await,
+                    Err(e) => Err(format!("cannot connect: {e}")),
+                }
+            } else {
+                match ApiSteps::connect(protocol, addr, Arc::clone(plan), options).await {
+                    Ok(steps) => suite.run_protocol(protocol, server, &steps).await,
+                    Err(e) => Err(format!("cannot connect to {addr}: {e}")),
+                }
             };
             // The availability streams are never compressed (SSE is excluded, the others
             // are small messages): watched once per link, under the first compression.
@@ -617,7 +809,18 @@ async fn run_over_link(
                 && suite.scenarios.contains(&Scenario::Watch)
             {
                 watched = true;
-                watch_runs::run(suite, protocol, server, addr, plan, &args.watch_shapes()).await;
+                // Over replicas the writer commits through the first and the subscribers
+                // follow on the second: delivery includes change data capture.
+                let subscribers_at = replicas.get(1).copied().unwrap_or(addr);
+                watch_runs::run_across(
+                    suite,
+                    protocol,
+                    server,
+                    (addr, subscribers_at),
+                    plan,
+                    &args.watch_shapes(),
+                )
+                .await;
             }
             outcome
         };

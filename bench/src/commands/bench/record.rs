@@ -187,6 +187,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         link: Some(link.to_owned()),
         // The caller names the compression (`Suite::run_protocol`); absent: none.
         compression: None,
+        // Likewise TLS (`Suite::keep`'s caller marks it); absent: plain text.
+        tls: None,
         round_trips_per_op: scenario.round_trips().map(f64::from),
         requests_per_op: browse_requests
             .filter(|_| scenario.round_trips().is_some())
@@ -233,8 +235,11 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         merged_runs: None,
         window_overlap_s: None,
         watch: None,
-        // The caller names the server's CPUs (`run_protocols`).
+        // The caller names the server's CPUs (`run_protocols`), and the store and
+        // replicas (`Suite::keep`).
         server_cpus: None,
+        store: None,
+        replicas: None,
     }
 }
 
@@ -312,6 +317,9 @@ pub fn meta(
         merged_from: Vec::new(),
         client_cpus: None,
         server_cpus: None,
+        store: None,
+        replicas: None,
+        pgbench: None,
     }
 }
 

@@ -26,6 +26,9 @@ pub enum Server {
     Child(ServerChild),
     /// A server elsewhere (`--target`): not measured.
     Target(SocketAddr),
+    /// Several `serve-one` children over one PostgreSQL schema (`--replicas`): the
+    /// clients are spread over them round robin, and their counters are summed.
+    Replicas(Vec<ServerChild>),
 }
 
 impl Server {
@@ -34,6 +37,17 @@ impl Server {
         match self {
             Server::Child(child) => child.addr,
             Server::Target(addr) => *addr,
+            Server::Replicas(children) => children
+                .first()
+                .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.addr),
+        }
+    }
+
+    /// Where each replica listens (one address for a single child or a target).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        match self {
+            Server::Replicas(children) => children.iter().map(|c| c.addr).collect(),
+            other => vec![other.addr()],
         }
     }
 
@@ -51,13 +65,39 @@ impl Server {
                 })
             }
             Server::Target(_) => None,
+            // The service is all of them: CPU, peak RSS and socket bytes summed.
+            Server::Replicas(children) => {
+                let mut sum = ServerStats {
+                    process: procfs::ProcessStats {
+                        cpu_ticks: 0,
+                        peak_rss_bytes: 0,
+                    },
+                    socket_read: 0,
+                    socket_written: 0,
+                };
+                for child in children {
+                    let process = procfs::process_stats(child.pid()).ok()?;
+                    let (read, written) = child.socket_bytes()?;
+                    sum.process.cpu_ticks += process.cpu_ticks;
+                    sum.process.peak_rss_bytes += process.peak_rss_bytes;
+                    sum.socket_read += read;
+                    sum.socket_written += written;
+                }
+                Some(sum)
+            }
         }
     }
 
-    /// Stops a child; a target is left alone.
+    /// Stops a child (every replica); a target is left alone.
     pub fn stop(self) {
-        if let Server::Child(child) = self {
-            child.stop();
+        match self {
+            Server::Child(child) => child.stop(),
+            Server::Target(_) => {}
+            Server::Replicas(children) => {
+                for child in children {
+                    child.stop();
+                }
+            }
         }
     }
 }
@@ -93,6 +133,14 @@ pub struct Suite {
     pub skipped: Vec<Skipped>,
     /// The runs' interval logs so far: `(file name under hlog/, text)`.
     pub hlogs: Vec<(String, String)>,
+    /// The store every run is marked with (`--store`).
+    pub store: Option<String>,
+    /// Server processes per protocol every run is marked with (`--replicas`), when more
+    /// than one.
+    pub replicas: Option<usize>,
+    /// `--tls`: the CA every client verifies the servers against (the run's development
+    /// CA); every run is marked `tls: true`. `None`: plain text.
+    pub tls: Option<netkit::tls::ClientTls>,
 }
 
 impl Suite {
@@ -112,6 +160,12 @@ impl Suite {
             run.link_name(),
             run.compression_name()
         );
+        if run.store.is_none() {
+            run.store.clone_from(&self.store);
+        }
+        if run.replicas.is_none() && !crate::pgfloor::is_pgbench(&run.protocol) {
+            run.replicas = self.replicas;
+        }
         match log.to_text(&comment) {
             Ok(text) => {
                 run.hlog = Some(format!("{}/{name}", hlog::FOLDER));
@@ -175,6 +229,7 @@ impl Suite {
                     self.ticks,
                 );
                 run.compression = Some(self.compression.name().to_owned());
+                run.tls = self.tls.is_some().then_some(true);
                 // A window in which nothing succeeded measured nothing: no figures, a
                 // failure with its cause.
                 if let Some(cause) = record::measured_nothing(&m.result) {

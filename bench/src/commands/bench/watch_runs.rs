@@ -2,19 +2,24 @@
 //! the subscribers' clients and a writer's, run one [`crate::watch`] window with the
 //! server's counters read at its edges, and record it like any other run (ops are
 //! delivered messages, latency is commit to arrival) with its own figures under `watch`.
+//! gRPC and wire subscribe through the lean subscribers (`crate::lean::watch`), REST and
+//! GraphQL through their own clients.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{SeatId, SharedTicketing};
+use domain::SeatId;
 
 use super::record::{self, Measurement, Shape};
 use super::runner::{Server, Suite, own_cpu_ticks};
+use crate::lean::watch as lean_watch;
 use crate::load::LoadResult;
 use crate::protocol::{self, Protocol};
 use crate::results::{Failure, SlowSubscriber, WatchFigures};
 use crate::scenario::{Plan, Scenario};
 use crate::stats::Latency;
+use crate::watch::subscriber::{ApiSubscriber, Subscribe};
 use crate::watch::{self, WatchPlan};
 
 /// Subscribers one connection carries on the multiplexed protocols (gRPC's HTTP/2 and
@@ -43,6 +48,8 @@ pub struct WatchShapes {
     /// The time one slow subscriber spends per message, added to the run with the
     /// subscriber count nearest 100 (one run per protocol shows the policy).
     pub slow_pause: Duration,
+    /// gRPC and wire subscribe through their own clients, not the lean subscribers.
+    pub own_clients: bool,
 }
 
 impl WatchShapes {
@@ -61,6 +68,21 @@ pub async fn run(
     protocol: Protocol,
     server: &mut Server,
     addr: SocketAddr,
+    plan: &Plan,
+    shapes: &WatchShapes,
+) {
+    run_across(suite, protocol, server, (addr, addr), plan, shapes).await;
+}
+
+/// [`run`] with the writer on one server and the subscribers on another: `(writer,
+/// subscribers)`. With `--replicas` over PostgreSQL these are two replicas, so a change
+/// reaches the subscribers through the database's outbox and the other replica's
+/// listener, and the delivery latency includes that staleness.
+pub async fn run_across(
+    suite: &mut Suite,
+    protocol: Protocol,
+    server: &mut Server,
+    addrs: (SocketAddr, SocketAddr),
     plan: &Plan,
     shapes: &WatchShapes,
 ) {
@@ -87,7 +109,8 @@ pub async fn run(
             duration: suite.duration,
             slow_subscriber: slow,
         };
-        match one_run(suite, protocol, server, addr, watch_plan).await {
+        let lean = !shapes.own_clients;
+        match one_run(suite, protocol, server, addrs, watch_plan, lean).await {
             Ok(()) => {}
             Err(cause) => {
                 eprintln!("   FAILED {protocol} watch ({subscribers} subscribers): {cause}");
@@ -97,6 +120,41 @@ pub async fn run(
             }
         }
     }
+}
+
+/// `connections` subscription sources for `protocol`: gRPC and wire subscribe through the
+/// lean subscribers ([`crate::lean::watch`], decoding only what is measured), REST and
+/// GraphQL through their own clients (SSE and WebSocket are what they are measured on);
+/// without `lean`, every protocol through its own client.
+async fn subscribers(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+    lean: bool,
+) -> Result<Vec<Arc<dyn Subscribe>>, String> {
+    let mut clients: Vec<Arc<dyn Subscribe>> = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let client: Arc<dyn Subscribe> = match protocol {
+            Protocol::Grpc if lean => Arc::new(
+                lean_watch::GrpcSubscriber::connect(addr)
+                    .await
+                    .map_err(|e| format!("cannot connect: {e}"))?,
+            ),
+            Protocol::Wire if lean => Arc::new(
+                lean_watch::WireSubscriber::connect(addr)
+                    .await
+                    .map_err(|e| format!("cannot connect: {e}"))?,
+            ),
+            _ => {
+                let connected = protocol::connect(protocol, addr)
+                    .await
+                    .map_err(|e| format!("cannot connect: {e}"))?;
+                Arc::new(ApiSubscriber(connected.api))
+            }
+        };
+        clients.push(client);
+    }
+    Ok(clients)
 }
 
 fn failure(protocol: Protocol, subscribers: Option<usize>, cause: String) -> Failure {
@@ -113,8 +171,9 @@ async fn one_run(
     suite: &mut Suite,
     protocol: Protocol,
     server: &mut Server,
-    addr: SocketAddr,
+    (writer_addr, addr): (SocketAddr, SocketAddr),
     plan: WatchPlan,
+    lean: bool,
 ) -> Result<(), String> {
     let connections = if protocol.multiplexed() {
         plan.subscribers.div_ceil(SUBSCRIBERS_PER_CONNECTION).max(1)
@@ -122,21 +181,15 @@ async fn one_run(
         // One client; its HTTP/1.1 pool opens a connection per open stream.
         1
     };
-    let mut clients: Vec<SharedTicketing> = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let connected = protocol::connect(protocol, addr)
-            .await
-            .map_err(|e| format!("cannot connect: {e}"))?;
-        clients.push(connected.api);
-    }
-    let writer = protocol::connect(protocol, addr)
+    let clients = subscribers(protocol, addr, connections, lean).await?;
+    let writer = protocol::connect(protocol, writer_addr)
         .await
         .map_err(|e| format!("cannot connect the writer: {e}"))?
         .api;
 
     let before = server.stats();
     let client_before = own_cpu_ticks();
-    let outcome = watch::run(&clients, writer, &WRITER_SEATS, plan).await?;
+    let outcome = watch::run_with(&clients, writer, &WRITER_SEATS, plan).await?;
     let ended = std::time::SystemTime::now();
     let client_after = own_cpu_ticks();
     let after = server.stats();
