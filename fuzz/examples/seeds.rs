@@ -122,6 +122,27 @@ fn wire_requests(booking: u64) -> Vec<(&'static str, Vec<u8>)> {
             r(Opcode::ConfirmBooking, 11, post(&confirm)),
         ),
         ("cancel-booking", r(Opcode::CancelBooking, 12, id(booking))),
+        (
+            "subscribe",
+            r(
+                Opcode::Subscribe,
+                13,
+                post(&m::SubscribeRequest {
+                    event_id: 1,
+                    from_version: None,
+                }),
+            ),
+        ),
+        (
+            "unsubscribe",
+            r(
+                Opcode::Unsubscribe,
+                14,
+                post(&m::UnsubscribeRequest {
+                    subscription_id: 13,
+                }),
+            ),
+        ),
     ]
 }
 
@@ -500,6 +521,9 @@ fn main() {
         "hello-empty-range",
         "hello-refused",
         "bad-magic",
+        "client-hello-zstd",
+        "server-hello-zstd",
+        "client-hello-both",
     ];
     let mut handshake: Seeds = vectors
         .iter()

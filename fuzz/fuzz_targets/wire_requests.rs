@@ -4,7 +4,10 @@
 //! (`quartet_fuzz::wire_dispatch`): the opcode's request decoder, then a fresh
 //! in-memory service. Asserts: no panic; every decoded request and every answer
 //! survive encode -> decode unchanged; every refusal is a typed error that is never
-//! INTERNAL and survives the error frame's payload round trip.
+//! INTERNAL and survives the error frame's payload round trip. SUBSCRIBE opens the
+//! subscription on the service and checks every PUSH it has ready (snapshot first,
+//! each update surviving the PUSH payload and domain round trips); UNSUBSCRIBE is
+//! decoded and answered as the server does.
 #![no_main]
 
 use std::sync::OnceLock;

@@ -4,7 +4,8 @@
 //! reads them (postcard's `from_bytes`). Asserts: no panic; every decoded message
 //! survives encode -> decode unchanged; a message that converts to its domain type
 //! converts back to the same message; an error payload becomes a domain error whose
-//! payload reads back as that error.
+//! payload reads back as that error; each PUSH of a subscription is read as an
+//! availability update with the same checks, and UNSUBSCRIBE's answer as its response.
 #![no_main]
 
 use std::fmt::Debug;
@@ -78,8 +79,28 @@ fn response(opcode: Opcode, payload: &[u8]) {
         Opcode::HoldSeats | Opcode::GetBooking | Opcode::ConfirmBooking | Opcode::CancelBooking => {
             back_and_forth::<m::Booking, domain::Booking>(payload);
         }
-        // PING answers nothing; subscription frames are not fuzzed yet.
-        Opcode::Ping | Opcode::Subscribe | Opcode::Unsubscribe => {}
+        Opcode::Unsubscribe => {
+            read::<m::UnsubscribeResponse>(payload);
+        }
+        // PING and AUTH answer an empty payload, and SUBSCRIBE nothing: its data comes
+        // as PUSH frames.
+        Opcode::Ping | Opcode::Auth | Opcode::Subscribe => {}
+    }
+}
+
+/// A PUSH payload, read as the client's subscription does: an availability update
+/// that survives encode -> decode and, when it converts to the domain's update (its
+/// time is in range), converts back to the same message.
+fn push(payload: &[u8]) {
+    let Some(message) = read::<m::AvailabilityUpdate>(payload) else {
+        return;
+    };
+    if let Ok(domain) = domain::AvailabilityUpdate::try_from(message.clone()) {
+        assert_eq!(
+            m::AvailabilityUpdate::from(&domain),
+            message,
+            "a PUSH changed on the way through the domain"
+        );
     }
 }
 
@@ -111,7 +132,13 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
-            Kind::Request | Kind::Push => {}
+            // Only a subscription's frames are pushed (PROTOCOL.md §6.7).
+            Kind::Push => {
+                if frame.opcode == Opcode::Subscribe as u16 {
+                    push(&frame.payload);
+                }
+            }
+            Kind::Request => {}
         }
     }
 });

@@ -153,8 +153,61 @@ pub async fn run(api: &dyn Ticketing, opcode: Opcode, p: &[u8]) -> Result<Vec<u8
                 api.cancel_booking(BookingId(r.id)).await?,
             ))
         }
-        // A subscription is a stream the connection loop runs, not one answer; the
-        // server's own dispatch never sees these either. Not fuzzed here.
-        Opcode::Subscribe | Opcode::Unsubscribe => Vec::new(),
+        // The server's connection loop runs these (`server/subscriptions.rs`), not its
+        // dispatch: a SUBSCRIBE is answered with an empty RESPONSE once the stream is
+        // open, then PUSH frames; an UNSUBSCRIBE of nothing live answers `ended: false`.
+        Opcode::Subscribe => {
+            let r: m::SubscribeRequest = request(p)?;
+            subscribe(api, &r).await?;
+            Vec::new()
+        }
+        Opcode::Unsubscribe => {
+            let _: m::UnsubscribeRequest = request(p)?;
+            answer(&m::UnsubscribeResponse { ended: false })
+        }
+        // The connection loop keeps AUTH's token for the frames after it and answers
+        // an empty RESPONSE; only the payload's decoding is judged here.
+        Opcode::Auth => {
+            let _: String = request(p)?;
+            Vec::new()
+        }
     })
+}
+
+/// Opens the subscription `r` asks for, as the server does, and checks the messages
+/// that are ready at once (the snapshot or the backlog; the fixture's clock is stopped
+/// and nothing else writes, so nothing more comes): each one's PUSH payload survives
+/// encode -> decode and converts back to the same domain update, and the first one
+/// is the one the request asked for (a snapshot from no version).
+async fn subscribe(api: &dyn Ticketing, r: &m::SubscribeRequest) -> Result<(), Error> {
+    use std::task::Poll;
+
+    /// Messages read from one subscription: more than a backlog ever holds here.
+    const MAX_MESSAGES: usize = 64;
+
+    let mut stream = api
+        .watch_availability(EventId(r.event_id), r.from_version)
+        .await?;
+    for index in 0..MAX_MESSAGES {
+        // One poll, no waiting: only what the store had ready.
+        let next = std::future::poll_fn(|cx| Poll::Ready(stream.as_mut().poll_next(cx))).await;
+        let update = match next {
+            Poll::Ready(Some(update)) => update?,
+            Poll::Ready(None) | Poll::Pending => break,
+        };
+        assert_eq!(
+            update.event_id,
+            EventId(r.event_id),
+            "a PUSH for another event"
+        );
+        if index == 0 && r.from_version.is_none() {
+            assert_eq!(update.kind, domain::UpdateKind::Snapshot, "{update:?}");
+        }
+        let message = m::AvailabilityUpdate::from(&update);
+        assert_round_trip(&message);
+        let back = domain::AvailabilityUpdate::try_from(message)
+            .expect("an update the server made converts back");
+        assert_eq!(back, update, "a PUSH lost something");
+    }
+    Ok(())
 }
