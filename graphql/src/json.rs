@@ -81,7 +81,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), serde_json::Error
                 if i > 0 {
                     out.push(b',');
                 }
-                serde_json::to_writer(&mut *out, key.as_str())?;
+                write_str(out, key.as_str())?;
                 out.push(b':');
                 write_value(out, field)?;
             }
@@ -98,7 +98,27 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), serde_json::Error
             out.push(b']');
         }
         Value::Binary(rendered) => out.extend_from_slice(rendered),
-        scalar => serde_json::to_writer(&mut *out, scalar)?,
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::String(text) => write_str(out, text)?,
+        Value::Enum(name) => write_str(out, name.as_str())?,
+        Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
     }
     Ok(())
+}
+
+/// `text` as a JSON string. Response keys and enum values are GraphQL names (letters,
+/// digits, `_`), which need no escaping, so they are copied between quotes; anything
+/// else goes through serde_json's escaping.
+fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
+    if text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *out, text)
+    }
 }
