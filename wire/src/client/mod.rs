@@ -4,8 +4,10 @@
 //! caller is parked in a map from id to a oneshot sender, a reader task routes every
 //! answer to its caller (in whatever order the server sends them), and a writer task
 //! batches outgoing frames. When the connection drops, every waiting caller is failed at
-//! once, and later calls fail fast. A client may hold a few connections and spread calls
-//! over them round-robin. `watch_availability` subscribes on one of them (`watch.rs`);
+//! once, and later calls fail fast. Dropping the last clone of a client (and its
+//! availability streams) closes its connections, over any stream type. A client may
+//! hold a few connections and spread calls over them round-robin.
+//! `watch_availability` subscribes on one of them (`watch.rs`);
 //! its PUSH frames share the connection with every call, and the reader routes them to
 //! the subscription's bounded queue without ever waiting (`demux.rs`).
 //!
@@ -45,6 +47,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
 
 use crate::codec::WireCodec;
 use crate::compression::COMPRESSION_MIN_BYTES;
@@ -114,10 +117,15 @@ impl Client {
         for _ in 0..connections.max(1) {
             let stream = dial(addr, config).await?;
             if let Some(connector) = &connector {
-                let tls = connector
-                    .connect(stream, addr)
-                    .await
-                    .map_err(|e| Error::internal(e.to_string()))?;
+                // Bounded like the hello: a server that accepts nothing (all its
+                // connection slots held) leaves the handshake unanswered, not failed.
+                let tls =
+                    tokio::time::timeout(config.connect_timeout, connector.connect(stream, addr))
+                        .await
+                        .map_err(|_| {
+                            Error::internal(format!("the TLS handshake with {addr} timed out"))
+                        })?
+                        .map_err(|e| Error::internal(e.to_string()))?;
                 let (read, write) = tokio::io::split(tls);
                 opened.push(Connection::open(read, write, config).await?);
             } else {
@@ -286,14 +294,20 @@ impl Connection {
         let (outgoing, to_write) = mpsc::channel::<Frame>(MAX_IN_FLIGHT);
         let (control, to_control) = mpsc::unbounded_channel::<Frame>();
         let demux = Arc::new(Demux::new(&control));
+        // Told by the writer once the client and its streams are gone, so the reader lets
+        // go of its half too and the connection closes (see `route_answers`).
+        let client_gone = CancellationToken::new();
         tokio::spawn(write_frames(
             FramedWrite::new(write, codec(config.max_request_bytes)),
             to_write,
             to_control,
+            client_gone.clone(),
+            config.request_timeout,
         ));
         tokio::spawn(route_answers(
             FramedRead::new(read, codec(config.max_response_bytes)),
             Arc::clone(&demux),
+            client_gone,
         ));
         Ok(Connection {
             outgoing,
@@ -346,16 +360,36 @@ impl Connection {
 
 /// Writes the callers' frames and the client's own UNSUBSCRIBE frames, flushing once
 /// per batch, until both channels are closed (the client and every stream are gone).
+/// Then it ends the connection: it shuts its half down (a FIN, and TLS's close_notify
+/// first), within `close_timeout`, and tells the reader through `client_gone`.
+///
+/// Both steps matter. Dropping a half of `tokio::io::split` (any stream that is not a
+/// plain `TcpStream`: a TLS stream, a metered one) neither closes nor shuts down
+/// anything; the socket closes only when both halves are gone, and the reader's half
+/// waits for frames for as long as the server keeps the connection open, which for an
+/// idle connection is its idle timeout (60 s). A program opening a connection per
+/// request (the benchmark's `connect` scenario) so kept every one it had dropped open
+/// on both sides, until the server's `max_connections` were all held and the next
+/// connection sat in the listen backlog, its hello and first request never answered.
 async fn write_frames<W: AsyncWrite + Unpin>(
     mut sink: FramedWrite<W, WireCodec>,
     mut to_write: mpsc::Receiver<Frame>,
     mut control: mpsc::UnboundedReceiver<Frame>,
+    client_gone: CancellationToken,
+    close_timeout: Duration,
 ) {
     loop {
         let first = tokio::select! {
             Some(frame) = control.recv() => frame,
             Some(frame) = to_write.recv() => frame,
-            else => return,
+            else => {
+                // Nobody can send or wait for anything any more. Best effort: a server
+                // that does not read holds the shutdown up for `close_timeout` at most,
+                // and the reader is let go either way.
+                let _ = tokio::time::timeout(close_timeout, sink.close()).await;
+                client_gone.cancel();
+                return;
+            }
         };
         let batch = async {
             sink.feed(first).await?;
@@ -375,12 +409,21 @@ async fn write_frames<W: AsyncWrite + Unpin>(
 }
 
 /// Routes each frame to its caller or subscription; when the stream ends, fails every
-/// caller still waiting and ends every subscription with an error.
+/// caller still waiting and ends every subscription with an error. Stops reading as
+/// soon as `client_gone` is cancelled (the client and its streams are gone, so nobody
+/// waits for any frame): dropping its half then closes the connection, whether or not
+/// the server has closed its side yet.
 async fn route_answers<R: AsyncRead + Unpin>(
     mut frames: FramedRead<R, WireCodec>,
     demux: Arc<Demux>,
+    client_gone: CancellationToken,
 ) {
-    while let Some(frame) = frames.next().await {
+    loop {
+        let frame = tokio::select! {
+            frame = frames.next() => frame,
+            () = client_gone.cancelled() => break,
+        };
+        let Some(frame) = frame else { break };
         match frame {
             Ok(frame) if frame.request_id == 0 => {
                 let reason = expect_response(frame).err();
