@@ -84,7 +84,7 @@ async fn postgres(args: &Args, spec: DatasetSpec) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot use PostgreSQL schema {}: {e}", args.schema))?;
     let migrated = started.elapsed();
-    let loaded = pgstore::load(&store, &dataset, args.replace)
+    let report = pgstore::load::load_timed(&store, &dataset, args.replace)
         .await
         .map_err(|e| match e {
             pgstore::SetupError::NotEmpty { .. } => format!(
@@ -95,7 +95,10 @@ async fn postgres(args: &Args, spec: DatasetSpec) -> Result<(), String> {
         })?;
     let total = started.elapsed();
     print_counts(spec, &dataset);
-    println!("schema       {} ({loaded} events loaded)", args.schema);
+    println!(
+        "schema       {} ({} events loaded)",
+        args.schema, report.events
+    );
     println!(
         "time         {:.3} s in all: generate {:.3} s, connect + migrate {:.3} s, COPY + index + ANALYZE {:.3} s",
         total.as_secs_f64(),
@@ -103,6 +106,9 @@ async fn postgres(args: &Args, spec: DatasetSpec) -> Result<(), String> {
         migrated.saturating_sub(generated).as_secs_f64(),
         total.saturating_sub(migrated).as_secs_f64()
     );
+    for (phase, took) in &report.phases {
+        println!("  {:>9.3} s  {phase}", took.as_secs_f64());
+    }
     Ok(())
 }
 
