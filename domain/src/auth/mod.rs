@@ -5,6 +5,8 @@
 //!   a token into a [`Caller`].
 //! - [`guard`]: [`Guarded`], the `Ticketing` a server serves when security is on, and
 //!   [`AsCaller`], the policy for one known caller.
+//! - [`verified`]: [`VerifiedTokens`], tokens already verified, so a client sending the
+//!   same token with every request pays the signature check once.
 //! - [`limit`]: [`RateLimits`] and the token buckets behind them (governor).
 //!
 //! How a request's credentials reach the policy without changing the `Ticketing` trait:
@@ -20,6 +22,7 @@
 pub mod guard;
 pub mod limit;
 pub mod token;
+pub mod verified;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -27,6 +30,7 @@ use std::sync::{Arc, OnceLock};
 pub use guard::{AsCaller, Guarded};
 pub use limit::{RATE_LIMIT_WHAT, Rate, RateLimits};
 pub use token::{AuthKey, Claims, mint};
+pub use verified::VerifiedTokens;
 
 use crate::error::{Error, Result};
 
@@ -68,7 +72,8 @@ impl Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Presented {
     Nothing,
-    Bearer(String),
+    /// Shared text: the wire protocol hands its connection's token to every request.
+    Bearer(Arc<str>),
     /// Something that is not `Bearer <token>`; refused as UNAUTHENTICATED.
     Malformed,
 }
@@ -122,7 +127,7 @@ impl Credentials {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='));
         if shaped {
-            Presented::Bearer(token.to_owned())
+            Presented::Bearer(token.into())
         } else {
             Presented::Malformed
         }
@@ -139,6 +144,8 @@ impl Credentials {
 #[derive(Clone, Default)]
 pub struct Gate {
     key: Option<Arc<AuthKey>>,
+    /// Tokens already verified under `key` (present exactly when `key` is).
+    verified: Option<Arc<VerifiedTokens>>,
     limiter: Option<Arc<limit::Limiter>>,
 }
 
@@ -148,6 +155,7 @@ impl std::fmt::Debug for Gate {
         f.debug_struct("Gate")
             .field("authenticates", &self.key.is_some())
             .field("limits", &self.limiter.as_ref().map(|l| l.limits()))
+            .field("verified_tokens", &self.verified.as_ref().map(|v| v.len()))
             .finish()
     }
 }
@@ -161,6 +169,7 @@ impl Gate {
     /// Tokens must be signed with `key` (none: open), callers are limited by `limits`.
     pub fn new(key: Option<AuthKey>, limits: RateLimits) -> Self {
         Gate {
+            verified: key.as_ref().map(|_| Arc::new(VerifiedTokens::new())),
             key: key.map(Arc::new),
             limiter: limit::Limiter::new(limits).map(Arc::new),
         }
@@ -180,16 +189,16 @@ impl Gate {
     ///
     /// # Errors
     /// `UNAUTHENTICATED` for a malformed, expired, not yet valid or wrongly signed token.
-    pub fn authenticate(&self, credentials: &Credentials) -> Result<Caller> {
-        let Some(key) = &self.key else {
-            return Ok(Caller::Open);
+    pub fn authenticate(&self, credentials: &Credentials) -> Result<Arc<Caller>> {
+        let (Some(key), Some(verified)) = (&self.key, &self.verified) else {
+            return Ok(Arc::new(Caller::Open));
         };
         match &credentials.presented {
-            Presented::Nothing => Ok(Caller::Anonymous),
+            Presented::Nothing => Ok(Arc::new(Caller::Anonymous)),
             Presented::Malformed => Err(Error::unauthenticated(
                 "the credentials are not a bearer token",
             )),
-            Presented::Bearer(token) => key.verify(token),
+            Presented::Bearer(token) => verified.verify(key, token),
         }
     }
 
@@ -248,7 +257,7 @@ pub fn current(gate: &Gate) -> Result<Arc<Caller>> {
                 .get_or_init(|| {
                     let caller = gate.authenticate(&request.credentials)?;
                     gate.admit(&caller, request.credentials.peer)?;
-                    Ok(Arc::new(caller))
+                    Ok(caller)
                 })
                 .clone()
         })
@@ -284,7 +293,7 @@ mod tests {
     fn an_open_gate_ignores_tokens() {
         let gate = Gate::open();
         let creds = Credentials::http(Some("Bearer nonsense"), None);
-        assert_eq!(gate.authenticate(&creds), Ok(Caller::Open));
+        assert_eq!(gate.authenticate(&creds), Ok(Arc::new(Caller::Open)));
         assert!(gate.is_open());
     }
 }

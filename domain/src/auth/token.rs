@@ -115,6 +115,15 @@ impl AuthKey {
     /// `UNAUTHENTICATED` saying whether the token expired, is not valid yet, is wrongly
     /// signed or malformed (never echoing the token).
     pub fn verify(&self, token: &str) -> Result<Caller> {
+        self.verify_window(token).map(|(caller, _, _)| caller)
+    }
+
+    /// As [`AuthKey::verify`], with the token's `nbf` and `exp`: the window in which the
+    /// answer stays the same (what [`super::verified`] needs to remember it).
+    ///
+    /// # Errors
+    /// As [`AuthKey::verify`].
+    pub fn verify_window(&self, token: &str) -> Result<(Caller, u64, u64)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 Error::unauthenticated(match e.kind() {
@@ -130,10 +139,11 @@ impl AuthKey {
         if claims.sub.is_empty() {
             return Err(Error::unauthenticated("the token names no customer"));
         }
-        Ok(Caller::Customer {
+        let caller = Caller::Customer {
             email: claims.sub,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
-        })
+        };
+        Ok((caller, claims.nbf, claims.exp))
     }
 
     /// A token signed with this key for `claims` (any times: tests mint expired ones).
