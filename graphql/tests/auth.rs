@@ -1,8 +1,8 @@
 //! Security over GraphQL: bearer tokens (`Authorization: Bearer`), owner-only bookings
 //! and per-caller rate limits, through `graphql::Client` and raw requests against a real
-//! server serving `domain::auth::Guarded`. The policy itself is
-//! `domain::conformance::auth`'s; this file adds what only GraphQL can get wrong: the
-//! `extensions.code` of each refusal and a malformed header.
+//! server serving `domain::auth::Guarded`. The policy and its fixtures (key, gates,
+//! tokens) are `domain::conformance::auth`'s; this file adds what only GraphQL can get
+//! wrong: the `extensions.code` of each refusal and a malformed header.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,15 +13,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use domain::Ticketing;
-use domain::auth::{AuthKey, Gate, Guarded, Rate, RateLimits, SCOPE_BOOK, mint};
-use domain::conformance::auth::{AsEachCustomer, Connect, check_policy, check_rate_limit};
+use domain::auth::{Gate, Guarded};
+use domain::conformance::auth::{
+    ANN, AsEachCustomer, Connect, MALFORMED_AUTHORIZATION, book_token, check_policy,
+    check_rate_limit, dev_key, keyed_gate, limited_gate, no_scope_token, open_hold,
+};
 use netkit::http_client::{HttpTransport, ReqwestTransport};
 use netkit::running::RunningServer;
 use serde_json::{Value, json};
-
-fn key() -> AuthKey {
-    AuthKey::from_secret(b"graphql auth tests: a 32-byte key").unwrap()
-}
 
 async fn spawn(gate: Gate) -> RunningServer {
     let api = Guarded::wrap(Arc::new(common::service()), gate);
@@ -42,66 +41,36 @@ fn connect(endpoint: String) -> Connect {
     })
 }
 
-fn limited() -> Gate {
-    let small = Some(Rate {
-        per_second: 4,
-        burst: 2,
-    });
-    Gate::new(
-        Some(key()),
-        RateLimits {
-            per_customer: small,
-            per_anonymous: small,
-        },
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_holds_over_graphql() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    check_policy(&connect(common::endpoint(&server)), &key(), common::SPEC).await;
+    let server = spawn(keyed_gate(&dev_key())).await;
+    check_policy(
+        &connect(common::endpoint(&server)),
+        &dev_key(),
+        common::SPEC,
+    )
+    .await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_passes_with_auth_on() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    let endpoint = common::endpoint(&server);
-    let anonymous = Arc::new(graphql::Client::new(&endpoint).unwrap());
-    let each = AsEachCustomer::new(
-        anonymous,
-        Box::new(move |email: String| {
-            let endpoint = endpoint.clone();
-            Box::pin(async move {
-                let token = mint(&key(), &email, &[SCOPE_BOOK], Duration::from_secs(600))
-                    .map_err(domain::Error::internal)?;
-                let client = graphql::Client::new(&endpoint)?.with_bearer(&token)?;
-                Ok(Arc::new(client) as Arc<dyn Ticketing>)
-            })
-        }),
-    );
+    let server = spawn(keyed_gate(&dev_key())).await;
+    let each = AsEachCustomer::signed_in(connect(common::endpoint(&server)), dev_key())
+        .await
+        .unwrap();
     domain::conformance::run(Arc::new(each), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_trip_and_recover_per_customer_and_per_connection() {
-    let server = spawn(limited()).await;
-    let endpoint = common::endpoint(&server);
-    let token = mint(
-        &key(),
-        "ann@example.org",
-        &[SCOPE_BOOK],
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    let customer = graphql::Client::new(&endpoint)
-        .unwrap()
-        .with_bearer(&token)
-        .unwrap();
-    check_rate_limit(&customer, common::SPEC).await;
-    let anonymous = graphql::Client::new(&endpoint).unwrap();
-    check_rate_limit(&anonymous, common::SPEC).await;
+    let server = spawn(limited_gate(&dev_key())).await;
+    let connect = connect(common::endpoint(&server));
+    let customer = connect(Some(book_token(&dev_key(), ANN))).await.unwrap();
+    check_rate_limit(customer.as_ref(), common::SPEC).await;
+    let anonymous = connect(None).await.unwrap();
+    check_rate_limit(anonymous.as_ref(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
@@ -132,18 +101,13 @@ fn hold() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_carry_their_extensions_code() {
-    let server = spawn(limited()).await;
+    let server = spawn(limited_gate(&dev_key())).await;
     let endpoint = common::endpoint(&server);
     let transport = ReqwestTransport::new(&netkit::ClientConfig::default()).unwrap();
 
     let none = post(&transport, &endpoint, None, &hold()).await;
     assert_eq!(common::code(&none), "UNAUTHENTICATED", "{none}");
-    for malformed in [
-        "Basic YW5uOnB3",
-        "Bearer",
-        "Bearer two words",
-        "Bearer abc.def.ghi",
-    ] {
+    for &malformed in MALFORMED_AUTHORIZATION {
         let answer = post(&transport, &endpoint, Some(malformed), &hold()).await;
         assert_eq!(
             common::code(&answer),
@@ -151,7 +115,7 @@ async fn refusals_carry_their_extensions_code() {
             "{malformed}: {answer}"
         );
     }
-    let no_scope = mint(&key(), "ann@example.org", &[], Duration::from_secs(600)).unwrap();
+    let no_scope = no_scope_token(&dev_key(), ANN);
     let denied = post(
         &transport,
         &endpoint,
@@ -182,24 +146,7 @@ async fn refusals_carry_their_extensions_code() {
 async fn a_server_without_a_key_stays_open() {
     let server = spawn(Gate::open()).await;
     let client = graphql::Client::new(&common::endpoint(&server)).unwrap();
-    let event = domain::Dataset::from_spec(common::SPEC)
-        .events
-        .iter()
-        .find(|e| e.status == domain::EventStatus::OnSale)
-        .unwrap()
-        .id;
-    let booking = client
-        .hold_seats(domain::HoldRequest {
-            event_id: event,
-            seat_ids: vec![domain::SeatId(0)],
-            customer: domain::Customer {
-                name: "Anyone".into(),
-                email: "anyone@example.org".into(),
-            },
-            idempotency_key: None,
-        })
-        .await
-        .unwrap();
+    let booking = client.hold_seats(open_hold(common::SPEC)).await.unwrap();
     client.cancel_booking(booking.id).await.unwrap();
     server.stop().await.unwrap();
 }

@@ -18,15 +18,10 @@ use netkit::{ClientConfig, ServerConfig};
 /// Far longer than any of these failures takes; a hang fails the test here.
 const DEADLINE: Duration = Duration::from_secs(15);
 
+/// A server bounding handshakes by 300 ms (so the silent client is closed quickly) and
+/// a client trusting its CA.
 fn certificates() -> (ServerTls, ClientTls) {
-    let certs = dev::generate(dev::NAMES).unwrap();
-    let mut server =
-        ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
-    server.handshake_timeout = Duration::from_millis(300);
-    (
-        server,
-        ClientTls::from_ca_pem(certs.ca_pem.as_bytes()).unwrap(),
-    )
+    dev::pair(Duration::from_millis(300)).unwrap()
 }
 
 async fn spawn(tls: Option<ServerTls>) -> netkit::running::RunningServer {
@@ -64,7 +59,7 @@ async fn the_client_conforms_over_tls() {
 #[tokio::test]
 async fn a_wrong_ca_or_name_fails_verification_clearly() {
     let (server_tls, _) = certificates();
-    let (_, other_ca) = certificates();
+    let other_ca = dev::other_ca().unwrap();
     let server = spawn(Some(server_tls)).await;
     let url = format!("https://{}/graphql", server.addr);
     let e = first_call_fails(&client(&url, Some(other_ca))).await;
@@ -73,11 +68,9 @@ async fn a_wrong_ca_or_name_fails_verification_clearly() {
         "{e}"
     );
     // The right CA, but a certificate for another name: reqwest checks the URL's host.
-    let certs = dev::generate(&["quartet.invalid"]).unwrap();
-    let other_name =
-        ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
+    let (other_name, ca) =
+        dev::pair_for(&["quartet.invalid"], netkit::tls::HANDSHAKE_TIMEOUT).unwrap();
     let named = spawn(Some(other_name)).await;
-    let ca = ClientTls::from_ca_pem(certs.ca_pem.as_bytes()).unwrap();
     let e = first_call_fails(&client(
         &format!("https://{}/graphql", named.addr),
         Some(ca),
@@ -109,17 +102,10 @@ async fn plain_text_and_tls_mismatches_fail_promptly() {
 
 #[tokio::test]
 async fn a_silent_client_is_closed_at_the_handshake_deadline() {
-    use tokio::io::AsyncReadExt;
     let (server_tls, _) = certificates();
     let server = spawn(Some(server_tls)).await;
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let mut buf = [0u8; 64];
-    let read = tokio::time::timeout(DEADLINE, stream.read(&mut buf))
+    let sent = dev::silent_client(server.addr, DEADLINE)
         .await
         .expect("the server kept a silent connection past its handshake deadline");
-    assert_eq!(
-        read.unwrap_or(0),
-        0,
-        "the server sent bytes to a silent client"
-    );
+    assert_eq!(sent, 0, "the server sent bytes to a silent client");
 }

@@ -1,7 +1,8 @@
 //! Security over gRPC: bearer tokens (`authorization` metadata), owner-only bookings and
 //! per-caller rate limits, through `grpc::Client` and raw calls against a real server
-//! serving `domain::auth::Guarded`. The policy itself is `domain::conformance::auth`'s;
-//! this file adds what only gRPC can get wrong: status codes and malformed metadata.
+//! serving `domain::auth::Guarded`. The policy and its fixtures (key, gates, tokens) are
+//! `domain::conformance::auth`'s; this file adds what only gRPC can get wrong: status
+//! codes and malformed metadata.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,15 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::Ticketing;
-use domain::auth::{AuthKey, Gate, Guarded, Rate, RateLimits, SCOPE_BOOK, mint};
-use domain::conformance::auth::{AsEachCustomer, Connect, check_policy, check_rate_limit};
+use domain::auth::{Gate, Guarded};
+use domain::conformance::auth::{
+    ANN, AsEachCustomer, Connect, MALFORMED_AUTHORIZATION, book_token, check_policy,
+    check_rate_limit, dev_key, keyed_gate, limited_gate, no_scope_token, open_hold,
+};
 use grpc::pb;
 use netkit::running::RunningServer;
 use tonic::Code;
-
-fn key() -> AuthKey {
-    AuthKey::from_secret(b"grpc auth tests: a 32-byte secret").unwrap()
-}
 
 async fn spawn(gate: Gate) -> RunningServer {
     common::serve(Guarded::wrap(Arc::new(common::generate()), gate)).await
@@ -38,65 +38,31 @@ fn connect(addr: std::net::SocketAddr) -> Connect {
     })
 }
 
-fn limited() -> Gate {
-    let small = Some(Rate {
-        per_second: 4,
-        burst: 2,
-    });
-    Gate::new(
-        Some(key()),
-        RateLimits {
-            per_customer: small,
-            per_anonymous: small,
-        },
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_holds_over_grpc() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    check_policy(&connect(server.addr), &key(), common::SPEC).await;
+    let server = spawn(keyed_gate(&dev_key())).await;
+    check_policy(&connect(server.addr), &dev_key(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_passes_with_auth_on() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    let addr = server.addr;
-    let anonymous = Arc::new(grpc::Client::connect(addr).await.unwrap());
-    let each = AsEachCustomer::new(
-        anonymous,
-        Box::new(move |email: String| {
-            Box::pin(async move {
-                let token = mint(&key(), &email, &[SCOPE_BOOK], Duration::from_secs(600))
-                    .map_err(domain::Error::internal)?;
-                let client = grpc::Client::connect(addr).await?.with_bearer(&token)?;
-                Ok(Arc::new(client) as Arc<dyn Ticketing>)
-            })
-        }),
-    );
+    let server = spawn(keyed_gate(&dev_key())).await;
+    let each = AsEachCustomer::signed_in(connect(server.addr), dev_key())
+        .await
+        .unwrap();
     domain::conformance::run(Arc::new(each), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_trip_and_recover_per_customer_and_per_connection() {
-    let server = spawn(limited()).await;
-    let token = mint(
-        &key(),
-        "ann@example.org",
-        &[SCOPE_BOOK],
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    let customer = grpc::Client::connect(server.addr)
-        .await
-        .unwrap()
-        .with_bearer(&token)
-        .unwrap();
-    check_rate_limit(&customer, common::SPEC).await;
-    let anonymous = grpc::Client::connect(server.addr).await.unwrap();
-    check_rate_limit(&anonymous, common::SPEC).await;
+    let server = spawn(limited_gate(&dev_key())).await;
+    let connect = connect(server.addr);
+    let customer = connect(Some(book_token(&dev_key(), ANN))).await.unwrap();
+    check_rate_limit(customer.as_ref(), common::SPEC).await;
+    let anonymous = connect(None).await.unwrap();
+    check_rate_limit(anonymous.as_ref(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
@@ -124,7 +90,7 @@ fn hold() -> pb::HoldSeatsRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_are_unauthenticated_permission_denied_and_resource_exhausted() {
-    let server = spawn(limited()).await;
+    let server = spawn(limited_gate(&dev_key())).await;
     let mut raw = pb::ticketing_client::TicketingClient::new(common::channel(&server).await);
 
     let none = raw
@@ -132,12 +98,7 @@ async fn statuses_are_unauthenticated_permission_denied_and_resource_exhausted()
         .await
         .unwrap_err();
     assert_eq!(none.code(), Code::Unauthenticated, "{none:?}");
-    for malformed in [
-        "Basic YW5uOnB3",
-        "Bearer",
-        "Bearer two words",
-        "Bearer abc.def.ghi",
-    ] {
+    for &malformed in MALFORMED_AUTHORIZATION {
         let status = raw
             .hold_seats(with_authorization(hold(), Some(malformed)))
             .await
@@ -152,7 +113,7 @@ async fn statuses_are_unauthenticated_permission_denied_and_resource_exhausted()
             domain::ErrorCode::Unauthenticated
         );
     }
-    let no_scope = mint(&key(), "ann@example.org", &[], Duration::from_secs(600)).unwrap();
+    let no_scope = no_scope_token(&dev_key(), ANN);
     let denied = raw
         .hold_seats(with_authorization(
             hold(),
@@ -183,27 +144,7 @@ async fn statuses_are_unauthenticated_permission_denied_and_resource_exhausted()
 async fn a_server_without_a_key_stays_open() {
     let server = spawn(Gate::open()).await;
     let client = grpc::Client::connect(server.addr).await.unwrap();
-    let booking = client
-        .hold_seats(domain::HoldRequest {
-            event_id: first_on_sale(),
-            seat_ids: vec![domain::SeatId(0)],
-            customer: domain::Customer {
-                name: "Anyone".into(),
-                email: "anyone@example.org".into(),
-            },
-            idempotency_key: None,
-        })
-        .await
-        .unwrap();
+    let booking = client.hold_seats(open_hold(common::SPEC)).await.unwrap();
     client.cancel_booking(booking.id).await.unwrap();
     server.stop().await.unwrap();
-}
-
-fn first_on_sale() -> domain::EventId {
-    domain::Dataset::from_spec(common::SPEC)
-        .events
-        .iter()
-        .find(|e| e.status == domain::EventStatus::OnSale)
-        .unwrap()
-        .id
 }

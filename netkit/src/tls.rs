@@ -439,12 +439,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
     }
 }
 
-/// A development CA and a server certificate signed by it, for local runs and tests.
+/// A development CA and a server certificate signed by it, for local runs and tests;
+/// [`dev::pair`], [`dev::other_ca`] and [`dev::silent_client`] are the fixture every
+/// protocol's TLS tests share.
 #[cfg(feature = "tls-dev-certs")]
 pub mod dev {
+    use std::io;
+    use std::net::SocketAddr;
     use std::path::{Path, PathBuf};
+    use std::time::Duration;
 
-    use super::TlsError;
+    use super::{ClientTls, ServerTls, TlsError};
 
     /// The names the development server certificate is valid for.
     pub const NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
@@ -514,6 +519,61 @@ pub mod dev {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
         })
+    }
+
+    /// A server with a fresh development certificate for [`NAMES`] (so a client dialling
+    /// 127.0.0.1 or `::1` verifies it) and a client trusting its CA, the server bounding
+    /// each handshake by `handshake_timeout`: what a TLS test serves and connects with.
+    ///
+    /// # Errors
+    /// A [`TlsError`] if the certificates cannot be made or loaded (never for [`NAMES`]
+    /// on a working rcgen and rustls).
+    pub fn pair(handshake_timeout: Duration) -> Result<(ServerTls, ClientTls), TlsError> {
+        pair_for(NAMES, handshake_timeout)
+    }
+
+    /// As [`pair`], with a server certificate for `names` instead of [`NAMES`]: a test of
+    /// a client that must refuse a certificate for another name (`quartet.invalid`).
+    ///
+    /// # Errors
+    /// A [`TlsError`] if a name is not a valid DNS name or IP address.
+    pub fn pair_for(
+        names: &[&str],
+        handshake_timeout: Duration,
+    ) -> Result<(ServerTls, ClientTls), TlsError> {
+        let certs = generate(names)?;
+        let mut server = ServerTls::from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes())?;
+        server.handshake_timeout = handshake_timeout;
+        Ok((server, ClientTls::from_ca_pem(certs.ca_pem.as_bytes())?))
+    }
+
+    /// A client trusting a fresh CA that signed nothing else: every server it meets,
+    /// including one made by [`pair`], fails its verification.
+    ///
+    /// # Errors
+    /// As [`pair`].
+    pub fn other_ca() -> Result<ClientTls, TlsError> {
+        ClientTls::from_ca_pem(generate(NAMES)?.ca_pem.as_bytes())
+    }
+
+    /// Connects to the TLS server at `addr`, sends nothing, and waits up to `within` for
+    /// the server to close the connection (its handshake deadline should). Returns how
+    /// many bytes the server sent first, which should be none; a reset counts as a close
+    /// with nothing sent, since a server may reset a connection it gives up on.
+    ///
+    /// # Errors
+    /// The connect's error, or `TimedOut` if the connection was still open after `within`.
+    pub async fn silent_client(addr: SocketAddr, within: Duration) -> io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(within, stream.read(&mut buf)).await {
+            Ok(read) => Ok(read.unwrap_or(0)),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{addr} kept a silent connection open for {within:?}"),
+            )),
+        }
     }
 
     /// Generates certificates for [`NAMES`] and writes `ca.pem`, `server.pem` and

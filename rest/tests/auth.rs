@@ -1,8 +1,8 @@
 //! Security over REST: bearer tokens (`Authorization: Bearer`), owner-only bookings and
 //! per-caller rate limits, through `rest::Client` and raw requests against a real server
-//! serving `domain::auth::Guarded`. The policy itself is `domain::conformance::auth`'s;
-//! this file adds what only HTTP can get wrong: statuses, `WWW-Authenticate`,
-//! `Retry-After`, and a malformed header.
+//! serving `domain::auth::Guarded`. The policy and its fixtures (key, gates, tokens) are
+//! `domain::conformance::auth`'s; this file adds what only HTTP can get wrong: statuses,
+//! `WWW-Authenticate`, `Retry-After`, and a malformed header.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,14 +13,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use domain::Ticketing;
-use domain::auth::{AuthKey, Gate, Guarded, Rate, RateLimits, SCOPE_BOOK, mint};
-use domain::conformance::auth::{AsEachCustomer, Connect, check_policy, check_rate_limit};
+use domain::auth::{Gate, Guarded};
+use domain::conformance::auth::{
+    ANN, AsEachCustomer, Connect, MALFORMED_AUTHORIZATION, book_token, check_policy,
+    check_rate_limit, dev_key, keyed_gate, limited_gate, no_scope_token, open_hold,
+};
 use netkit::http_client::{HttpTransport, ReqwestTransport};
 use netkit::running::RunningServer;
-
-fn key() -> AuthKey {
-    AuthKey::from_secret(b"rest auth tests: a 32-byte secret").unwrap()
-}
 
 async fn spawn(gate: Gate) -> RunningServer {
     let api = Guarded::wrap(Arc::new(common::service()), gate);
@@ -41,65 +40,31 @@ fn connect(url: String) -> Connect {
     })
 }
 
-fn limited() -> Gate {
-    let small = Some(Rate {
-        per_second: 4,
-        burst: 2,
-    });
-    Gate::new(
-        Some(key()),
-        RateLimits {
-            per_customer: small,
-            per_anonymous: small,
-        },
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_holds_over_rest() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    check_policy(&connect(common::url(&server)), &key(), common::SPEC).await;
+    let server = spawn(keyed_gate(&dev_key())).await;
+    check_policy(&connect(common::url(&server)), &dev_key(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_passes_with_auth_on() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    let url = common::url(&server);
-    let anonymous = Arc::new(rest::Client::new(&url).unwrap());
-    let each = AsEachCustomer::new(
-        anonymous,
-        Box::new(move |email: String| {
-            let url = url.clone();
-            Box::pin(async move {
-                let token = mint(&key(), &email, &[SCOPE_BOOK], Duration::from_secs(600))
-                    .map_err(domain::Error::internal)?;
-                Ok(Arc::new(rest::Client::new(&url)?.with_bearer(&token)?) as Arc<dyn Ticketing>)
-            })
-        }),
-    );
+    let server = spawn(keyed_gate(&dev_key())).await;
+    let each = AsEachCustomer::signed_in(connect(common::url(&server)), dev_key())
+        .await
+        .unwrap();
     domain::conformance::run(Arc::new(each), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_trip_and_recover_per_customer_and_per_connection() {
-    let server = spawn(limited()).await;
-    let url = common::url(&server);
-    let token = mint(
-        &key(),
-        "ann@example.org",
-        &[SCOPE_BOOK],
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    let customer = rest::Client::new(&url)
-        .unwrap()
-        .with_bearer(&token)
-        .unwrap();
-    check_rate_limit(&customer, common::SPEC).await;
-    let anonymous = rest::Client::new(&url).unwrap();
-    check_rate_limit(&anonymous, common::SPEC).await;
+    let server = spawn(limited_gate(&dev_key())).await;
+    let connect = connect(common::url(&server));
+    let customer = connect(Some(book_token(&dev_key(), ANN))).await.unwrap();
+    check_rate_limit(customer.as_ref(), common::SPEC).await;
+    let anonymous = connect(None).await.unwrap();
+    check_rate_limit(anonymous.as_ref(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
@@ -131,7 +96,7 @@ const HOLD: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_answers_are_401_with_a_challenge_403_and_429_with_retry_after() {
-    let server = spawn(limited()).await;
+    let server = spawn(limited_gate(&dev_key())).await;
     let base = common::url(&server);
     let transport = ReqwestTransport::new(&netkit::ClientConfig::default()).unwrap();
     let bookings = format!("{base}/v1/bookings");
@@ -144,12 +109,7 @@ async fn http_answers_are_401_with_a_challenge_403_and_429_with_retry_after() {
         "Bearer realm=\"quartet\""
     );
 
-    for malformed in [
-        "Basic YW5uOnB3",
-        "Bearer",
-        "Bearer two words",
-        "Bearer abc.def.ghi",
-    ] {
+    for &malformed in MALFORMED_AUTHORIZATION {
         let response = send(&transport, "POST", bookings.clone(), Some(malformed), HOLD).await;
         assert_eq!(response.status(), 401, "{malformed}");
         assert_eq!(problem_code(&response), "UNAUTHENTICATED", "{malformed}");
@@ -160,7 +120,7 @@ async fn http_answers_are_401_with_a_challenge_403_and_429_with_retry_after() {
         );
     }
 
-    let no_scope = mint(&key(), "ann@example.org", &[], Duration::from_secs(600)).unwrap();
+    let no_scope = no_scope_token(&dev_key(), ANN);
     let forbidden = send(
         &transport,
         "POST",
@@ -200,25 +160,7 @@ async fn a_server_without_a_key_stays_open() {
             .with_bearer("ignored.by.open")
             .unwrap(),
     ] {
-        let events = domain::Dataset::from_spec(common::SPEC);
-        let event = events
-            .events
-            .iter()
-            .find(|e| e.status == domain::EventStatus::OnSale)
-            .unwrap()
-            .id;
-        let booking = client
-            .hold_seats(domain::HoldRequest {
-                event_id: event,
-                seat_ids: vec![domain::SeatId(0)],
-                customer: domain::Customer {
-                    name: "Anyone".into(),
-                    email: "anyone@example.org".into(),
-                },
-                idempotency_key: None,
-            })
-            .await
-            .unwrap();
+        let booking = client.hold_seats(open_hold(common::SPEC)).await.unwrap();
         client.cancel_booking(booking.id).await.unwrap();
     }
     server.stop().await.unwrap();

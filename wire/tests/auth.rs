@@ -1,27 +1,26 @@
 //! Security over the wire protocol: AUTH (PROTOCOL.md §6.8), owner-only bookings and
 //! per-caller rate limits, through `wire::Client` and raw frames against a real server
 //! serving `domain::auth::Guarded`, plus the AUTH vectors of PROTOCOL.md §10 byte for
-//! byte. The policy itself is `domain::conformance::auth`'s.
+//! byte. The policy and its fixtures (key, gates, tokens) are
+//! `domain::conformance::auth`'s.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use domain::auth::{AuthKey, Gate, Guarded, Rate, RateLimits, SCOPE_BOOK, mint};
-use domain::conformance::auth::{AsEachCustomer, Connect, check_policy, check_rate_limit};
+use domain::auth::{Gate, Guarded};
+use domain::conformance::auth::{
+    ANN, AsEachCustomer, Connect, book_token, check_policy, check_rate_limit, dev_key, keyed_gate,
+    limited_gate, open_hold,
+};
 use domain::{DatasetSpec, ErrorCode, Limits, Service, Ticketing};
 use netkit::running::RunningServer;
 use tokio::io::AsyncWriteExt;
 use wire::frame::Opcode;
 
 use common::{hex, vector};
-
-fn key() -> AuthKey {
-    AuthKey::from_secret(b"wire auth tests: a 32-byte secret").unwrap()
-}
 
 async fn spawn_over(service: Service, gate: Gate) -> RunningServer {
     common::serve(
@@ -47,69 +46,37 @@ fn connect(addr: std::net::SocketAddr) -> Connect {
     })
 }
 
-fn limited() -> Gate {
-    let small = Some(Rate {
-        per_second: 4,
-        burst: 2,
-    });
-    Gate::new(
-        Some(key()),
-        RateLimits {
-            per_customer: small,
-            per_anonymous: small,
-        },
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_holds_over_wire() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    check_policy(&connect(server.addr), &key(), common::SPEC).await;
+    let server = spawn(keyed_gate(&dev_key())).await;
+    check_policy(&connect(server.addr), &dev_key(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_passes_with_auth_on() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
-    let addr = server.addr;
-    let anonymous = Arc::new(wire::Client::connect(addr).await.unwrap());
-    let each = AsEachCustomer::new(
-        anonymous,
-        Box::new(move |email: String| {
-            Box::pin(async move {
-                let token = mint(&key(), &email, &[SCOPE_BOOK], Duration::from_secs(600))
-                    .map_err(domain::Error::internal)?;
-                let client = wire::Client::connect(addr).await?;
-                client.authenticate(&token).await?;
-                Ok(Arc::new(client) as Arc<dyn Ticketing>)
-            })
-        }),
-    );
+    let server = spawn(keyed_gate(&dev_key())).await;
+    let each = AsEachCustomer::signed_in(connect(server.addr), dev_key())
+        .await
+        .unwrap();
     domain::conformance::run(Arc::new(each), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_trip_and_recover_per_customer_and_per_connection() {
-    let server = spawn(limited()).await;
-    let token = mint(
-        &key(),
-        "ann@example.org",
-        &[SCOPE_BOOK],
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    let customer = wire::Client::connect(server.addr).await.unwrap();
-    customer.authenticate(&token).await.unwrap();
-    check_rate_limit(&customer, common::SPEC).await;
-    let anonymous = wire::Client::connect(server.addr).await.unwrap();
-    check_rate_limit(&anonymous, common::SPEC).await;
+    let server = spawn(limited_gate(&dev_key())).await;
+    let connect = connect(server.addr);
+    let customer = connect(Some(book_token(&dev_key(), ANN))).await.unwrap();
+    check_rate_limit(customer.as_ref(), common::SPEC).await;
+    let anonymous = connect(None).await.unwrap();
+    check_rate_limit(anonymous.as_ref(), common::SPEC).await;
     server.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_applies_to_the_frames_after_it_and_bad_payloads_are_refused() {
-    let server = spawn(Gate::new(Some(key()), RateLimits::default())).await;
+    let server = spawn(keyed_gate(&dev_key())).await;
     let mut stream = common::handshaken(server.addr).await;
     // A token with a space in it is malformed before it is parsed.
     let auth = common::request_bytes(Opcode::Auth, 1, &"two words");
@@ -166,7 +133,7 @@ async fn auth_vectors_match_the_server() {
             Limits::default(),
         )
     };
-    let server = spawn_over(documented(), Gate::new(Some(key()), RateLimits::default())).await;
+    let server = spawn_over(documented(), keyed_gate(&dev_key())).await;
     let mut stream = common::handshaken(server.addr).await;
     for (request, response) in [
         ("auth-request", "auth-response"),
@@ -206,24 +173,7 @@ async fn auth_vectors_match_the_server() {
 async fn a_server_without_a_key_stays_open() {
     let server = spawn(Gate::open()).await;
     let client = wire::Client::connect(server.addr).await.unwrap();
-    let event = domain::Dataset::from_spec(common::SPEC)
-        .events
-        .iter()
-        .find(|e| e.status == domain::EventStatus::OnSale)
-        .unwrap()
-        .id;
-    let booking = client
-        .hold_seats(domain::HoldRequest {
-            event_id: event,
-            seat_ids: vec![domain::SeatId(0)],
-            customer: domain::Customer {
-                name: "Anyone".into(),
-                email: "anyone@example.org".into(),
-            },
-            idempotency_key: None,
-        })
-        .await
-        .unwrap();
+    let booking = client.hold_seats(open_hold(common::SPEC)).await.unwrap();
     client.cancel_booking(booking.id).await.unwrap();
     server.stop().await.unwrap();
 }

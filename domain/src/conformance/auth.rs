@@ -10,6 +10,13 @@
 //! [`check_policy`] and [`check_rate_limit`] are the refusals every protocol's auth tests
 //! run through their own client; what only a transport can get wrong (a malformed
 //! header, its status codes) each protocol's test checks itself.
+//!
+//! The fixtures those tests share live here too: a development key ([`dev_key`]), the
+//! servers' gates ([`keyed_gate`], [`limited_gate`]), the tokens the refusals need
+//! ([`book_token`], [`no_scope_token`], [`expired_token`], [`not_yet_valid_token`],
+//! [`wrongly_signed_token`], [`MALFORMED_TOKEN`]), the `Authorization` values a
+//! transport must refuse ([`MALFORMED_AUTHORIZATION`]), the hold an open server must
+//! accept ([`open_hold`]) and [`AsEachCustomer::signed_in`] for the suite with auth on.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +25,9 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 
 use crate::auth::token::now_secs;
-use crate::auth::{AuthKey, Claims, NO_TOKEN, RATE_LIMIT_WHAT, SCOPE_BOOK, mint};
+use crate::auth::{
+    AuthKey, Claims, Gate, NO_TOKEN, RATE_LIMIT_WHAT, Rate, RateLimits, SCOPE_BOOK, mint,
+};
 use crate::dataset::{Dataset, DatasetSpec};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
@@ -54,6 +63,20 @@ impl AsEachCustomer {
             clients: tokio::sync::Mutex::new(BTreeMap::new()),
             owners: parking_lot::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Reads through `connect(None)`; holds and bookings through `connect`'s clients
+    /// carrying each customer's [`book_token`] signed with `key`: the usual way to build
+    /// one when the server checks tokens signed with `key`.
+    ///
+    /// # Errors
+    /// `connect(None)`'s error.
+    pub async fn signed_in(connect: Connect, key: AuthKey) -> Result<Self> {
+        let anonymous = connect(None).await?;
+        Ok(Self::new(
+            anonymous,
+            Box::new(move |email: String| connect(Some(book_token(&key, &email)))),
+        ))
     }
 
     async fn client(&self, email: &str) -> Result<Arc<dyn Ticketing>> {
@@ -181,6 +204,61 @@ fn expect_code<T: std::fmt::Debug>(check: &str, result: Result<T>, code: ErrorCo
     }
 }
 
+/// How long the tokens made here stay valid: far longer than any test runs.
+const TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The development key the auth tests sign and check tokens with. Its secret is in the
+/// source: never a deployment's key.
+///
+/// # Panics
+/// Never: the secret is long enough.
+pub fn dev_key() -> AuthKey {
+    AuthKey::from_secret(b"quartet auth tests: a 32-byte dev secret").expect("a 32-byte secret")
+}
+
+/// A gate checking tokens signed with `key`, without rate limits: what
+/// [`check_policy`] and the suite with auth on run against.
+pub fn keyed_gate(key: &AuthKey) -> Gate {
+    Gate::new(Some(key.clone()), RateLimits::default())
+}
+
+/// A gate checking tokens signed with `key` and limiting each customer and each
+/// anonymous connection to 4 requests a second with a burst of 2: small enough that
+/// [`check_rate_limit`] trips it within a few calls.
+pub fn limited_gate(key: &AuthKey) -> Gate {
+    let small = Some(Rate {
+        per_second: 4,
+        burst: 2,
+    });
+    Gate::new(
+        Some(key.clone()),
+        RateLimits {
+            per_customer: small,
+            per_anonymous: small,
+        },
+    )
+}
+
+/// A valid token for the customer `who` (an e-mail) with the `book` scope: `who` may
+/// hold seats for itself and manage its own bookings; [`BOB`]'s is the token of another
+/// customer than [`ANN`].
+///
+/// # Panics
+/// If the token cannot be signed (it always can).
+pub fn book_token(key: &AuthKey, who: &str) -> String {
+    mint(key, who, &[SCOPE_BOOK], TOKEN_LIFETIME).expect("mint")
+}
+
+/// A valid token for `who` without any scope: it reads, and a hold is PERMISSION_DENIED.
+///
+/// # Panics
+/// As [`book_token`].
+pub fn no_scope_token(key: &AuthKey, who: &str) -> String {
+    mint(key, who, &[], TOKEN_LIFETIME).expect("mint")
+}
+
+/// [`ANN`]'s `book` token signed with `key`, valid from `nbf_offset` to `exp_offset`
+/// seconds from now.
 fn token_with(key: &AuthKey, nbf_offset: i64, exp_offset: i64) -> String {
     let now = now_secs();
     key.sign(&Claims {
@@ -190,7 +268,70 @@ fn token_with(key: &AuthKey, nbf_offset: i64, exp_offset: i64) -> String {
         nbf: now.saturating_add_signed(nbf_offset),
         exp: now.saturating_add_signed(exp_offset),
     })
-    .unwrap_or_default()
+    .expect("sign")
+}
+
+/// [`ANN`]'s `book` token that expired an hour ago (well past the verifier's leeway):
+/// "the token has expired".
+///
+/// # Panics
+/// As [`book_token`].
+pub fn expired_token(key: &AuthKey) -> String {
+    token_with(key, -7200, -3600)
+}
+
+/// [`ANN`]'s `book` token valid only from an hour from now: "the token is not valid yet".
+///
+/// # Panics
+/// As [`book_token`].
+pub fn not_yet_valid_token(key: &AuthKey) -> String {
+    token_with(key, 3600, 7200)
+}
+
+/// [`ANN`]'s `book` token signed with a key other than [`dev_key`] (and any key a test
+/// would pick): "the token's signature does not verify".
+///
+/// # Panics
+/// As [`book_token`].
+pub fn wrongly_signed_token() -> String {
+    let other = AuthKey::from_secret(&[0x42; 32]).expect("a 32-byte secret");
+    book_token(&other, ANN)
+}
+
+/// A token of JWT shape that is not one: "the token is malformed".
+pub const MALFORMED_TOKEN: &str = "abc.def.ghi";
+
+/// `Authorization` values every HTTP-borne transport (REST, GraphQL, gRPC metadata) must
+/// refuse as UNAUTHENTICATED: another scheme, a bearer without a token, a token with a
+/// space in it, and [`MALFORMED_TOKEN`].
+pub const MALFORMED_AUTHORIZATION: &[&str] = &[
+    "Basic YW5uOnB3",
+    "Bearer",
+    "Bearer two words",
+    "Bearer abc.def.ghi",
+];
+
+/// A hold of seat 0 of the first on-sale event of `spec`'s dataset for a customer no
+/// token names: what a server without a key must accept from anyone.
+///
+/// # Panics
+/// If the dataset has no on-sale event.
+pub fn open_hold(spec: DatasetSpec) -> HoldRequest {
+    let event = Dataset::from_spec(spec)
+        .events
+        .iter()
+        .find(|e| e.status == EventStatus::OnSale)
+        .expect("an on-sale event")
+        .id;
+    HoldRequest {
+        event_id: event,
+        seat_ids: vec![SeatId(0)],
+        customer: Customer {
+            name: "Anyone".into(),
+            email: "anyone@example.org".into(),
+        },
+        idempotency_key: None,
+    }
 }
 
 /// Checks the policy through `connect`'s clients against a server that checks tokens
@@ -205,8 +346,6 @@ fn token_with(key: &AuthKey, nbf_offset: i64, exp_offset: i64) -> String {
 pub async fn check_policy(connect: &Connect, key: &AuthKey, spec: DatasetSpec) {
     let events = on_sale_events(spec);
     let event = *events.last().expect("an on-sale event");
-    let hour = std::time::Duration::from_secs(3600);
-    let token = |who: &str, scopes: &[&str]| mint(key, who, scopes, hour).expect("mint");
 
     let anonymous = connect(None).await.expect("connect");
     anonymous
@@ -219,12 +358,12 @@ pub async fn check_policy(connect: &Connect, key: &AuthKey, spec: DatasetSpec) {
         &Error::unauthenticated(NO_TOKEN),
     );
 
-    let ann = connect(Some(token(ANN, &[SCOPE_BOOK]))).await.expect("ann");
+    let ann = connect(Some(book_token(key, ANN))).await.expect("ann");
     let booking = ann
         .hold_seats(hold_for(event, 0, ANN))
         .await
         .expect("ann holds her own seat");
-    let bob = connect(Some(token(BOB, &[SCOPE_BOOK]))).await.expect("bob");
+    let bob = connect(Some(book_token(key, BOB))).await.expect("bob");
     // Exactly what the store answers for a booking that does not exist with that id.
     let missing = Error::not_found("booking", booking.id);
     expect_error(
@@ -262,7 +401,7 @@ pub async fn check_policy(connect: &Connect, key: &AuthKey, spec: DatasetSpec) {
         "bob's attempts changed nothing"
     );
 
-    let reader = connect(Some(token("carol@example.org", &[])))
+    let reader = connect(Some(no_scope_token(key, "carol@example.org")))
         .await
         .expect("carol");
     reader
@@ -278,19 +417,13 @@ pub async fn check_policy(connect: &Connect, key: &AuthKey, spec: DatasetSpec) {
     );
 
     let refusals = [
-        (token_with(key, -7200, -3600), "the token has expired"),
-        (token_with(key, 3600, 7200), "the token is not valid yet"),
+        (expired_token(key), "the token has expired"),
+        (not_yet_valid_token(key), "the token is not valid yet"),
         (
-            mint(
-                &AuthKey::from_secret(&[0x42; 32]).expect("key"),
-                ANN,
-                &[SCOPE_BOOK],
-                hour,
-            )
-            .expect("mint"),
+            wrongly_signed_token(),
             "the token's signature does not verify",
         ),
-        ("abc.def.ghi".to_owned(), "the token is malformed"),
+        (MALFORMED_TOKEN.to_owned(), "the token is malformed"),
     ];
     for (bad, reason) in refusals {
         let client = connect(Some(bad)).await.expect("connect");
