@@ -12,8 +12,10 @@
 //! run leaves many sockets in TIME_WAIT.
 //!
 //! With `--auth` (the authentication axis), the token check belongs to the first
-//! request; [`ConnectWorker::with_token`] is the hook its bearer token comes through
-//! (not wired yet).
+//! request, and so to what is measured: REST's, GraphQL's and gRPC's first request
+//! carries the token in its pre-built head (the opener's requests are built with it),
+//! and the wire protocol sends its AUTH request right after the hellos, before the
+//! get_event, as a client of it must ([`ConnectWorker::with_token`] gives the token).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,8 +47,8 @@ pub struct ConnectWorker {
     plan: Arc<Plan>,
     index: usize,
     meter: Arc<PayloadMeter>,
-    /// `--auth`'s bearer token for the first request, when that axis is on (a hook:
-    /// nothing sets it yet).
+    /// `--auth`'s bearer token: the wire protocol's AUTH request on each connection
+    /// (the HTTP openers' requests carry it already).
     token: Option<String>,
 }
 
@@ -69,7 +71,10 @@ impl ConnectWorker {
         }
     }
 
-    /// The bearer token each first request should carry (`--auth`).
+    /// The bearer token each connection presents (`--auth`): the wire protocol's AUTH
+    /// request after the hellos. The HTTP openers' requests must be built with the same
+    /// token (`Requests::authorized`, `GrpcRequests::with_bearer`), as
+    /// `steps::ApiSteps` builds them.
     #[must_use]
     pub fn with_token(mut self, token: Option<String>) -> Self {
         self.token = token;
@@ -78,13 +83,6 @@ impl ConnectWorker {
 
     /// One operation: connect, handshake, one get_event, drop.
     pub async fn run_once(&mut self) -> Outcome {
-        if self.token.is_some() {
-            // Honest until the clients take a token: a run with auth must not pass as
-            // one without.
-            return Outcome::Failed(
-                "the connect scenario does not send --auth tokens yet".to_owned(),
-            );
-        }
         let addr = self.addr;
         match &self.opener {
             Opener::Http1(requests) => {
@@ -119,12 +117,14 @@ impl ConnectWorker {
                 Err(e) => Outcome::Failed(format!("cannot connect to {addr}: {e}")),
             },
             Opener::Wire(compression, tls) => {
-                let connected = match protocol::connect_secured(
+                // With a token, the AUTH request follows the hellos inside this call.
+                let connected = match protocol::connect_authorized(
                     Protocol::Wire,
                     addr,
                     1,
                     *compression,
                     tls.as_ref(),
+                    self.token.as_deref(),
                 )
                 .await
                 {

@@ -8,6 +8,7 @@
 //!   HTTP/1.1 and HTTP/2 frameworks answering prepared bytes).
 //! - [`lean`]: the lean load clients REST's, GraphQL's and gRPC's reads run through.
 //! - [`link`]: the emulated links `--link` puts between client and server (a relay).
+//! - [`auth`]: `--auth`, the run's key and bearer token and the customer it books for.
 //! - [`compression`]: decoding the gzip or zstd answers `--compression` asks for.
 //! - [`metering`]: payload byte counting, installed around each client from outside.
 //! - [`scenario`]: what one operation of each scenario is, and the check its answer
@@ -28,6 +29,7 @@
 //!   from several machines, cut into shards and added back up.
 
 pub mod abuse;
+pub mod auth;
 pub mod charts;
 pub mod child;
 pub mod commands;

@@ -267,6 +267,24 @@ pub async fn connect_secured(
     compression: Compression,
     tls: Option<&netkit::tls::ClientTls>,
 ) -> domain::Result<Connected> {
+    connect_authorized(protocol, addr, connections, compression, tls, None).await
+}
+
+/// As [`connect_secured`], every request carrying `bearer` when given (`--auth`): REST
+/// and GraphQL an `Authorization: Bearer` header, gRPC `authorization` metadata (each
+/// client's `with_bearer`), the wire protocol an AUTH request on every connection
+/// right after the hellos (`authenticate`), so connecting includes it.
+///
+/// # Errors
+/// As [`connect_with`]; a token a client cannot send (not a valid header value).
+pub async fn connect_authorized(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+    compression: Compression,
+    tls: Option<&netkit::tls::ClientTls>,
+    bearer: Option<&str>,
+) -> domain::Result<Connected> {
     let meter = Arc::new(PayloadMeter::default());
     let config = ClientConfig {
         compression,
@@ -277,41 +295,54 @@ pub async fn connect_secured(
     let api: SharedTicketing = match protocol {
         Protocol::Rest => {
             let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
-            Arc::new(rest::Client::with_transport(
-                &format!("{scheme}://{addr}"),
-                transport,
-            )?)
+            let client = rest::Client::with_transport(&format!("{scheme}://{addr}"), transport)?;
+            Arc::new(match bearer {
+                Some(token) => client.with_bearer(token)?,
+                None => client,
+            })
         }
         Protocol::Graphql => {
             let transport = MeteredTransport::reqwest(&config, Arc::clone(&meter))?;
-            Arc::new(graphql::Client::with_transport(
-                &format!("{scheme}://{addr}/graphql"),
-                transport,
-            )?)
+            let client =
+                graphql::Client::with_transport(&format!("{scheme}://{addr}/graphql"), transport)?;
+            Arc::new(match bearer {
+                Some(token) => client.with_bearer(token)?,
+                None => client,
+            })
         }
         Protocol::Wire if tls.is_some() => {
             let connector = tls.map(|t| t.connector(&[wire::handshake::ALPN]));
             let stream = crate::lean::stream::dial(addr, connector.as_ref())
                 .await
                 .map_err(|e| domain::Error::internal(format!("cannot connect to {addr}: {e}")))?;
-            Arc::new(
+            let client =
                 wire::Client::from_stream(MeteredStream::new(stream, Arc::clone(&meter)), &config)
-                    .await?,
-            )
+                    .await?;
+            if let Some(token) = bearer {
+                client.authenticate(token).await?;
+            }
+            Arc::new(client)
         }
         Protocol::Grpc | Protocol::H2Floor => {
             let channel = grpc::client::channel(addr, &config).await?;
             let channel = tower::Layer::layer(&MeterLayer::new(Arc::clone(&meter)), channel);
-            Arc::new(grpc::Client::with_channel(channel, &config))
+            let client = grpc::Client::with_channel(channel, &config);
+            Arc::new(match bearer {
+                Some(token) => client.with_bearer(token)?,
+                None => client,
+            })
         }
         Protocol::Wire => {
             let wrap_meter = Arc::clone(&meter);
-            Arc::new(
+            let client =
                 wire::Client::connect_wrapped(addr, connections.max(1), &config, move |stream| {
                     MeteredStream::new(stream, Arc::clone(&wrap_meter))
                 })
-                .await?,
-            )
+                .await?;
+            if let Some(token) = bearer {
+                client.authenticate(token).await?;
+            }
+            Arc::new(client)
         }
         Protocol::TcpFloor | Protocol::Http1Floor | Protocol::GraphqlFloor => {
             return Err(domain::Error::invalid_argument(

@@ -26,7 +26,9 @@ use crate::stats::Latency;
 ///   protocol `graphql-floor` (the GraphQL server answering `{ __typename }`);
 ///   `meta.store`, `meta.replicas`, `meta.pgbench`, `runs[].store`, `runs[].replicas`
 ///   and the protocol `pgbench-floor` (the database alone running the store's statements
-///   under pgbench, with `--store postgres`).
+///   under pgbench, with `--store postgres`); `meta.search`, `runs[].search` and
+///   `search_staleness` (`--search`), `meta.events_sweep` and `runs[].events`
+///   (`--events` with several sizes).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -52,6 +54,46 @@ pub struct Results {
     /// Neither a failure nor a figure; absent from files that skipped nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
+    /// `--search index` over PostgreSQL: per protocol (and catalogue size), how long a
+    /// committed change took to become searchable through a replica's index; absent
+    /// when no index run was made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_staleness: Vec<SearchStaleness>,
+}
+
+/// How stale one protocol's `--search index` servers were: a writer changed events
+/// through the store at a steady rate (each change flips an event between on sale and
+/// sold out) and, after each, a prober searched through the protocol's client until
+/// the hit showed the change (see `commands::bench::staleness`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchStaleness {
+    /// The protocol the prober searched through.
+    pub protocol: String,
+    /// Events in the catalogue.
+    pub events: u32,
+    /// Server processes probed (writer `w` probes replica `w mod replicas`).
+    pub replicas: usize,
+    /// Changes per second the writer was asked for.
+    pub rate: f64,
+    /// Changes the writer committed.
+    pub changes: u64,
+    /// Changes per second the writer achieved (each writer waits for its change to be
+    /// seen before its next, so a slow index lowers this).
+    pub write_rate_achieved: f64,
+    /// Changes not seen in search within the deadline (must be 0).
+    pub not_seen: u64,
+    /// Seconds a change was given to show before it counted as not seen.
+    pub deadline_s: f64,
+    /// From the write's acknowledgement (the commit is before it) to the answer of the
+    /// first search showing it, in µs: commit to searchable, bounded below by the call.
+    pub latency_us: Latency,
+    /// From the write's call (the commit is after it) to the same answer, in µs: the
+    /// upper bound of commit to searchable.
+    pub from_call_us: Latency,
+    /// Searches the prober made per change, on average (its resolution: one search).
+    pub searches_per_change: f64,
+    /// The histogram of `latency_us` (HdrHistogram V2 + deflate, base64).
+    pub histogram: String,
 }
 
 /// A protocol not run under one `(link, compression)` condition, and why.
@@ -187,6 +229,23 @@ pub struct Meta {
     /// (`pgbench --version`), or why the floor was not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pgbench: Option<String>,
+    /// With `--store postgres`: the `--search` modes the servers ran with, in order
+    /// (`database`, `index`, comma-separated); absent: database (or the memory store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// `--events` with several sizes: every catalogue size the scenarios ran at, in
+    /// order (each run names its own in `runs[].events`; `dataset_events` is the
+    /// first); absent for one size.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events_sweep: Vec<u32>,
+    /// `--tls`: every API's connections were TLS; absent: plain text (or a file written
+    /// before this was recorded here: its runs say `tls` each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// `--auth`: every API server checked a bearer token on every request; absent: no
+    /// tokens (the servers open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<bool>,
 }
 
 /// One results file a merged one was made of.
@@ -250,6 +309,11 @@ pub struct Run {
     /// CA); absent: plain text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<bool>,
+    /// `--auth`: the server checked a bearer token on every request (its clients sent
+    /// one, the write scenarios holding for the token's customer); absent: no token, the
+    /// server open (and always for a floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<bool>,
     /// Round trips one operation waits for one after another (browse with several
     /// calls: the event, then the rest at once, 2); absent where not counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -356,6 +420,15 @@ pub struct Run {
     /// CPU, RSS and socket bytes are summed over them. Absent: one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<usize>,
+    /// With `--store postgres`: how the servers answered search (`database`: its
+    /// full-text search; `index`: each replica's engine index fed by the change feed);
+    /// absent: database, or the memory store's index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// Events in the catalogue the run was made on, when `--events` swept several
+    /// sizes; absent: `meta.dataset_events`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u32>,
 }
 
 /// What a `watch` run adds to a [`Run`]. There, `mode` is `push`, `concurrency` the

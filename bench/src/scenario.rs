@@ -160,12 +160,9 @@ impl Plan {
             .collect();
         let mut words: Vec<String> = Vec::new();
         for event in data.events.iter().take(500) {
-            for word in event.name.split_whitespace() {
-                let word: String = word
-                    .chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .collect::<String>()
-                    .to_lowercase();
+            // The index's own definition of a word: "Xi'an" is the words "xi" and "an",
+            // and a query word made by dropping the apostrophe ("xian") would match nothing.
+            for word in domain::catalog::tokens(&event.name) {
                 if word.len() >= 4 && !words.contains(&word) {
                     words.push(word);
                 }
@@ -311,6 +308,7 @@ impl Plan {
             won: Vec::new(),
             round,
             fixed: None,
+            customer: None,
         }
     }
 }
@@ -327,6 +325,9 @@ pub struct Worker {
     round: usize,
     /// Ask for this event every time instead of drawing one (a floor serves one event).
     fixed: Option<EventId>,
+    /// Make every hold for this customer instead of the worker's own (`--auth`: the
+    /// token's customer is the only one a hold may name).
+    customer: Option<Customer>,
 }
 
 /// Seats the contended scenario fights over.
@@ -358,6 +359,21 @@ impl Worker {
     pub fn fixed(mut self, id: EventId) -> Self {
         self.fixed = Some(id);
         self
+    }
+
+    /// Makes every hold for `customer` (under `--auth`, the token's) instead of this
+    /// worker's own.
+    #[must_use]
+    pub fn as_customer(mut self, customer: Customer) -> Self {
+        self.customer = Some(customer);
+        self
+    }
+
+    /// Who this worker's holds are for.
+    fn customer(&self) -> Customer {
+        self.customer
+            .clone()
+            .unwrap_or_else(|| customer(self.index))
     }
 
     fn random_event(&mut self) -> EventId {
@@ -540,7 +556,7 @@ impl Worker {
         let request = HoldRequest {
             event_id: event,
             seat_ids: vec![SeatId(first), SeatId(first + 1)],
-            customer: customer(self.index),
+            customer: self.customer(),
             idempotency_key: None,
         };
         let booking = match self.api.hold_seats(request).await {
@@ -565,7 +581,7 @@ impl Worker {
         let request = HoldRequest {
             event_id: event,
             seat_ids: vec![SeatId(a), SeatId(b)],
-            customer: customer(self.index),
+            customer: self.customer(),
             idempotency_key: None,
         };
         match self.api.hold_seats(request).await {

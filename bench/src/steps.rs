@@ -83,6 +83,10 @@ pub struct ClientOptions {
     /// `--tls`: every client, lean or not, connects through TLS verified against this
     /// CA (the run's development CA), each with its protocol's ALPN id.
     pub tls: Option<netkit::tls::ClientTls>,
+    /// `--auth`: every client, lean or not, sends this token (the APIs only; a floor
+    /// ignores it), and the write scenarios hold for its customer
+    /// ([`crate::scenario::Worker::as_customer`]).
+    pub auth: Option<crate::auth::ClientAuth>,
 }
 
 impl Default for ClientOptions {
@@ -92,6 +96,7 @@ impl Default for ClientOptions {
             lean: true,
             compression: Compression::None,
             tls: None,
+            auth: None,
         }
     }
 }
@@ -142,6 +147,12 @@ impl ApiSteps {
             Protocol::Graphql | Protocol::GraphqlFloor => Some(Dialect::Graphql),
             _ => None,
         };
+        // The floors answer prepared bytes and check no token: they run without one.
+        let bearer = options
+            .auth
+            .as_ref()
+            .filter(|_| !protocol.is_floor())
+            .map(|a| a.token.as_str());
         let lean = dialect
             .filter(|_| {
                 options.lean || matches!(protocol, Protocol::Http1Floor | Protocol::GraphqlFloor)
@@ -151,11 +162,13 @@ impl ApiSteps {
                     .tls
                     .as_ref()
                     .map(|t| t.connector(netkit::tls::ALPN_HTTP1));
-                Arc::new(Requests::new(d, addr, &plan, options.compression).with_tls(tls))
-            });
+                Requests::authorized(d, addr, &plan, options.compression, bearer)
+                    .map(|r| Arc::new(r.with_tls(tls)))
+            })
+            .transpose()?;
         let tls = options.tls.as_ref();
         let lean_grpc = if options.lean && matches!(protocol, Protocol::Grpc | Protocol::H2Floor) {
-            Some(LeanGrpc::open(addr, &plan, options.compression, connections, tls).await?)
+            Some(LeanGrpc::open(addr, &plan, options.compression, connections, tls, bearer).await?)
         } else {
             None
         };
@@ -174,9 +187,16 @@ impl ApiSteps {
                 let mut clients = Vec::with_capacity(connections);
                 for _ in 0..connections {
                     clients.push(
-                        protocol::connect_secured(protocol, addr, 1, options.compression, tls)
-                            .await
-                            .map_err(|e| e.to_string())?,
+                        protocol::connect_authorized(
+                            protocol,
+                            addr,
+                            1,
+                            options.compression,
+                            tls,
+                            bearer,
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?,
                     );
                 }
                 clients
@@ -186,20 +206,34 @@ impl ApiSteps {
                 let mut clients = Vec::with_capacity(connections);
                 for _ in 0..connections {
                     clients.push(
-                        protocol::connect_secured(protocol, addr, 1, options.compression, tls)
-                            .await
-                            .map_err(|e| e.to_string())?,
+                        protocol::connect_authorized(
+                            protocol,
+                            addr,
+                            1,
+                            options.compression,
+                            tls,
+                            bearer,
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?,
                     );
                 }
                 clients
             }
             Protocol::Wire => vec![
-                protocol::connect_compressed(protocol, addr, connections, options.compression)
-                    .await
-                    .map_err(|e| e.to_string())?,
+                protocol::connect_authorized(
+                    protocol,
+                    addr,
+                    connections,
+                    options.compression,
+                    None,
+                    bearer,
+                )
+                .await
+                .map_err(|e| e.to_string())?,
             ],
             Protocol::Rest | Protocol::Graphql => vec![
-                protocol::connect_secured(protocol, addr, 1, options.compression, tls)
+                protocol::connect_authorized(protocol, addr, 1, options.compression, tls, bearer)
                     .await
                     .map_err(|e| e.to_string())?,
             ],
@@ -225,6 +259,12 @@ impl ApiSteps {
     }
 }
 
+/// Whether `scenario`'s operations hold seats (and so must name the token's customer
+/// under `--auth`).
+fn holds(scenario: Scenario) -> bool {
+    matches!(scenario, Scenario::HoldCancel | Scenario::ContendedHold)
+}
+
 /// The lean gRPC client's part of an [`ApiSteps`]: its requests and one HTTP/2
 /// connection per `--connections` slot.
 struct LeanGrpc {
@@ -239,8 +279,9 @@ impl LeanGrpc {
         compression: Compression,
         connections: usize,
         tls: Option<&netkit::tls::ClientTls>,
+        bearer: Option<&str>,
     ) -> Result<Self, String> {
-        let requests = Arc::new(GrpcRequests::new(addr, plan, compression)?);
+        let requests = Arc::new(GrpcRequests::new(addr, plan, compression)?.with_bearer(bearer)?);
         let mut opened = Vec::with_capacity(connections);
         let tls = tls.map(|t| t.connector(netkit::tls::ALPN_H2));
         for _ in 0..connections {
@@ -341,13 +382,16 @@ impl ApiSteps {
     /// If its connection cannot be opened.
     async fn worker(&self, scenario: Scenario, round: usize, i: usize) -> Result<ApiStep, String> {
         if scenario == Scenario::Connect {
-            return Ok(ApiStep::Connect(crate::connect::ConnectWorker::new(
-                self.opener()?,
-                self.addr,
-                Arc::clone(&self.plan),
-                i,
-                Arc::clone(&self.lean_meter),
-            )));
+            return Ok(ApiStep::Connect(
+                crate::connect::ConnectWorker::new(
+                    self.opener()?,
+                    self.addr,
+                    Arc::clone(&self.plan),
+                    i,
+                    Arc::clone(&self.lean_meter),
+                )
+                .with_token(self.bearer().map(str::to_owned)),
+            ));
         }
         {
             let step = match (&self.lean, &self.lean_grpc) {
@@ -395,6 +439,11 @@ impl ApiSteps {
                     let worker = self
                         .plan
                         .worker(scenario, round, i, Arc::clone(&client.api));
+                    // Under --auth a hold may name only the token's customer.
+                    let worker = match self.auth() {
+                        Some(auth) if holds(scenario) => worker.as_customer(auth.customer.clone()),
+                        _ => worker,
+                    };
                     ApiStep::Api(match self.fixed {
                         Some(id) => worker.fixed(id),
                         None => worker,
@@ -405,12 +454,26 @@ impl ApiSteps {
         }
     }
 
+    /// `--auth`'s token and customer, for an API (never for a floor).
+    fn auth(&self) -> Option<&crate::auth::ClientAuth> {
+        self.options
+            .auth
+            .as_ref()
+            .filter(|_| !self.protocol.is_floor())
+    }
+
+    /// `--auth`'s token, for an API.
+    fn bearer(&self) -> Option<&str> {
+        self.auth().map(|a| a.token.as_str())
+    }
+
     /// How the `connect` scenario opens this protocol's connections: the lean requests
-    /// already built where there are some, with the run's TLS.
+    /// already built where there are some, with the run's TLS and token.
     fn opener(&self) -> Result<crate::connect::Opener, String> {
         use crate::connect::Opener;
         let tls = self.options.tls.as_ref();
         let compression = self.options.compression;
+        let bearer = self.bearer();
         Ok(match self.protocol {
             Protocol::Rest | Protocol::Graphql => {
                 let requests = if let Some(requests) = &self.lean {
@@ -422,7 +485,7 @@ impl ApiSteps {
                         Dialect::Graphql
                     };
                     Arc::new(
-                        Requests::new(dialect, self.addr, &self.plan, compression)
+                        Requests::authorized(dialect, self.addr, &self.plan, compression, bearer)?
                             .with_tls(tls.map(|t| t.connector(netkit::tls::ALPN_HTTP1))),
                     )
                 };
@@ -431,7 +494,10 @@ impl ApiSteps {
             Protocol::Grpc => {
                 let requests = match &self.lean_grpc {
                     Some(grpc) => Arc::clone(&grpc.requests),
-                    None => Arc::new(GrpcRequests::new(self.addr, &self.plan, compression)?),
+                    None => Arc::new(
+                        GrpcRequests::new(self.addr, &self.plan, compression)?
+                            .with_bearer(bearer)?,
+                    ),
                 };
                 Opener::Grpc(requests, tls.map(|t| t.connector(netkit::tls::ALPN_H2)))
             }

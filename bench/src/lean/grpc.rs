@@ -178,6 +178,22 @@ impl GrpcRequests {
         })
     }
 
+    /// The same requests, every call carrying `authorization: Bearer <bearer>` metadata
+    /// when given (`--auth`), in the header map cloned per call, as `grpc::Client`'s
+    /// `with_bearer` sends it.
+    ///
+    /// # Errors
+    /// A token that cannot be a metadata value.
+    pub fn with_bearer(mut self, bearer: Option<&str>) -> Result<Self, String> {
+        if let Some(token) = bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| "the bearer token must be visible ASCII".to_owned())?;
+            value.set_sensitive(true);
+            self.headers.insert(http::header::AUTHORIZATION, value);
+        }
+        Ok(self)
+    }
+
     /// The call of `scenario` for `input`: its URI and its framed message (encoded into
     /// `scratch` for the per-id calls).
     fn call(&self, scenario: Scenario, input: Input, scratch: &mut BytesMut) -> (&Uri, Bytes) {

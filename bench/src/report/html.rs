@@ -86,6 +86,21 @@ pub fn conditions_line(results: &Results, view: &View<'_>) -> String {
 /// `report.html`. A file of runs over several links or compressions opens with the
 /// median latency across the links, then reports each condition in turn.
 pub fn report(results: &Results) -> String {
+    // A sweep of catalogue sizes or search modes: latency against size, then each part
+    // as a report of its own (without its own head).
+    let sweep = super::scale::split(results);
+    if !sweep.is_empty() {
+        let mut page = head("Quartet benchmark report");
+        page.push_str("<h1>Quartet benchmark report</h1>");
+        page.push_str(&super::scale::html(results));
+        for (_, part) in &sweep {
+            let inner = report(part);
+            let inner = inner.strip_suffix(FOOT).unwrap_or(&inner);
+            page.push_str(inner.split_once("<body>").map_or(inner, |(_, b)| b));
+        }
+        page.push_str(FOOT);
+        return page;
+    }
     let parts = super::links::split(results);
     let mut page = head("Quartet benchmark report");
     let sets = super::cores::split(results);
@@ -224,6 +239,7 @@ fn body(results: &Results) -> String {
     }
 
     page.push_str(&watch_section(results));
+    page.push_str(&super::staleness::html(results));
     page.push_str("<section id=\"tables\"><h2>All figures</h2><p class=\"note\">");
     page.push_str(&escape(&legend(results)));
     page.push_str("</p>");

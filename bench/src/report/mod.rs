@@ -13,6 +13,9 @@
 //!   and median latency across the links.
 //! - [`watch`]: the `watch` scenario's own table (delivery latency, resyncs, per
 //!   delivered message costs) and the slow subscriber.
+//! - [`scale`]: runs at several catalogue sizes or search modes: one report per
+//!   condition, and each scenario's latency against the catalogue size.
+//! - [`staleness`]: the `--search index` staleness table.
 
 pub mod compare;
 pub mod cores;
@@ -21,6 +24,8 @@ pub mod format;
 pub mod html;
 pub mod links;
 pub mod model;
+pub mod scale;
+pub mod staleness;
 pub mod summary;
 pub mod tables;
 pub mod verdict;
@@ -123,6 +128,15 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
 }
 
 fn console(results: &Results, wide: bool) -> String {
+    // A sweep of catalogue sizes or search modes: latency against size, then each part.
+    let parts = scale::split(results);
+    if !parts.is_empty() {
+        let mut text = scale::terminal(results);
+        for (condition, part) in &parts {
+            let _ = write!(text, "\n== {}\n{}", condition.label(), console(part, wide));
+        }
+        return text;
+    }
     // A sweep of server CPU sets: cores against throughput, then each set's own table.
     let sets = cores::split(results);
     if !sets.is_empty() {
@@ -152,6 +166,7 @@ fn console_one(results: &Results, wide: bool) -> String {
     let view = View::new(results);
     let mut text = tables::terminal(results, wide);
     text.push_str(&watch_terminal(results));
+    text.push_str(&staleness::terminal(results));
     let width = if wide {
         160
     } else {
@@ -262,6 +277,20 @@ pub fn console_table_wide(results: &Results) -> String {
 
 /// `report.md`: the verdict (conditions, summary, grids), then every figure.
 pub fn markdown(results: &Results) -> String {
+    // A sweep of catalogue sizes or search modes: latency against size, then each part.
+    let parts = scale::split(results);
+    if !parts.is_empty() {
+        let mut md = format!("# Quartet benchmark report\n\n{}", scale::markdown(results));
+        for (condition, part) in &parts {
+            let _ = write!(
+                md,
+                "\n---\n\n**{}**\n\n{}",
+                condition.label(),
+                markdown(part)
+            );
+        }
+        return md;
+    }
     // A sweep of server CPU sets: cores against throughput, then each set in turn.
     let sets = cores::split(results);
     if !sets.is_empty() {
@@ -304,6 +333,7 @@ fn markdown_one(results: &Results) -> String {
     md.push_str("\nEach cell: the figure, its multiple of the row's best (**bold** = the best), and of the nearest floor beneath the protocol (GraphQL's engine floor, else its own, else TCP) where one ran the same scenario at the same load. ⚠ = a caveat (client-bound, rate not met, errors). Latency spectra and charts are in report.html.\n");
     md.push_str(&verdict::markdown(&view));
     md.push_str(&watch_markdown(results));
+    md.push_str(&staleness::markdown(results));
     if !results.failures.is_empty() {
         let _ = writeln!(
             md,

@@ -521,7 +521,7 @@ pub fn conditions(results: &Results) -> Vec<String> {
     let mut out = vec![
         text("store").map_or_else(|| "memory store".to_owned(), |s| format!("{s} store")),
         text("link").map_or_else(|| "loopback".to_owned(), |l| format!("link: {l}")),
-        text("tls").map_or_else(|| "no TLS".to_owned(), |t| format!("TLS: {t}")),
+        security(results),
         text("compression").map_or_else(
             || "no compression".to_owned(),
             |c| format!("compression: {c}"),
@@ -529,6 +529,7 @@ pub fn conditions(results: &Results) -> Vec<String> {
     ];
     for (key, label) in [
         ("connections", "connections"),
+        ("search", "search"),
         ("client_cpus", "client CPUs"),
         ("server_cpus", "server CPUs"),
     ] {
@@ -547,6 +548,22 @@ pub fn conditions(results: &Results) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The security condition, always stated, so a TLS or authenticated run never reads as
+/// a plain one: "TLS + auth ...", "TLS, no auth", "auth ..., no TLS" or "no TLS, no
+/// auth". From `meta` (`tls`, `auth`), else from the runs (files that marked only each
+/// run).
+pub fn security(results: &Results) -> String {
+    let tls = results.meta.tls.unwrap_or(false) || results.runs.iter().any(|r| r.tls == Some(true));
+    let auth =
+        results.meta.auth.unwrap_or(false) || results.runs.iter().any(|r| r.auth == Some(true));
+    match (tls, auth) {
+        (true, true) => "TLS + auth (bearer token per request)".to_owned(),
+        (true, false) => "TLS, no auth".to_owned(),
+        (false, true) => "auth (bearer token per request), no TLS".to_owned(),
+        (false, false) => "no TLS, no auth".to_owned(),
+    }
 }
 
 /// The load the runs were made under, in words: "closed loop at 1 and 32 clients; open

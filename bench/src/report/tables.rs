@@ -189,6 +189,18 @@ fn figures(view: &View<'_>, run: &Run, best_tput: f64, best_p50: u64) -> Figures
 /// The runs of each scenario and shape with their figures, in report order.
 fn sections<'a>(view: &View<'a>) -> Vec<(String, Vec<(&'a Run, Figures)>)> {
     let mut out = Vec::new();
+    // A secured run's every table says so in its title (`--tls`, `--auth`), so no
+    // table of one reads as a plain-text figure when lifted out of its report.
+    let secured = if view
+        .results
+        .runs
+        .iter()
+        .any(|r| r.tls == Some(true) || r.auth == Some(true))
+    {
+        format!(" · {}", super::model::security(view.results))
+    } else {
+        String::new()
+    };
     for scenario in &view.scenarios {
         for shape in view.shapes_of(scenario) {
             let runs = view.runs_at(scenario, shape);
@@ -215,7 +227,7 @@ fn sections<'a>(view: &View<'a>) -> Vec<(String, Vec<(&'a Run, Figures)>)> {
                 .into_iter()
                 .map(|r| (r, figures(view, r, best_tput, best_p50)))
                 .collect();
-            out.push((format!("{scenario} {}", shape.short()), rows));
+            out.push((format!("{scenario} {}{secured}", shape.short()), rows));
         }
     }
     out

@@ -9,10 +9,15 @@
 //! - [`watch_runs`]: the `watch` scenario's runs (subscribers instead of concurrency).
 //! - [`postgres`]: `--store postgres`: a freshly loaded schema per protocol,
 //!   `--replicas` servers over it, and the database's floor under pgbench.
+//! - [`staleness`]: `--search index`: commit to searchable, under a steady writer.
+//! - [`sweep`]: `--events` and `--search` lists: the suite once per catalogue size and
+//!   search mode.
 
 pub mod postgres;
 pub mod record;
 pub mod runner;
+pub mod staleness;
+pub mod sweep;
 pub mod watch_runs;
 
 use std::net::SocketAddr;
@@ -20,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use domain::{Dataset, DatasetSpec};
+use domain::DatasetSpec;
 
 use self::record::Shape;
 use self::runner::{Server, Suite};
@@ -86,6 +91,15 @@ pub struct Args {
     /// `quartet compare`. Not with --store postgres or --target yet.
     #[arg(long)]
     pub tls: bool,
+    /// Authenticate every request: a development HS256 key is written to the run's
+    /// folder (auth/key), every API server child gets --auth-key (the floors do not),
+    /// and every client (lean ones included, and the connect scenario's connections)
+    /// sends a bearer token with the `book` scope for one customer, whom every hold
+    /// names. Rate limits stay off. Each API run is marked `auth: true`; with --tls it
+    /// is the TLS+auth condition. Not with --store postgres or --target yet, and the
+    /// watch scenario's writer sends no token yet (its holds are refused).
+    #[arg(long)]
+    pub auth: bool,
     /// Seconds measured per run [default: 4; --quick: 1.5].
     #[arg(long)]
     pub duration: Option<f64>,
@@ -131,9 +145,11 @@ pub struct Args {
     /// servers' throughput against their cores, e.g. --server-cpus '4;4-5;4-7'.
     #[arg(long, value_name = "LIST[;LIST...]", value_delimiter = ';')]
     pub server_cpus: Vec<CpuSet>,
-    /// Events in the dataset.
-    #[arg(long, default_value_t = domain::dataset::DEFAULT_EVENTS)]
-    pub events: u32,
+    /// Events in the dataset. Several, comma-separated (e.g. 10000,1000000), run the
+    /// scenarios at each catalogue size in turn, and the reports show each scenario's
+    /// latency against the size.
+    #[arg(long, value_delimiter = ',', default_values_t = [domain::dataset::DEFAULT_EVENTS])]
+    pub events: Vec<u32>,
     /// Dataset seed (inputs are drawn from it too: the same sequence for every protocol).
     #[arg(long, default_value_t = domain::dataset::DEFAULT_SEED)]
     pub seed: u64,
@@ -188,6 +204,21 @@ pub struct Args {
     /// With `--store postgres`: keep each protocol's schema after its runs.
     #[arg(long)]
     pub keep: bool,
+    /// With `--store postgres`: how the servers answer search, comma-separated to run
+    /// each in turn: `database` (PostgreSQL's full-text search) or `index` (each
+    /// replica's engine index fed by the change feed; its staleness is measured too)
+    /// [default: database].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub search: Option<Vec<netkit::args::SearchKind>>,
+    /// `--search index`: changes per second the staleness writer makes.
+    #[arg(long, default_value_t = 200.0, value_parser = parse_rate)]
+    pub staleness_rate: f64,
+    /// `--search index`: changes the staleness writer makes at most, per protocol.
+    #[arg(long, default_value_t = 2_000)]
+    pub staleness_changes: u64,
+    /// `--search index`: seconds the staleness writer runs at most, per protocol.
+    #[arg(long, default_value_t = 15.0)]
+    pub staleness_seconds: f64,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -442,12 +473,17 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     let pinned = placement.is_some();
     let pg = args.pg_suite(placement.as_ref().map(|p| p.client.to_string()))?;
+    // The first catalogue size names the dataset in `meta`; a sweep's runs name theirs.
+    let sizes = args.event_sizes();
     let spec = DatasetSpec {
-        events: args.events,
+        events: sizes
+            .first()
+            .copied()
+            .unwrap_or(domain::dataset::DEFAULT_EVENTS),
         seed: args.seed,
     };
+    let search_modes = args.search_modes()?;
     let (shard, scenarios) = args.shard_and_scenarios()?;
-    let plan = Arc::new(Plan::new(Dataset::from_spec(spec)).sharded(shard.unwrap_or_default()));
     let mut shapes: Vec<Shape> = args
         .concurrencies()
         .into_iter()
@@ -482,6 +518,10 @@ pub async fn run(args: Args) -> Result<(), String> {
         store: pg.as_ref().map(|_| "postgres".to_owned()),
         replicas: pg.as_ref().map(|p| p.replicas).filter(|r| *r > 1),
         tls: None,
+        search: None,
+        events: None,
+        staleness: Vec::new(),
+        auth: None,
     };
     // --tls: certificates in the run's folder (the same one the results go to), before
     // any server starts.
@@ -509,32 +549,45 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         Vec::new()
     };
+    // --auth: the key in the run's folder beside tls/, and the run's token, before any
+    // server starts. The key reaches the servers in `run_protocols` (the APIs only).
+    if args.auth {
+        if pg.is_some() || !args.target.is_empty() {
+            return Err("--auth runs the harness's own in-memory servers only (not with --store postgres or --target)".to_owned());
+        }
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| {
+                PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
+            })
+            .join("auth");
+        let auth = crate::auth::BenchAuth::write(&dir)?;
+        eprintln!(
+            "== auth: development key {}; every client sends a token for {}",
+            auth.key_file.display(),
+            auth.client.customer.email
+        );
+        suite.auth = Some(auth);
+    }
     let suite_started = Instant::now();
     // One pass per server CPU set: one unless --server-cpus sweeps.
     let server_sets: Vec<Option<&CpuSet>> = placement
         .as_ref()
         .map_or_else(|| vec![None], |p| p.servers.iter().map(Some).collect());
-    for &server_cpus in &server_sets {
-        if server_sets.len() > 1 {
-            eprintln!(
-                "== servers on CPUs {}",
-                server_cpus.map_or_else(String::new, CpuSet::to_string)
-            );
-        }
-        run_protocols(
-            &mut suite,
-            &args,
-            &plan,
-            &links,
-            server_cpus,
-            pg.as_ref(),
-            &tls_flags,
-        )
-        .await?;
-    }
-    if let Some(pg) = &pg {
-        pg.floor(&mut suite, &plan).await;
-    }
+    // Every catalogue size and search mode in turn (one of each: the suite as always).
+    sweep::run(
+        &mut suite,
+        &sweep::Passes {
+            args: &args,
+            links: &links,
+            server_sets: &server_sets,
+            pg: pg.as_ref(),
+            tls_flags: &tls_flags,
+            shard,
+        },
+    )
+    .await?;
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
         meta: record::meta(
@@ -550,9 +603,26 @@ pub async fn run(args: Args) -> Result<(), String> {
         runs: suite.runs,
         failures: suite.failures,
         skipped: suite.skipped,
+        search_staleness: suite.staleness,
     };
+    if sizes.len() > 1 {
+        results.meta.events_sweep = sizes;
+    }
+    if pg.is_some() {
+        results.meta.search = Some(
+            search_modes
+                .iter()
+                .flatten()
+                .map(|k| postgres::search_name(*k))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
     results.meta.shard = shard;
     results.meta.store = Some(args.store_name().to_owned());
+    // The security conditions, for the reports' headers (the runs say it each too).
+    results.meta.tls = args.tls.then_some(true);
+    results.meta.auth = args.auth.then_some(true);
     if let Some(pg) = &pg {
         results.meta.replicas = Some(pg.replicas);
         results.meta.pgbench = Some(pg.pgbench_note());
@@ -645,6 +715,16 @@ fn write_hlogs(out: &std::path::Path, hlogs: &[(String, String)]) -> Result<(), 
     Ok(())
 }
 
+/// The flags a server child of `protocol` gets beyond the usual ones: `--tls`'s, and
+/// `--auth`'s key for an API (a floor answers prepared bytes and checks no token).
+fn server_flags(suite: &Suite, protocol: Protocol, tls_flags: &[String]) -> Vec<String> {
+    let mut flags = tls_flags.to_vec();
+    if let Some(auth) = suite.auth.as_ref().filter(|_| !protocol.is_floor()) {
+        flags.extend(auth.server_flags());
+    }
+    flags
+}
+
 /// Runs every protocol in turn, each server started on `server_cpus` (or the
 /// `--target`), and marks the runs of the servers it started with their CPUs.
 ///
@@ -701,10 +781,10 @@ async fn run_protocols(
             }
             _ => Server::Child(ServerChild::start_with(
                 protocol,
-                args.events,
+                spec_of(plan).events,
                 args.seed,
                 server_cpus,
-                tls_flags,
+                &server_flags(suite, protocol, tls_flags),
             )?),
         };
         let started = matches!(server, Server::Child(_) | Server::Replicas(_));
@@ -722,6 +802,14 @@ async fn run_protocols(
                 eprintln!("   FAILED {failure}");
                 suite.failures.push(failure);
             }
+        }
+        // --search index: how stale the index is, before the servers stop.
+        if let (Some(pg), Some(schema)) = (pg, &schema)
+            && pg.search == Some(netkit::args::SearchKind::Index)
+        {
+            let at = server.addrs();
+            let shape = args.staleness_shape();
+            staleness::run(suite, protocol, &at, (&pg.url, schema), plan, shape).await;
         }
         server.stop();
         if let (Some(pg), Some(schema)) = (pg, &schema) {
@@ -787,6 +875,8 @@ async fn run_over_link(
                 lean: !args.ticketing_clients,
                 compression,
                 tls: suite.tls.clone(),
+                // `ApiSteps` leaves it out for a floor.
+                auth: suite.auth.as_ref().map(|a| a.client.clone()),
             };
             let replicas = server.addrs();
             let outcome = if replicas.len() > 1 {

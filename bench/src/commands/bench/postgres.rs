@@ -22,6 +22,7 @@ use crate::pgfloor::{self, FloorRun, Pgbench};
 use crate::protocol::Protocol;
 use crate::results::{Failure, Skipped};
 use crate::scenario::{Plan, Scenario};
+use netkit::args::SearchKind;
 
 /// How the suite uses PostgreSQL.
 #[derive(Debug, Clone)]
@@ -40,6 +41,16 @@ pub struct PgSuite {
     pub scratch: PathBuf,
     /// Names this suite's schemas apart from another's on the same database.
     pub tag: String,
+    /// `--search`: how the servers it starts answer search (`None`: their default).
+    pub search: Option<SearchKind>,
+}
+
+/// `database` or `index`, as results.json and the reports name a search mode.
+pub fn search_name(kind: SearchKind) -> &'static str {
+    match kind {
+        SearchKind::Database => "database",
+        SearchKind::Index => "index",
+    }
 }
 
 impl PgSuite {
@@ -58,6 +69,16 @@ impl PgSuite {
             client_cpus,
             scratch: std::env::temp_dir().join(format!("quartet-pgbench-{tag}")),
             tag,
+            search: None,
+        }
+    }
+
+    /// The same suite, its servers started with `--search kind`.
+    #[must_use]
+    pub fn with_search(&self, kind: SearchKind) -> Self {
+        PgSuite {
+            search: Some(kind),
+            ..self.clone()
         }
     }
 
@@ -128,7 +149,7 @@ impl PgSuite {
         schema: &str,
         cpus: Option<&CpuSet>,
     ) -> Result<Server, String> {
-        let extra = [
+        let mut extra = vec![
             "--store".to_owned(),
             "postgres".to_owned(),
             "--database-url".to_owned(),
@@ -136,6 +157,9 @@ impl PgSuite {
             "--schema".to_owned(),
             schema.to_owned(),
         ];
+        if let Some(kind) = self.search {
+            extra.extend(["--search".to_owned(), search_name(kind).to_owned()]);
+        }
         let mut children = Vec::with_capacity(self.replicas);
         for _ in 0..self.replicas {
             match ServerChild::start_with(protocol, spec.events, spec.seed, cpus, &extra) {

@@ -189,6 +189,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         compression: None,
         // Likewise TLS (`Suite::keep`'s caller marks it); absent: plain text.
         tls: None,
+        // And `--auth` (marked there too, the APIs' runs only).
+        auth: None,
         round_trips_per_op: scenario.round_trips().map(f64::from),
         requests_per_op: browse_requests
             .filter(|_| scenario.round_trips().is_some())
@@ -240,6 +242,9 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         server_cpus: None,
         store: None,
         replicas: None,
+        // Likewise the search mode and, in a sweep, the catalogue size (`Suite::keep`).
+        search: None,
+        events: None,
     }
 }
 
@@ -320,6 +325,11 @@ pub fn meta(
         store: None,
         replicas: None,
         pgbench: None,
+        search: None,
+        events_sweep: Vec::new(),
+        // `--tls` and `--auth`: set by the caller, which knows them.
+        tls: None,
+        auth: None,
     }
 }
 

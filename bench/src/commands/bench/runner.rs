@@ -141,6 +141,17 @@ pub struct Suite {
     /// `--tls`: the CA every client verifies the servers against (the run's development
     /// CA); every run is marked `tls: true`. `None`: plain text.
     pub tls: Option<netkit::tls::ClientTls>,
+    /// `--auth`: the key every API server child checks tokens with and the token every
+    /// client sends; the APIs' runs are marked `auth: true`. `None`: no tokens.
+    pub auth: Option<crate::auth::BenchAuth>,
+    /// With `--store postgres`: the `--search` mode the servers run with now, every run
+    /// marked with it.
+    pub search: Option<String>,
+    /// With `--events` sweeping several sizes: the catalogue size the runs are made on
+    /// now, every run marked with it.
+    pub events: Option<u32>,
+    /// `--search index`: the staleness measured so far.
+    pub staleness: Vec<crate::results::SearchStaleness>,
 }
 
 impl Suite {
@@ -165,6 +176,11 @@ impl Suite {
         }
         if run.replicas.is_none() && !crate::pgfloor::is_pgbench(&run.protocol) {
             run.replicas = self.replicas;
+            // The database floor runs its own SQL whatever the servers' search mode.
+            run.search.clone_from(&self.search);
+        }
+        if run.events.is_none() {
+            run.events = self.events;
         }
         match log.to_text(&comment) {
             Ok(text) => {
@@ -230,6 +246,8 @@ impl Suite {
                 );
                 run.compression = Some(self.compression.name().to_owned());
                 run.tls = self.tls.is_some().then_some(true);
+                // The floors get no key and send no token: never marked.
+                run.auth = (self.auth.is_some() && !protocol.is_floor()).then_some(true);
                 // A window in which nothing succeeded measured nothing: no figures, a
                 // failure with its cause.
                 if let Some(cause) = record::measured_nothing(&m.result) {
