@@ -4,7 +4,8 @@
 //! names (no sooner than the limit, not much later), that the normal client sees no
 //! error, and that the process's memory stays under a bound.
 //!
-//! The HTTP/1.1 idle keep-alive timeout is a constant (`netkit::http_server::
+//! The no-read attack is not run here (see the comment in `abuse`). The HTTP/1.1 idle
+//! keep-alive timeout is a constant (`netkit::http_server::
 //! IDLE_TIMEOUT`, 120 s), not a setting, so idle HTTP/1.1 connections are left to the
 //! full `quartet abuse`.
 
@@ -27,6 +28,7 @@ const RSS_BOUND: u64 = 768 << 20;
 fn server_config() -> ServerConfig {
     ServerConfig {
         header_read_timeout: Duration::from_secs(1),
+        write_stall_timeout: Duration::from_secs(2),
         ..ServerConfig::default()
     }
 }
@@ -46,6 +48,7 @@ fn limits() -> Limits {
         h2_keepalive: Duration::from_secs(2),
         wire_idle: Duration::from_secs(2),
         wire_write: Duration::from_secs(2),
+        write_stall: Duration::from_secs(2),
     }
 }
 
@@ -106,10 +109,13 @@ async fn abuse(protocol: Protocol) {
     for attack in Attack::ALL.into_iter().filter(|a| a.applies_to(protocol)) {
         let h1_idle =
             attack == Attack::Idle && matches!(protocol, Protocol::Rest | Protocol::Graphql);
-        // gRPC has no deadline for the HTTP/2 preface yet (docs/abuse.md, known gaps):
-        // `quartet abuse` reports it; this test keeps to what holds.
-        let known_gap = attack == Attack::Slowloris && protocol == Protocol::Grpc;
-        if h1_idle || known_gap {
+        // When a no-read connection ends depends on how fast the server's send buffer
+        // (autotuned by the kernel up to megabytes) fills, which depends on everything
+        // else the machine does: a wall-clock race, not a check. The write stall itself
+        // is checked deterministically where it is enforced (netkit's guard tests,
+        // `netkit::http_server`'s never-reading client, `wire/tests/raw.rs`), and the
+        // no-read attack runs in the full `quartet abuse`.
+        if h1_idle || attack == Attack::NoRead {
             continue;
         }
         let server = start(protocol, Arc::clone(&api)).await;
@@ -126,25 +132,21 @@ async fn abuse(protocol: Protocol) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
 async fn rest_survives_abuse() {
     abuse(Protocol::Rest).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
 async fn graphql_survives_abuse() {
     abuse(Protocol::Graphql).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
 async fn grpc_survives_abuse() {
     abuse(Protocol::Grpc).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known gaps fail it: HTTP/1.1 no-read and HTTP/2 SETTINGS/PING floods are never closed (docs/abuse.md)"]
 async fn wire_survives_abuse() {
     abuse(Protocol::Wire).await;
 }

@@ -16,11 +16,15 @@ use netkit::{Http2Config, ServerConfig};
 ///   `max_response_bytes`, `request_timeout` per call (honoured together with the call's
 ///   own `grpc-timeout`: the shorter wins), `max_connections` open at once (tonic has no
 ///   cap, so the listener stream carries one), and `shutdown_grace` for the drain.
-///   `header_read_timeout` is not used: tonic's HTTP/2 server has no header-read
-///   deadline, and the keep-alive below closes connections whose peer went away.
+///   `header_read_timeout` is the deadline for a connection's HTTP/2 preface and first
+///   SETTINGS frame, from its start (tonic has none; `netkit::guard` adds it, see
+///   [`crate::incoming`]), and `write_stall_timeout` ends a connection whose peer stops
+///   reading; the keep-alive below closes connections whose peer went away.
 /// - `http2`: concurrent streams per connection (also the per-connection concurrency
 ///   limit), keep-alive ping interval and timeout, the rapid-reset protections
-///   (`max_local_error_resets`, `max_pending_accept_resets`) and the header-list size.
+///   (`max_local_error_resets`, `max_pending_accept_resets`), the header-list size, and
+///   the PING/SETTINGS budget (`max_control_frames` per `control_frame_window`, enforced
+///   by `netkit::guard`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     /// What every Quartet server has: message sizes, timeouts, connection cap, grace.

@@ -9,6 +9,12 @@
 //! holds only its own slot) and the finished TLS streams come out of this stream;
 //! when tonic stops polling it at shutdown, the accept task sees the receiver gone and
 //! stops, so the drain works as without TLS.
+//!
+//! Every stream is [`Guarded`] (netkit's connection limits, inside TLS): tonic's HTTP/2
+//! server has no deadline for the connection preface, no write timeout and no bound on
+//! PING/SETTINGS floods, so the guard gives it the header-read timeout for the preface
+//! and the client's first SETTINGS (from the connection's start: an HTTP/2 client speaks
+//! first), the write-stall timeout and the control-frame budget.
 
 use std::io;
 use std::pin::Pin;
@@ -16,6 +22,7 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use netkit::connections::{Admitted, ConnectionLimit, Counted};
+use netkit::guard::{GuardConfig, Guarded};
 use netkit::tls::{Acceptor, MaybeTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,25 +32,27 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// An accepted connection holding its slot under the cap.
 #[derive(Debug)]
 pub struct AdmittedStream {
-    stream: MaybeTls<Counted<TcpStream>>,
+    stream: Guarded<MaybeTls<Counted<TcpStream>>>,
     _permit: OwnedSemaphorePermit,
 }
 
-impl From<Admitted> for AdmittedStream {
-    fn from(a: Admitted) -> Self {
+impl AdmittedStream {
+    /// A plain-text connection under `guard`'s limits.
+    fn plain(a: Admitted, guard: GuardConfig) -> Self {
         AdmittedStream {
-            stream: MaybeTls::Plain(Counted(a.stream)),
+            stream: Guarded::new(MaybeTls::Plain(Counted(a.stream)), guard),
             _permit: a.permit,
         }
     }
 }
 
 /// As [`limited`], each connection after a TLS handshake with `acceptor` (failed ones
-/// are logged by netkit and closed).
+/// are logged by netkit and closed); `guard`'s clocks start after the handshake.
 pub fn tls_limited(
     listener: TcpListener,
     max: usize,
     acceptor: Acceptor,
+    guard: GuardConfig,
 ) -> impl Stream<Item = io::Result<AdmittedStream>> {
     let limit = ConnectionLimit::new(max);
     // Room for a burst of finished handshakes; the cap bounds them anyway.
@@ -72,7 +81,7 @@ pub fn tls_limited(
                 if let Some(tls) = acceptor.accept(Counted(stream), peer).await {
                     let _ = done
                         .send(Ok(AdmittedStream {
-                            stream: MaybeTls::Tls(Box::new(tls)),
+                            stream: Guarded::new(MaybeTls::Tls(Box::new(tls)), guard),
                             _permit: permit,
                         }))
                         .await;
@@ -85,14 +94,19 @@ pub fn tls_limited(
     })
 }
 
-/// Connections accepted from `listener`, at most `max` open at once.
+/// Connections accepted from `listener`, at most `max` open at once, each under
+/// `guard`'s limits.
 pub fn limited(
     listener: TcpListener,
     max: usize,
+    guard: GuardConfig,
 ) -> impl Stream<Item = io::Result<AdmittedStream>> {
     let limit = ConnectionLimit::new(max);
-    futures::stream::unfold((listener, limit), |(listener, limit)| async move {
-        let next = limit.accept(&listener).await.map(AdmittedStream::from);
+    futures::stream::unfold((listener, limit), move |(listener, limit)| async move {
+        let next = limit
+            .accept(&listener)
+            .await
+            .map(|a| AdmittedStream::plain(a, guard));
         Some((next, (listener, limit)))
     })
 }
@@ -101,7 +115,7 @@ impl Connected for AdmittedStream {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.get_ref().0.connect_info()
+        self.stream.get_ref().get_ref().0.connect_info()
     }
 }
 

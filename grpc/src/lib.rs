@@ -124,6 +124,9 @@ pub async fn serve(
     let ticketing = TicketingService::new(api).draining_on(ending_watches.clone());
     let streams = http2.max_concurrent_streams;
     // Plain or TLS (ALPN h2 only): one stream type either way, so one server below.
+    // What tonic lacks (see `incoming`): an HTTP/2-only server's client speaks first, so
+    // its preface is due within the header-read timeout of the connection's start.
+    let guard = netkit::guard::GuardConfig::new(server, http2, server.header_read_timeout);
     let incoming: std::pin::Pin<
         Box<dyn futures::Stream<Item = io::Result<incoming::AdmittedStream>> + Send>,
     > = match &server.tls {
@@ -131,8 +134,9 @@ pub async fn serve(
             listener,
             server.max_connections,
             tls.acceptor(netkit::tls::ALPN_H2),
+            guard,
         )),
-        None => Box::pin(incoming::limited(listener, server.max_connections)),
+        None => Box::pin(incoming::limited(listener, server.max_connections, guard)),
     };
     let server_future = Server::builder()
         // Honoured together with each call's grpc-timeout: the shorter one wins.

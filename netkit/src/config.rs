@@ -22,6 +22,10 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most open connections per server; further clients wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 1_024;
+/// Time a write to a client may make no progress (the client reads nothing) before the
+/// connection is closed: an HTTP server's answer to a peer that never reads. As long as
+/// the wire protocol's `write_timeout` (the request timeout).
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time a graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Most concurrent HTTP/2 streams (calls) per connection.
@@ -37,6 +41,12 @@ pub const HTTP2_MAX_LOCAL_ERROR_RESETS: usize = 1_024;
 pub const HTTP2_MAX_PENDING_ACCEPT_RESETS: usize = 64;
 /// Largest HTTP/2 header list a server accepts, in bytes.
 pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+/// PING and SETTINGS frames (each obliges the server to answer) a client may send per
+/// [`HTTP2_CONTROL_FRAME_WINDOW`] before the connection is closed: 100 a second, far
+/// above any keep-alive or window-probing client (h2 and hyper have no such bound).
+pub const HTTP2_MAX_CONTROL_FRAMES: u32 = 1_000;
+/// The window [`HTTP2_MAX_CONTROL_FRAMES`] counts in.
+pub const HTTP2_CONTROL_FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// Smallest response body a server compresses (when the client asks): 1 KiB. Below it
 /// the encoder's header and checksum (18 bytes for gzip, up to 18 for zstd) and its CPU
 /// buy nothing: a `get_event` answer of a few hundred bytes stays as it is, a seat map of
@@ -58,6 +68,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// How long a write to a client may make no progress before the connection is
+    /// closed (HTTP servers: `netkit::guard`; the wire server has its own
+    /// `write_timeout`).
+    pub write_stall_timeout: Duration,
     /// TLS on every accepted connection (`--tls-cert`, `--tls-key`), each protocol with
     /// its own ALPN ids; `None` (the default) serves plain text.
     pub tls: Option<crate::tls::ServerTls>,
@@ -72,6 +86,7 @@ impl Default for ServerConfig {
             request_timeout: REQUEST_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             shutdown_grace: SHUTDOWN_GRACE,
+            write_stall_timeout: WRITE_STALL_TIMEOUT,
             tls: None,
         }
     }
@@ -92,6 +107,11 @@ pub struct Http2Config {
     pub max_pending_accept_resets: usize,
     /// Largest header list accepted, in bytes.
     pub max_header_list_bytes: u32,
+    /// PING and SETTINGS frames (not ACKs) a client may send per `control_frame_window`
+    /// before its connection is closed (`netkit::guard`).
+    pub max_control_frames: u32,
+    /// The window `max_control_frames` counts in.
+    pub control_frame_window: Duration,
 }
 
 impl Default for Http2Config {
@@ -103,6 +123,8 @@ impl Default for Http2Config {
             max_local_error_resets: HTTP2_MAX_LOCAL_ERROR_RESETS,
             max_pending_accept_resets: HTTP2_MAX_PENDING_ACCEPT_RESETS,
             max_header_list_bytes: HTTP2_MAX_HEADER_LIST_BYTES,
+            max_control_frames: HTTP2_MAX_CONTROL_FRAMES,
+            control_frame_window: HTTP2_CONTROL_FRAME_WINDOW,
         }
     }
 }

@@ -6,6 +6,10 @@
 //! - HTTP/1.1 and HTTP/2 (prior knowledge) on one port;
 //! - an idle keep-alive timeout apart from the header-read timeout, advertised in a
 //!   `Keep-Alive` header (hyper runs one timer for both; see [`crate::http_idle`]);
+//! - the limits of [`crate::guard`] on every connection: a write that makes no progress
+//!   for `write_stall_timeout` ends it (hyper has no write timeout), the first byte is
+//!   due within the idle timeout, an h2c preface within the header-read timeout of its
+//!   first byte, and PING/SETTINGS floods are cut at `max_control_frames`;
 //! - a graceful drain: on shutdown, stop accepting, let in-flight requests finish, and
 //!   close whatever is still open when the grace period runs out.
 
@@ -24,6 +28,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Http2Config, ServerConfig};
 use crate::connections::{ConnectionLimit, Counted};
+use crate::guard::{GuardConfig, Guarded};
 use crate::http_idle::{ConnectionTimer, ReadClock, ReadClocked};
 
 /// Timeouts and caps for [`serve`]: the settings every server has, plus HTTP/2's.
@@ -162,20 +167,25 @@ where
     }
 }
 
+/// The service every connection is served with.
+type ConnectionService = TowerToHyperService<AdvertiseIdle<Router>>;
+
+/// One connection's stream as hyper sees it: guarded, read-clocked, tokio-adapted.
+type ConnectionIo<S> = TokioIo<ReadClocked<Guarded<S>>>;
+
 /// One connection served by hyper with this config's timers, over plain TCP or TLS.
 fn serve_one<S>(
     config: &HttpServerConfig,
     stream: S,
-    service: TowerToHyperService<AdvertiseIdle<Router>>,
-) -> auto::UpgradeableConnection<
-    'static,
-    TokioIo<ReadClocked<S>>,
-    TowerToHyperService<AdvertiseIdle<Router>>,
-    TokioExecutor,
->
+    service: ConnectionService,
+) -> auto::UpgradeableConnection<'static, ConnectionIo<S>, ConnectionService, TokioExecutor>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    // A fresh connection is an idle one: its first byte is due within the idle timeout
+    // (hyper-util's protocol sniffing, which reads it, has no deadline of its own).
+    let guard = GuardConfig::new(&config.server, &config.http2, config.idle_timeout);
+    let stream = Guarded::new(stream, guard);
     let clock = Arc::new(ReadClock::default());
     let stream = ReadClocked::new(stream, Arc::clone(&clock));
     connection_builder(config, clock)
@@ -447,6 +457,48 @@ mod tests {
             closed - answered >= idle,
             "closed after {:?}",
             closed - answered
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_reads_is_closed_after_the_write_stall_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const BODY: usize = 16 << 20;
+        let stall = Duration::from_millis(300);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpServerConfig {
+            server: ServerConfig {
+                write_stall_timeout: stall,
+                ..ServerConfig::default()
+            },
+            ..HttpServerConfig::default()
+        };
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = Router::new().route("/", get(|| async { vec![b'x'; BODY] }));
+        tokio::spawn(serve(listener, router, config, async {
+            let _ = stopped.await;
+        }));
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(REQUEST).await.unwrap();
+        // The attack itself: not reading, for three stall timeouts; the 16 MiB answer
+        // fills both socket buffers long before.
+        tokio::time::sleep(stall * 3).await;
+        let mut received = 0usize;
+        let mut buf = vec![0u8; 64 * 1024];
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                received += n;
+            }
+        })
+        .await
+        .expect("the server closed the connection");
+        assert!(
+            received < BODY,
+            "the whole answer arrived: {received} bytes"
         );
     }
 

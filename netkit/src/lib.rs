@@ -7,6 +7,8 @@
 //! - [`telemetry`]: tracing set up from `RUST_LOG`.
 //! - [`shutdown`]: a future that resolves on Ctrl-C or SIGTERM.
 //! - [`connections`]: a cap on open connections, taken before `accept`.
+//! - [`guard`]: the connection limits hyper, h2 and tonic lack: a write-stall timeout,
+//!   an HTTP/2 handshake deadline and a PING/SETTINGS budget.
 //! - [`running`]: a server spawned on a loopback port, with its stop handle.
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
@@ -29,6 +31,7 @@ pub mod args;
 pub mod auth;
 pub mod config;
 pub mod connections;
+pub mod guard;
 #[cfg(feature = "http-client")]
 pub mod http_client;
 #[cfg(feature = "http-server")]

@@ -59,7 +59,9 @@ pub struct Config {
     /// What every server has. The wire server reads `max_request_bytes` (the largest
     /// request frame, header included), `max_response_bytes` (the largest response frame
     /// it writes; a bigger answer becomes `LIMIT_EXCEEDED`), `max_connections` and
-    /// `shutdown_grace`. A frame has no headers and the server sets no per-request
+    /// `shutdown_grace`, and `write_stall_timeout`: a write to a connection that makes no
+    /// progress for that long closes it (netkit's guard, as on every Quartet server),
+    /// whatever the [`Config::write_timeout`] of the batch. A frame has no headers and the server sets no per-request
     /// deadline, so `header_read_timeout` and `request_timeout` are only where
     /// [`Config::new`] takes the defaults of [`Config::frame_timeout`] and
     /// [`Config::write_timeout`] from.
@@ -143,5 +145,6 @@ mod tests {
         assert_eq!(config.gauges, None);
         assert_eq!(config.server.max_connections, 1_024);
         assert_eq!(config.server.shutdown_grace, Duration::from_secs(10));
+        assert_eq!(config.server.write_stall_timeout, Duration::from_secs(30));
     }
 }

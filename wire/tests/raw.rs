@@ -440,6 +440,15 @@ const ASKED: u32 = 16;
 
 impl Stuck {
     async fn start(write_timeout: Duration) -> Stuck {
+        Stuck::start_with(
+            write_timeout,
+            netkit::ServerConfig::default().write_stall_timeout,
+        )
+        .await
+    }
+
+    /// As [`Stuck::start`], with the server's write-stall timeout too.
+    async fn start_with(write_timeout: Duration, write_stall_timeout: Duration) -> Stuck {
         const SMALL_BUFFER: u32 = 4 * 1024;
         let data = domain::Dataset::from_spec(common::SPEC);
         let biggest = data
@@ -463,7 +472,10 @@ impl Stuck {
             max_queued_bytes: budget,
             write_timeout,
             gauges: Some(gauges.clone()),
-            ..wire::Config::default()
+            ..wire::Config::with_server(netkit::ServerConfig {
+                write_stall_timeout,
+                ..netkit::ServerConfig::default()
+            })
         };
         let api = Arc::new(domain::Forwarding::new(common::service()));
         let server = common::Served::with_send_buffer(api.clone(), config, SMALL_BUFFER);
@@ -601,6 +613,45 @@ async fn a_client_that_never_reads_is_disconnected_and_others_are_served() {
     stuck.server.stop().await.unwrap();
 }
 
+/// The write-stall timeout (netkit's guard, as on every Quartet server) ends a
+/// connection whose peer reads nothing, on its own: the batch write timeout is an hour
+/// here. The queued answers are given back and other connections are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_stall_timeout_closes_a_client_that_never_reads() {
+    let stall = Duration::from_millis(500);
+    // Before the first request is sent, so before any write can stall.
+    let started = Instant::now();
+    let mut stuck = Stuck::start_with(Duration::from_secs(3_600), stall).await;
+    let gauges = stuck.gauges.clone();
+    // Not a byte read (a read would be progress, and restart the stall's clock): the
+    // budget fills, and its bytes come back only when the writer ends, since no batch
+    // can be written to a peer that reads nothing.
+    common::wait_for("the server to pause reading", || gauges.pauses() >= 1).await;
+    assert!(gauges.queued_bytes() > 0);
+    common::wait_for(
+        "the stall to end the connection and free its answers",
+        || gauges.queued_bytes() == 0,
+    )
+    .await;
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after >= stall,
+        "ended after {closed_after:?}, before the {stall:?} stall"
+    );
+    assert!(gauges.peak_queued_bytes() <= stuck.budget);
+    // Closed: reading now finds what the socket buffers held, then the end.
+    let leftover = common::read_to_close(&mut stuck.stream, DEADLINE).await;
+    assert!(
+        leftover.len() < stuck.answer_len,
+        "the socket buffers held {} bytes, a whole answer: the test's premise is wrong",
+        leftover.len()
+    );
+    // The stall ended it, not the batch write timeout.
+    assert_eq!(gauges.write_timeouts(), 0);
+    still_serving(stuck.server.addr).await;
+    stuck.server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_thousand_pipelined_requests_are_all_answered_by_id() {
     let server = common::spawn().await;
@@ -660,5 +711,6 @@ async fn waiting_callers_fail_cleanly_when_the_connection_drops() {
     )
     .await
     .expect("a call on a dead connection hung");
-    assert_eq!(result.unwrap_err().code(), ErrorCode::Internal);
+    // A connection gone is "try again later", not a protocol error.
+    assert_eq!(result.unwrap_err().code(), ErrorCode::Unavailable);
 }

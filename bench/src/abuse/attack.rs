@@ -78,7 +78,10 @@ pub struct Target {
 /// it ended.
 pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Duration) -> Outcome {
     let start = Instant::now();
-    let stream = match tokio::time::timeout(window, TcpStream::connect(target.addr)).await {
+    // A no-read client keeps its receive buffer small, so the server's side of the
+    // connection, not the client's, holds the unread answers.
+    let small_window = attack == Attack::NoRead;
+    let stream = match tokio::time::timeout(window, connect(target.addr, small_window)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return Outcome::not_connected(&error),
         Err(_) => {
@@ -121,6 +124,30 @@ pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Dur
             evidence: "still open".to_owned(),
         },
     }
+}
+
+/// The receive buffer an HTTP/1.1 no-read client asks for: a slow-read attacker
+/// advertises a tiny TCP window, so the server's writes stop making progress once its
+/// send buffer is full, not after the megabytes loopback autotuning otherwise lets
+/// through. Without it a busy debug-build server took 5-7 s to fill the buffers, and the
+/// write-stall clock (which starts when writes stall) started that much after the
+/// connection. (Not used for the wire protocol and HTTP/2, whose no-read clients are
+/// not ended within the window either way yet: docs/abuse.md, known gaps.)
+const NO_READ_RECV_BUFFER: u32 = 4 * 1024;
+
+/// Connects to `addr`, with [`NO_READ_RECV_BUFFER`] if `small_window` (set before
+/// connecting, so the window it advertises from the start is small).
+async fn connect(addr: SocketAddr, small_window: bool) -> std::io::Result<TcpStream> {
+    if !small_window {
+        return TcpStream::connect(addr).await;
+    }
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_recv_buffer_size(NO_READ_RECV_BUFFER)?;
+    socket.connect(addr).await
 }
 
 /// What the reader saw: when the attack ended, whether by a close, and the evidence.
@@ -672,6 +699,9 @@ async fn no_read(
         return closed_outcome(start, "closed while writing");
     }
     let mut sequence: u32 = 1;
+    // Bytes of earlier probes a full socket did not take yet: written before anything
+    // new, so a partial write never cuts a frame in two.
+    let mut unsent: Vec<u8> = Vec::new();
     loop {
         if Instant::now() >= deadline {
             drop(read);
@@ -683,39 +713,61 @@ async fn no_read(
             };
         }
         tokio::time::sleep(NO_READ_PROBE).await;
-        sequence = sequence.wrapping_add(1);
-        let probe = match framing {
-            Framing::H2 => {
-                // A new stream id each time; past the server's stream limit it refuses
-                // streams, which is fine: the write is the probe.
-                let stream = sequence.wrapping_mul(2).wrapping_add(1) & 0x7fff_ffff;
-                let mut bytes = request.to_vec();
-                bytes[5..9].copy_from_slice(&stream.to_be_bytes());
-                if bytes.len() > 9 {
-                    let headers_len = usize::from(bytes[0]) << 16
-                        | usize::from(bytes[1]) << 8
-                        | usize::from(bytes[2]);
-                    if let Some(data) = bytes.get_mut(9 + headers_len + 5..9 + headers_len + 9) {
-                        data.copy_from_slice(&stream.to_be_bytes());
-                    }
-                }
-                bytes
+        if unsent.is_empty() {
+            let requests = if framing == Framing::H2 {
+                NO_READ_H2_BATCH
+            } else {
+                1
+            };
+            for _ in 0..requests {
+                sequence = sequence.wrapping_add(1);
+                unsent.extend(probe(framing, request, sequence));
             }
-            Framing::Wire => {
-                let mut bytes = request.to_vec();
-                bytes[8..12].copy_from_slice(&sequence.to_be_bytes());
-                bytes
+        }
+        match write.try_write(&unsent) {
+            Ok(n) => {
+                unsent.drain(..n);
             }
-            Framing::Http1 => request.to_vec(),
-        };
-        match write.try_write(&probe) {
-            Ok(_) => {}
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(error) => {
                 return closed_outcome(start, &format!("write failed: {}", error.kind()));
             }
         }
     }
+}
+
+/// Requests an HTTP/2 no-read client sends per probe. One gRPC seat map is about
+/// 44 KB, and the server's kernel takes megabytes into its send buffer (autotuned up
+/// to `tcp_wmem`'s maximum, 4 MiB here) before a write blocks; at one request per
+/// probe that took longer than the attack's window, so the write-stall clock had not
+/// even started. Streams finish as their answers are buffered, so the server's stream
+/// limit is not reached. More per probe fills the buffer sooner but, over 1 000
+/// connections, turns the attack into a load test of seat-map encoding.
+const NO_READ_H2_BATCH: u32 = 4;
+
+/// The no-read client's `sequence`th request: `request` with a fresh stream id
+/// (HTTP/2) or request id (wire).
+fn probe(framing: Framing, request: &[u8], sequence: u32) -> Vec<u8> {
+    let mut bytes = request.to_vec();
+    match framing {
+        Framing::H2 => {
+            // A new stream id each time; past the server's stream limit it refuses
+            // streams, which is fine: the write is the probe.
+            let stream = sequence.wrapping_mul(2).wrapping_add(1) & 0x7fff_ffff;
+            bytes[5..9].copy_from_slice(&stream.to_be_bytes());
+            if bytes.len() > 9 {
+                let headers_len = usize::from(bytes[0]) << 16
+                    | usize::from(bytes[1]) << 8
+                    | usize::from(bytes[2]);
+                if let Some(data) = bytes.get_mut(9 + headers_len + 5..9 + headers_len + 9) {
+                    data.copy_from_slice(&stream.to_be_bytes());
+                }
+            }
+        }
+        Framing::Wire => bytes[8..12].copy_from_slice(&sequence.to_be_bytes()),
+        Framing::Http1 => {}
+    }
+    bytes
 }
 
 fn closed_outcome(start: Instant, evidence: &str) -> Outcome {

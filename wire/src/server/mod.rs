@@ -5,7 +5,10 @@
 //! (`subscriptions.rs`) sharing its state (`shared.rs`) and its output queue
 //! (`queue.rs`), each change's PUSH payload is encoded once for the whole server, and
 //! shutdown stops accepting, lets every connection finish what it has in flight (ending
-//! its subscriptions), and closes, within a deadline.
+//! its subscriptions), and closes, within a deadline. Every connection's write half is
+//! wrapped in netkit's write-stall guard ([`Guarded::write_stall_only`]): a write that
+//! makes no progress for `server.write_stall_timeout` ends the connection, like every
+//! Quartet server's.
 
 mod connection;
 mod dispatch;
@@ -18,6 +21,7 @@ use std::io;
 
 use domain::SharedTicketing;
 use netkit::connections::{ConnectionLimit, Counted};
+use netkit::guard::Guarded;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -61,6 +65,10 @@ pub async fn serve(
         let config = config.clone();
         let stopping = stopping.clone();
         let acceptor = acceptor.clone();
+        // Every write (hello, answers, the last word, the close) fails once it has made
+        // no progress for this long: a peer that never reads is closed, and what it
+        // held is released, however the write got stuck.
+        let stall = config.server.write_stall_timeout;
         connections.spawn(async move {
             let peer = admitted.peer;
             let ended = if let Some(acceptor) = acceptor {
@@ -68,6 +76,7 @@ pub async fn serve(
                 match acceptor.accept(Counted(admitted.stream), peer).await {
                     Some(tls) => {
                         let (read, write) = tokio::io::split(tls);
+                        let write = Guarded::write_stall_only(write, stall);
                         connection::run(read, write, peer, api, pushes, config, stopping).await
                     }
                     None => Ok(()),
@@ -75,6 +84,7 @@ pub async fn serve(
             } else {
                 let (read, write) = admitted.stream.into_split();
                 let (read, write) = (Counted(read), Counted(write));
+                let write = Guarded::write_stall_only(write, stall);
                 connection::run(read, write, peer, api, pushes, config, stopping).await
             };
             if let Err(e) = ended {
