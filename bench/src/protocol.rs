@@ -125,6 +125,15 @@ impl Protocol {
         !self.is_floor()
     }
 
+    /// Whether its server takes `--tls-cert`/`--tls-key`: the four APIs and graphql-floor
+    /// (the GraphQL server itself); the raw floors serve plain text only.
+    pub const fn serves_tls(self) -> bool {
+        !matches!(
+            self,
+            Protocol::TcpFloor | Protocol::Http1Floor | Protocol::H2Floor
+        )
+    }
+
     /// Whether one connection carries many requests at once (HTTP/2, wire): these
     /// spread their clients over `--connections`; the others open one per client.
     pub const fn multiplexed(self) -> bool {

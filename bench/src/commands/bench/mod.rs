@@ -88,7 +88,9 @@ pub struct Args {
     /// to the run's folder (tls/), every server child gets --tls-cert/--tls-key, and
     /// every client (lean ones included) verifies against the CA with its protocol's
     /// ALPN id. Each run is marked `tls: true`; compare with a plain run through
-    /// `quartet compare`. Not with --store postgres or --target yet.
+    /// `quartet compare`. The raw floors (tcp, http1, h2) serve plain text only and are
+    /// listed as not run; graphql-floor, the GraphQL server itself, runs over TLS. Not
+    /// with --store postgres or --target yet.
     #[arg(long)]
     pub tls: bool,
     /// Authenticate every request: a development HS256 key is written to the run's
@@ -848,13 +850,21 @@ async fn run_over_link(
     link.name.clone_into(&mut suite.link);
     let mut watched = false;
     for compression in args.compressions() {
-        if compression != Compression::None && !protocol.compresses() {
+        // Every API compresses and serves TLS; the raw floors do neither, and a floor run
+        // in plain text beside TLS runs would be a different floor under the same label.
+        let refusal = if compression != Compression::None && !protocol.compresses() {
+            Some("a floor answers fixed uncompressed bytes")
+        } else if suite.tls.is_some() && !protocol.serves_tls() {
+            Some("a raw floor serves plain text only (no --tls)")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
             let skipped = Skipped {
                 protocol: protocol.name().to_owned(),
                 link: link.name.clone(),
                 compression: compression.name().to_owned(),
-                // Every API compresses; only the floors cannot.
-                reason: "a floor answers fixed uncompressed bytes".to_owned(),
+                reason: reason.to_owned(),
             };
             eprintln!("== NOT RUN: {skipped}");
             suite.skipped.push(skipped);
