@@ -91,6 +91,15 @@ impl Ticketing for Gated {
     }
 }
 
+/// Whether `e`, the failure of a call made after the shutdown began, is the server
+/// refusing it because it is shutting down or gone: UNAVAILABLE, whichever way the
+/// client learnt it (the server's own shutting-down error, a refused connect, a pooled
+/// connection the drain closed under the request, gRPC's GOAWAY or a cancelled call, the
+/// wire protocol's closed connection). Anything else, INTERNAL included, fails.
+fn is_shutting_down(e: &domain::Error) -> bool {
+    e.code() == ErrorCode::Unavailable
+}
+
 async fn drain(protocol: Protocol) {
     let service = Service::generate(
         DatasetSpec {
@@ -178,9 +187,8 @@ async fn drain(protocol: Protocol) {
     for call in late {
         match call.await.expect("the task runs") {
             Ok(_) => {}
-            Err(e) => assert_eq!(
-                e.code(),
-                ErrorCode::Unavailable,
+            Err(e) => assert!(
+                is_shutting_down(&e),
                 "{protocol}: a call after the shutdown began failed with something other than the shutting-down error: {e:?}"
             ),
         }
@@ -209,25 +217,21 @@ async fn drain(protocol: Protocol) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run to completion on the shared machine; run with --ignored"]
 async fn rest_drains_under_load() {
     drain(Protocol::Rest).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run to completion on the shared machine; run with --ignored"]
 async fn graphql_drains_under_load() {
     drain(Protocol::Graphql).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run to completion on the shared machine; run with --ignored"]
 async fn grpc_drains_under_load() {
     drain(Protocol::Grpc).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run to completion on the shared machine; run with --ignored"]
 async fn wire_drains_under_load() {
     drain(Protocol::Wire).await;
 }

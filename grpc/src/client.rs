@@ -49,7 +49,8 @@ impl Client<Channel> {
     /// A client for the server at `addr`, with the default settings and no compression.
     ///
     /// # Errors
-    /// `INTERNAL` if the server cannot be reached.
+    /// `UNAVAILABLE` if the server cannot be reached (see `error::from_status` for how
+    /// calls map their failures).
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
         Self::connect_with(addr, &ClientConfig::default()).await
     }
@@ -60,7 +61,8 @@ impl Client<Channel> {
     /// [`Client::with_channel`] describes.
     ///
     /// # Errors
-    /// `INTERNAL` if the address is not usable or the server cannot be reached.
+    /// `INTERNAL` if the address is not usable or TLS fails; `UNAVAILABLE` if the server
+    /// cannot be reached.
     pub async fn connect_with(addr: SocketAddr, config: &ClientConfig) -> Result<Self> {
         let channel = channel(addr, config).await?;
         Ok(Self::with_channel(channel, config))
@@ -72,7 +74,8 @@ impl Client<Channel> {
 /// tower layers around it before [`Client::with_channel`].
 ///
 /// # Errors
-/// `INTERNAL` if the address is not usable or the server cannot be reached.
+/// `INTERNAL` if the address is not usable or TLS fails; `UNAVAILABLE` if the server
+/// cannot be reached.
 pub async fn channel(addr: SocketAddr, config: &ClientConfig) -> Result<Channel> {
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(|e| Error::internal(format!("bad address {addr}: {e}")))?
@@ -84,7 +87,7 @@ pub async fn channel(addr: SocketAddr, config: &ClientConfig) -> Result<Channel>
         return endpoint
             .connect()
             .await
-            .map_err(|e| Error::internal(format!("cannot connect to {addr}: {e}")));
+            .map_err(|e| crate::error::connect_error(addr, &e, &chain(&e)));
     };
     // TLS through netkit's connector (the same CA handling, ALPN and error wording as the
     // other three clients) rather than tonic's own: tonic then speaks h2 over the stream
@@ -110,7 +113,7 @@ pub async fn channel(addr: SocketAddr, config: &ClientConfig) -> Result<Channel>
             }
         }))
         .await
-        .map_err(|e| Error::internal(format!("cannot connect to {addr}: {}", chain(&e))))
+        .map_err(|e| crate::error::connect_error(addr, &e, &chain(&e)))
 }
 
 /// `e` and its sources, so a TLS failure ("certificate verification failed: ...") is not

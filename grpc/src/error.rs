@@ -105,10 +105,21 @@ fn standard_details(error: &Error) -> ErrorDetails {
     details
 }
 
-/// The domain error a status describes. A status without our `ErrorInfo` (a transport
-/// failure, a deadline, a proxy) becomes the closest domain error: `LIMIT_EXCEEDED` for
-/// tonic's own message-size refusals, `INTERNAL` otherwise, with the status in the
-/// message.
+/// The domain error a status describes: the client's mapping. A status without our
+/// `ErrorInfo` (a transport failure, a deadline, a proxy) becomes the closest domain
+/// error, with the status in the message:
+///
+/// - `LIMIT_EXCEEDED` for tonic's own message-size refusals;
+/// - `UNAVAILABLE` (the domain's "try again later") when the server could not be reached
+///   or the call ended without an answer because the connection did: tonic's
+///   UNAVAILABLE (a refused connect), CANCELLED (hyper's "operation was canceled", the
+///   call's connection closed under it; or its deadline), and a graceful GOAWAY or a
+///   broken connection, which tonic reports as INTERNAL/UNKNOWN "h2 protocol error" (see
+///   [`is_transport_gone`]; gRPC's own clients say UNAVAILABLE there too). UNAVAILABLE
+///   does **not** say the call was not applied: one whose connection ended after it was
+///   sent may or may not have been, so a caller retries only what is safe to repeat (a
+///   read, a hold with an idempotency key);
+/// - `INTERNAL` otherwise: a real protocol error, a status we cannot place.
 pub fn from_status(status: &Status) -> Error {
     let info = status
         .get_details_error_info()
@@ -119,7 +130,14 @@ pub fn from_status(status: &Status) -> Error {
                 what: status.message().to_owned(),
                 limit: 0,
             },
-            code => Error::internal(format!("gRPC {code:?}: {}", status.message())),
+            code => {
+                let message = format!("gRPC {code:?}: {}", status.message());
+                if is_transport_gone(status) {
+                    Error::unavailable(message)
+                } else {
+                    Error::internal(message)
+                }
+            }
         };
     };
     let Ok(code) = info.reason.parse::<ErrorCode>() else {
@@ -135,6 +153,77 @@ pub fn from_status(status: &Status) -> Error {
             .map(|(key, value)| (key.as_str(), value.as_str())),
     );
     Error::from_parts(code, status.message(), details)
+}
+
+/// The domain error for a channel that could not connect to `addr`, with the whole cause
+/// chain (`text`): `UNAVAILABLE` when the server could not be reached (refused, timed
+/// out, unreachable, reset), so a caller may retry; `INTERNAL` otherwise (a TLS failure:
+/// a certificate that does not verify will not on a retry either). Nothing was sent.
+pub(crate) fn connect_error(
+    addr: std::net::SocketAddr,
+    e: &tonic::transport::Error,
+    text: &str,
+) -> Error {
+    use std::io::ErrorKind;
+    let message = format!("cannot connect to {addr}: {text}");
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::TimedOut
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::AddrNotAvailable
+            )
+        {
+            return Error::unavailable(message);
+        }
+        source = cause.source();
+    }
+    Error::internal(message)
+}
+
+/// Whether a status without our `ErrorInfo` says the server was unreachable or the
+/// connection ended under the call, rather than that someone broke the protocol: the
+/// codes UNAVAILABLE and CANCELLED, or an `h2::Error` in its source chain that is a
+/// GOAWAY from the server with NO_ERROR (a graceful shutdown refusing streams it will not
+/// serve) or REFUSED_STREAM, or the connection's I/O failing. A GOAWAY or reset with any
+/// other reason (PROTOCOL_ERROR, ...) stays a protocol error.
+fn is_transport_gone(status: &Status) -> bool {
+    if matches!(status.code(), Code::Unavailable | Code::Cancelled) {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
+    while let Some(cause) = source {
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            let graceful = h2.is_go_away()
+                && h2.is_remote()
+                && matches!(
+                    h2.reason(),
+                    Some(h2::Reason::NO_ERROR | h2::Reason::REFUSED_STREAM)
+                );
+            return graceful || h2.is_io();
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+                    | ErrorKind::NotConnected
+            ) {
+                return true;
+            }
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The domain error for a status that broke off a stream after it started. A status of
@@ -270,8 +359,56 @@ mod tests {
     fn foreign_statuses_become_the_closest_error() {
         let limit = from_status(&Status::out_of_range("message length too large"));
         assert_eq!(limit.code(), ErrorCode::LimitExceeded);
-        let other = from_status(&Status::unavailable("connection refused"));
+        let other = from_status(&Status::unknown("a proxy said no"));
         assert_eq!(other.code(), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn an_unreachable_or_departing_server_is_unavailable() {
+        for status in [
+            Status::unavailable("tcp connect error: Connection refused (os error 111)"),
+            Status::cancelled("operation was canceled"),
+        ] {
+            let error = from_status(&status);
+            assert_eq!(error.code(), ErrorCode::Unavailable, "{status:?}");
+            assert!(error.to_string().contains(status.message()), "{error}");
+        }
+        // tonic makes INTERNAL "h2 protocol error" of every NO_ERROR h2 error. Only a
+        // GOAWAY from the server (a graceful shutdown) is UNAVAILABLE; h2 builds those
+        // itself, so the drain test (bench/tests/drain.rs) covers that path end to end.
+        // A NO_ERROR that is no GOAWAY (a stream reset without a status) is a protocol
+        // violation and stays INTERNAL.
+        let reset: h2::Error = h2::Reason::NO_ERROR.into();
+        let status = Status::from_error(Box::new(reset));
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(from_status(&status).code(), ErrorCode::Internal);
+        let protocol: h2::Error = h2::Reason::PROTOCOL_ERROR.into();
+        let status = Status::from_error(Box::new(protocol));
+        assert_eq!(from_status(&status).code(), ErrorCode::Internal);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connect_is_unavailable() {
+        // A port just bound and released: nothing listens there.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = crate::client::channel(addr, &netkit::config::ClientConfig::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Unavailable, "{error:?}");
+    }
+
+    #[test]
+    fn a_broken_connection_under_a_call_is_unavailable() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let status = Status::from_error(Box::new(io));
+        assert_eq!(status.code(), Code::Unknown);
+        assert_eq!(
+            from_status(&status).code(),
+            ErrorCode::Unavailable,
+            "{status:?}"
+        );
     }
 
     #[test]

@@ -8,8 +8,9 @@ use domain::Error;
 /// Reads `response`'s body, refusing to hold more than `max_bytes`.
 ///
 /// # Errors
-/// `LIMIT_EXCEEDED` (what: "response size") past the limit; `INTERNAL` if the
-/// connection fails mid-body.
+/// `LIMIT_EXCEEDED` (what: "response size") past the limit; `UNAVAILABLE` if the
+/// connection ends mid-body (the request may well have been applied), `INTERNAL` if the
+/// body is malformed (see [`request_error`]).
 pub async fn read_body_limited(
     mut response: reqwest::Response,
     max_bytes: usize,
@@ -29,7 +30,7 @@ pub async fn read_body_limited(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| Error::internal(format!("reading the response body failed: {e}")))?
+        .map_err(|e| request_error("reading the response body failed", &e))?
     {
         if body.len() + chunk.len() > max_bytes {
             return Err(too_big());
@@ -51,8 +52,11 @@ pub trait HttpTransport: Send + Sync + 'static {
     /// Sends `request` and returns the response with its body.
     ///
     /// # Errors
-    /// `UNAVAILABLE`-style transport failures as `INTERNAL` with the cause in the
-    /// message; `LIMIT_EXCEEDED` (what: "response size") for a body over the limit.
+    /// `UNAVAILABLE` when the server could not be reached or the connection ended before
+    /// the whole response arrived (which does not mean the request was not applied);
+    /// `INTERNAL` for a malformed response or a request that cannot be built, with the
+    /// cause in the message; `LIMIT_EXCEEDED` (what: "response size") for a body over
+    /// the limit. [`request_error`] is the mapping.
     async fn send(
         &self,
         request: http::Request<bytes::Bytes>,
@@ -84,6 +88,80 @@ fn chain(e: &dyn std::error::Error) -> String {
         text.insert_str(0, "the peer does not speak TLS: ");
     }
     text
+}
+
+/// The domain error for a failed reqwest exchange, `context` first, the whole cause
+/// chain after it: the one place an HTTP client's transport failures get their code.
+///
+/// `UNAVAILABLE` (the domain's "try again later") when the server could not be reached
+/// (a refused or timed-out connect, no route) or the connection ended before the whole
+/// answer arrived (closed, reset, or cancelled under the request, as a draining server
+/// does). It does **not** claim the request was not applied: a request whose connection
+/// ended after it was sent may or may not have been, so a caller retries only what is
+/// safe to repeat (a read, a hold with an idempotency key). `INTERNAL` for everything
+/// else: a malformed response (hyper could not parse it, a body that does not decode), a
+/// request that could not be built, a TLS failure (a certificate the CA does not sign
+/// will not verify on a retry either).
+pub fn request_error(context: &str, e: &reqwest::Error) -> Error {
+    let message = format!("{context}: {}", chain(e));
+    // `chain` names the TLS failures reqwest boxes out of reach of a downcast.
+    let tls = message.contains("certificate verification failed")
+        || message.contains("the peer does not speak TLS");
+    if !tls && is_unreachable_or_closed(e) {
+        Error::unavailable(message)
+    } else {
+        Error::internal(message)
+    }
+}
+
+/// Whether `e` says the server was unreachable or the connection ended under the
+/// exchange, rather than that someone broke the protocol (see [`request_error`]).
+fn is_unreachable_or_closed(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind;
+    if e.is_builder() || e.is_redirect() || e.is_decode() || e.is_status() {
+        return false;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut transport = false;
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return false;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // TLS failures come wrapped in an io::Error.
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return false;
+            }
+            transport |= matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::NotConnected
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+                    | ErrorKind::TimedOut
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::AddrNotAvailable
+            );
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_parse() || hyper.is_parse_status() || hyper.is_user() {
+                return false;
+            }
+            // "connection closed before message completed", "operation was canceled"
+            // (queued on a connection that closed), a closed channel.
+            transport |= hyper.is_incomplete_message() || hyper.is_canceled() || hyper.is_closed();
+        }
+        source = cause.source();
+    }
+    // reqwest's connector wraps what it could not connect with; with the TLS cases
+    // ruled out, what is left is the server not being reachable.
+    transport || e.is_connect()
 }
 
 /// The default transport: a pooled reqwest client with the config's timeouts and a
@@ -142,7 +220,7 @@ impl HttpTransport for ReqwestTransport {
             .client
             .execute(request)
             .await
-            .map_err(|e| Error::internal(format!("the request failed: {}", chain(&e))))?;
+            .map_err(|e| request_error("the request failed", &e))?;
         let mut head = http::Response::builder()
             .status(response.status())
             .version(response.version());
@@ -157,5 +235,66 @@ impl HttpTransport for ReqwestTransport {
         let body = read_body_limited(response, self.max_response_bytes).await?;
         head.body(bytes::Bytes::from(body))
             .map_err(|e| Error::internal(format!("rebuilding the response failed: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use domain::ErrorCode;
+
+    fn transport() -> ReqwestTransport {
+        ReqwestTransport::new(&crate::config::ClientConfig::default()).unwrap()
+    }
+
+    fn get(addr: std::net::SocketAddr) -> http::Request<bytes::Bytes> {
+        http::Request::get(format!("http://{addr}/"))
+            .body(bytes::Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connect_is_unavailable() {
+        // A port just bound and released: nothing listens there.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = transport().send(get(addr)).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Unavailable, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_before_the_answer_is_unavailable() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let (mut socket, _) = listener.accept().await.unwrap();
+            // Read the request, then close without answering, as a server going away.
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+        });
+        let error = transport().send(get(addr)).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Unavailable, "{error:?}");
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_malformed_response_is_internal() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            socket.write_all(b"NOT HTTP AT ALL\r\n\r\n").await.unwrap();
+            socket.shutdown().await.unwrap();
+        });
+        let error = transport().send(get(addr)).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Internal, "{error:?}");
+        server.await.unwrap();
     }
 }

@@ -103,7 +103,9 @@ impl Client {
             .client
             .execute(request)
             .await
-            .map_err(|e| Error::internal(format!("the request failed: {}", chain(&e))))?;
+            // netkit's mapping: UNAVAILABLE for an unreachable server or a connection
+            // ended under the request (the subscription may or may not have started).
+            .map_err(|e| netkit::http_client::request_error("the request failed", &e))?;
         let status = response.status();
         if !status.is_success() {
             let body = read_body_limited(response, self.streams.max_event_bytes).await?;

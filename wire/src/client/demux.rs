@@ -77,10 +77,15 @@ pub(super) struct Demux {
     /// with it the connection) ends once the client and every stream are dropped, even
     /// though the reader holds this.
     control: mpsc::WeakUnboundedSender<Frame>,
+    /// Why the connection ended, when the server broke the protocol (an unreadable
+    /// frame): the INTERNAL error its waiting callers get instead of the UNAVAILABLE of a
+    /// connection that merely closed. Set before the tables are taken.
+    broken: Mutex<Option<Error>>,
 }
 
+/// The connection is gone: UNAVAILABLE (see the mapping in the parent module).
 fn closed() -> Error {
-    Error::internal("connection closed")
+    super::connection_closed()
 }
 
 impl Demux {
@@ -92,16 +97,18 @@ impl Demux {
                 ..Tables::default()
             })),
             control: control.downgrade(),
+            broken: Mutex::new(None),
         }
     }
 
     /// Parks a caller under a fresh request id (never 0, never one in use).
     ///
     /// # Errors
-    /// `INTERNAL` once the connection is gone.
+    /// `UNAVAILABLE` once the connection is gone (`INTERNAL` if a protocol violation
+    /// ended it).
     pub(super) fn register_call(&self, answer: oneshot::Sender<Frame>) -> Result<u32> {
         let mut tables = self.tables.lock();
-        let tables = tables.as_mut().ok_or_else(closed)?;
+        let tables = tables.as_mut().ok_or_else(|| self.ended(closed))?;
         let id = tables.fresh_id();
         tables.calls.insert(id, Waiter::Call(answer));
         Ok(id)
@@ -111,7 +118,8 @@ impl Demux {
     /// so the PUSH frames that may follow the answer at once have somewhere to go.
     ///
     /// # Errors
-    /// `INTERNAL` once the connection is gone.
+    /// `UNAVAILABLE` once the connection is gone (`INTERNAL` if a protocol violation
+    /// ended it).
     pub(super) fn register_subscription(
         &self,
         answer: oneshot::Sender<Frame>,
@@ -120,7 +128,7 @@ impl Demux {
         from_version: Option<u64>,
     ) -> Result<u32> {
         let mut tables = self.tables.lock();
-        let tables = tables.as_mut().ok_or_else(closed)?;
+        let tables = tables.as_mut().ok_or_else(|| self.ended(closed))?;
         let id = tables.fresh_id();
         tables.calls.insert(id, Waiter::Call(answer));
         tables.subscriptions.insert(
@@ -182,6 +190,19 @@ impl Demux {
             tables.calls.remove(&request_id);
             tables.subscriptions.remove(&id);
         }
+    }
+
+    /// The error for a caller whose connection ended before its answer: the protocol
+    /// violation that ended it, if one did (INTERNAL), else `lost` (UNAVAILABLE).
+    pub(super) fn ended(&self, lost: fn() -> Error) -> Error {
+        self.broken.lock().clone().unwrap_or_else(lost)
+    }
+
+    /// The connection ends because the server broke the protocol: records `why` for the
+    /// callers still waiting, then fails them and every subscription as [`Self::close`].
+    pub(super) fn close_broken(&self, why: Error) {
+        *self.broken.lock() = Some(why);
+        self.close();
     }
 
     /// Routes one frame the reader read. Never waits.
@@ -282,9 +303,9 @@ impl Demux {
         };
         for route in tables.subscriptions.into_values() {
             if let Route::Live { queue, .. } = route {
-                let _ = queue.try_send(Err(Error::unavailable(
-                    "the connection to the server was lost",
-                )));
+                let _ = queue.try_send(Err(
+                    self.ended(|| Error::unavailable("the connection to the server was lost"))
+                ));
             }
         }
     }

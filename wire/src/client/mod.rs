@@ -49,7 +49,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 
-use crate::codec::WireCodec;
+use crate::codec::{CodecError, WireCodec};
 use crate::compression::COMPRESSION_MIN_BYTES;
 use crate::config::MAX_IN_FLIGHT;
 use crate::error::from_payload;
@@ -82,11 +82,39 @@ fn io_error(context: &str, e: impl std::fmt::Display) -> Error {
     Error::internal(format!("{context}: {e}"))
 }
 
+// The client's error mapping. A malformed frame or payload (a decode failure, an answer
+// of the wrong kind) is INTERNAL: the peer broke the protocol, and retrying will not
+// help; a caller whose connection an unreadable frame ended gets that INTERNAL error too
+// (`Demux::close_broken`). The server being unreachable or the connection ending before the answer (the
+// server draining or gone) is UNAVAILABLE, the domain's "try again later", so a caller
+// can decide to retry. UNAVAILABLE does not say the request was not applied: a request
+// whose connection ended after it was written may or may not have been, so a caller
+// retries only what is safe to repeat (a read, a hold with an idempotency key).
+
+/// The connection is gone (the server closed it, or it broke): UNAVAILABLE. If a
+/// request had been written, it may or may not have been applied.
+fn connection_closed() -> Error {
+    Error::unavailable("connection closed")
+}
+
+/// The connection ended after the request was written and before its answer arrived:
+/// UNAVAILABLE, though the server may or may not have applied the request.
+fn closed_before_answer() -> Error {
+    Error::unavailable("connection closed before the answer arrived")
+}
+
+/// Connecting to `addr` failed (refused, unreachable, reset): UNAVAILABLE; nothing was
+/// sent.
+fn connect_failed(addr: SocketAddr, e: &std::io::Error) -> Error {
+    Error::unavailable(format!("cannot connect to {addr}: {e}"))
+}
+
 impl Client {
     /// One connection to `addr` with the default [`ClientConfig`].
     ///
     /// # Errors
-    /// `INTERNAL` if the server cannot be reached or refuses the handshake.
+    /// `UNAVAILABLE` if the server cannot be reached; `INTERNAL` if it refuses the
+    /// handshake.
     pub async fn connect(addr: SocketAddr) -> Result<Self> {
         Self::connect_with(addr, 1, &ClientConfig::default()).await
     }
@@ -200,7 +228,8 @@ impl Client {
     /// Sends a PING and waits for its answer: a round trip with no payload.
     ///
     /// # Errors
-    /// `INTERNAL` if the connection is gone or the server does not answer in time.
+    /// `UNAVAILABLE` if the connection is gone; `INTERNAL` if the server does not answer
+    /// in time.
     pub async fn ping(&self) -> Result<()> {
         let frame = self.connection().call(Opcode::Ping, Bytes::new()).await?;
         expect_response(frame).map(|_| ())
@@ -212,7 +241,7 @@ impl Client {
     /// HTTP checks its header, so a bad one fails those with UNAUTHENTICATED.
     ///
     /// # Errors
-    /// `INTERNAL` if a connection is gone or does not answer in time.
+    /// `UNAVAILABLE` if a connection is gone; `INTERNAL` if it does not answer in time.
     pub async fn authenticate(&self, token: &str) -> Result<()> {
         let payload =
             postcard::to_allocvec(token).map_err(|e| io_error("cannot encode the request", e))?;
@@ -241,8 +270,8 @@ impl Client {
 async fn dial(addr: SocketAddr, config: &ClientConfig) -> Result<TcpStream> {
     let stream = tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr))
         .await
-        .map_err(|_| Error::internal(format!("connecting to {addr} timed out")))?
-        .map_err(|e| io_error(&format!("cannot connect to {addr}"), e))?;
+        .map_err(|_| Error::unavailable(format!("connecting to {addr} timed out")))?
+        .map_err(|e| connect_failed(addr, &e))?;
     // Best effort: a socket that refuses NODELAY still works, only slower.
     let _ = stream.set_nodelay(true);
     Ok(stream)
@@ -330,7 +359,7 @@ impl Connection {
             .in_flight
             .acquire()
             .await
-            .map_err(|_| Error::internal("connection closed"))?;
+            .map_err(|_| connection_closed())?;
         let (answer, answered) = oneshot::channel();
         let id = self.demux.register_call(answer)?;
         if self
@@ -340,13 +369,11 @@ impl Connection {
             .is_err()
         {
             self.demux.forget_call(id);
-            return Err(Error::internal("connection closed"));
+            return Err(connection_closed());
         }
         match tokio::time::timeout(self.request_timeout, answered).await {
             Ok(Ok(frame)) => Ok(frame),
-            Ok(Err(_)) => Err(Error::internal(
-                "connection closed before the answer arrived",
-            )),
+            Ok(Err(_)) => Err(self.demux.ended(closed_before_answer)),
             Err(_) => {
                 self.demux.forget_call(id);
                 Err(Error::internal(format!(
@@ -432,6 +459,11 @@ async fn route_answers<R: AsyncRead + Unpin>(
             Ok(frame) => demux.route(frame),
             Err(e) => {
                 tracing::warn!(error = %e, "wire client: unreadable answer; closing");
+                // A socket failing is the connection lost (UNAVAILABLE); anything else
+                // is a frame the server should not have sent (INTERNAL).
+                if !matches!(e, CodecError::Io(_)) {
+                    demux.close_broken(Error::internal(format!("unreadable answer: {e}")));
+                }
                 break;
             }
         }
@@ -535,5 +567,32 @@ impl Ticketing for Client {
         from_version: Option<u64>,
     ) -> Result<AvailabilityStream> {
         self.connection().watch(event_id, from_version).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use domain::ErrorCode;
+
+    #[tokio::test]
+    async fn a_refused_connect_is_unavailable() {
+        // A port just bound and released: nothing listens there.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = Client::connect(addr).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Unavailable, "{error:?}");
+    }
+
+    #[test]
+    fn a_closed_connection_is_unavailable_and_a_malformed_answer_internal() {
+        assert_eq!(connection_closed().code(), ErrorCode::Unavailable);
+        assert_eq!(closed_before_answer().code(), ErrorCode::Unavailable);
+        let garbage = Frame::request(Opcode::Ping, 1, Bytes::new());
+        let error = expect_response(garbage).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Internal, "{error:?}");
     }
 }

@@ -17,7 +17,7 @@ use futures::Stream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::demux::{Delivery, Demux};
-use super::{Connection, expect_response, io_error};
+use super::{Connection, closed_before_answer, connection_closed, expect_response, io_error};
 use crate::config::CLIENT_SUBSCRIPTION_QUEUE;
 use crate::frame::{Frame, Opcode};
 use crate::messages as m;
@@ -78,7 +78,7 @@ impl Connection {
             .in_flight
             .acquire()
             .await
-            .map_err(|_| Error::internal("connection closed"))?;
+            .map_err(|_| connection_closed())?;
         let (answer, answered) = oneshot::channel();
         let (queue, receiver) = mpsc::channel(CLIENT_SUBSCRIPTION_QUEUE + 1);
         let id = self
@@ -96,7 +96,7 @@ impl Connection {
         if self.outgoing.send(request).await.is_err() {
             self.demux.forget_call(id);
             self.demux.forget_subscription(id);
-            return Err(Error::internal("connection closed"));
+            return Err(connection_closed());
         }
         match tokio::time::timeout(self.request_timeout, answered).await {
             Ok(Ok(frame)) => match expect_response(frame) {
@@ -107,9 +107,7 @@ impl Connection {
                     Err(error)
                 }
             },
-            Ok(Err(_)) => Err(Error::internal(
-                "connection closed before the answer arrived",
-            )),
+            Ok(Err(_)) => Err(self.demux.ended(closed_before_answer)),
             Err(_) => {
                 self.demux.forget_call(id);
                 Err(Error::internal(format!(
