@@ -13,7 +13,7 @@
 //! holds exactly the seats it got back or, if any is missing, rolls back and names them.
 //! Confirm and cancel are compare-and-swap on the booking's version and status.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -312,15 +312,19 @@ impl PgStore {
     }
 
     async fn event_row(&self, id: EventId) -> Result<Event> {
+        // get_event's one statement, built once: the hot path's text is not re-formatted
+        // (and re-allocated) per call before the statement cache looks it up.
+        static EVENT_BY_ID: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM events e JOIN venues v ON v.id = e.venue_id \
+                 WHERE e.id = $2"
+            )
+        });
         let client = self.client().await?;
         let Ok(key) = to_i64(id.0) else {
             return Err(Error::not_found("event", id));
         };
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events e JOIN venues v ON v.id = e.venue_id \
-             WHERE e.id = $2"
-        );
-        let stmt = client.prepare_cached(&sql).await.map_err(db)?;
+        let stmt = client.prepare_cached(&EVENT_BY_ID).await.map_err(db)?;
         let row = client
             .query_opt(&stmt, &[&self.clock.now(), &key])
             .await
