@@ -2,8 +2,9 @@
 //!
 //! It is built on [`netkit::ServerConfig`], the part every Quartet server shares (frame
 //! sizes, connection cap, shutdown grace), plus what only this protocol has: deadlines
-//! for a frame and for writing answers, an idle timeout, and per connection a cap on
-//! requests in flight and a byte budget for answers waiting to be written, and the
+//! for a frame and for writing answers, an idle timeout, per connection a cap on
+//! requests in flight and a byte budget for answers waiting to be written, and a byte
+//! budget for them over all connections, and the
 //! limits of live subscriptions (SUBSCRIBE): how many one connection may hold, how many
 //! of one subscription's PUSH frames may wait to be written, and how many messages a
 //! [`Client`](crate::Client) queues per subscription for a consumer that reads slowly;
@@ -24,10 +25,26 @@ use crate::gauges::Gauges;
 pub const MAX_IN_FLIGHT: usize = 256;
 
 /// Most bytes of encoded answers (length prefix and header included) waiting to be
-/// written to one connection: 4 MiB. An answer that does not fit waits for room, and
+/// written to one connection: 256 KiB. An answer that does not fit waits for room, and
 /// while it waits the server reads no further request from that connection (TCP
 /// backpressure); one answer larger than the whole budget is queued alone.
-pub const MAX_QUEUED_BYTES: usize = 4 << 20;
+///
+/// It was 4 MiB, and 1 000 connections that never read took the server to 2.4 GB
+/// (issue 18). 256 KiB still holds the largest answer of the reference data (a seat map
+/// of the biggest venue, about 223 KB) with room for small ones beside it, and a peer
+/// that reads keeps the socket's own buffer (megabytes, grown by the kernel) full from
+/// it; what a slow peer holds beyond that is the kernel's, not the server's.
+pub const MAX_QUEUED_BYTES: usize = 256 << 10;
+
+/// Most bytes of encoded answers waiting to be written over all connections of one
+/// server: 64 MiB, besides the first
+/// [`GUARANTEED_QUEUED_BYTES`](crate::server::GUARANTEED_QUEUED_BYTES) (64 KiB) of each
+/// connection, which are its own so that small answers to peers that read never wait
+/// for room that peers which do not read are holding. A connection whose answer finds no
+/// room waits like one over its own budget (it stops reading); at the default 1 024
+/// connections the server holds at most 128 MiB of queued answers in all, where 1 024
+/// connections of 256 KiB each could hold 256 MiB (and 4 GiB before).
+pub const MAX_TOTAL_QUEUED_BYTES: usize = 64 << 20;
 
 /// Most live subscriptions on one connection. A SUBSCRIBE beyond it is refused with
 /// `LIMIT_EXCEEDED`, what [`SUBSCRIPTIONS_WHAT`], limit this number; the connection stays
@@ -61,7 +78,9 @@ pub struct Config {
     /// it writes; a bigger answer becomes `LIMIT_EXCEEDED`), `max_connections` and
     /// `shutdown_grace`, and `write_stall_timeout`: a write to a connection that makes no
     /// progress for that long closes it (netkit's guard, as on every Quartet server),
-    /// whatever the [`Config::write_timeout`] of the batch. A frame has no headers and the server sets no per-request
+    /// whatever the [`Config::write_timeout`] of the batch, and so does a connection
+    /// with answers made and not yet written that writes nothing for that long, whatever
+    /// its writer waits for (the server's own stall clock). A frame has no headers and the server sets no per-request
     /// deadline, so `header_read_timeout` and `request_timeout` are only where
     /// [`Config::new`] takes the defaults of [`Config::frame_timeout`] and
     /// [`Config::write_timeout`] from.
@@ -80,6 +99,12 @@ pub struct Config {
     /// answer does not fit, the server stops reading that connection until the peer has
     /// read enough (see [`MAX_QUEUED_BYTES`]). 0 counts as 1.
     pub max_queued_bytes: usize,
+    /// Most bytes of encoded answers waiting to be written over all the server's
+    /// connections, besides each connection's first
+    /// [`GUARANTEED_QUEUED_BYTES`](crate::server::GUARANTEED_QUEUED_BYTES); when an
+    /// answer finds no room, its connection waits as for its own budget (see
+    /// [`MAX_TOTAL_QUEUED_BYTES`]). 0 counts as 1.
+    pub max_total_queued_bytes: usize,
     /// Most live subscriptions on one connection (see [`MAX_SUBSCRIPTIONS`]).
     pub max_subscriptions: usize,
     /// Most PUSH frames of one subscription waiting to be written (see
@@ -97,7 +122,8 @@ pub struct Config {
 impl Config {
     /// The wire settings over `server`: the frame deadline is its header-read timeout,
     /// the write deadline its request timeout, and the idle timeout, in-flight cap and
-    /// byte budget are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`] and [`MAX_QUEUED_BYTES`], the
+    /// byte budgets are [`IDLE_TIMEOUT`], [`MAX_IN_FLIGHT`], [`MAX_QUEUED_BYTES`] and
+    /// [`MAX_TOTAL_QUEUED_BYTES`], the
     /// subscription limits [`MAX_SUBSCRIPTIONS`] and [`MAX_QUEUED_PUSHES`], compression
     /// on from 1 KiB; no gauges.
     pub fn with_server(server: ServerConfig) -> Self {
@@ -107,6 +133,7 @@ impl Config {
             write_timeout: server.request_timeout,
             max_in_flight: MAX_IN_FLIGHT,
             max_queued_bytes: MAX_QUEUED_BYTES,
+            max_total_queued_bytes: MAX_TOTAL_QUEUED_BYTES,
             max_subscriptions: MAX_SUBSCRIPTIONS,
             max_queued_pushes: MAX_QUEUED_PUSHES,
             compression: ServerCompression::default(),
@@ -136,7 +163,8 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
         assert_eq!(config.write_timeout, Duration::from_secs(30));
         assert_eq!(config.max_in_flight, 256);
-        assert_eq!(config.max_queued_bytes, 4 * 1024 * 1024);
+        assert_eq!(config.max_queued_bytes, 256 * 1024);
+        assert_eq!(config.max_total_queued_bytes, 64 * 1024 * 1024);
         assert_eq!(config.max_subscriptions, 256);
         assert_eq!(config.max_queued_pushes, 32);
         assert_eq!(CLIENT_SUBSCRIPTION_QUEUE, domain::Limits::WATCH_BUFFER);

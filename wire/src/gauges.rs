@@ -16,10 +16,13 @@ pub struct Gauges(Arc<Counters>);
 #[derive(Debug, Default)]
 struct Counters {
     queued_bytes: AtomicUsize,
+    peak_total_queued_bytes: AtomicUsize,
     peak_queued_bytes: AtomicUsize,
     paused_connections: AtomicUsize,
+    connections: AtomicUsize,
     pauses: AtomicU64,
     write_timeouts: AtomicU64,
+    write_stalls: AtomicU64,
 }
 
 impl Gauges {
@@ -34,9 +37,22 @@ impl Gauges {
         self.0.queued_bytes.load(Ordering::SeqCst)
     }
 
-    /// The most bytes of encoded answers ever waiting on one connection at once.
+    /// The most bytes of encoded answers ever waiting at once, over all connections.
+    pub fn peak_total_queued_bytes(&self) -> usize {
+        self.0.peak_total_queued_bytes.load(Ordering::SeqCst)
+    }
+
+    /// The most bytes of encoded answers ever waiting on one connection at once (the
+    /// server-wide bound is checked against [`Gauges::peak_total_queued_bytes`]).
     pub fn peak_queued_bytes(&self) -> usize {
         self.0.peak_queued_bytes.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now, from their first byte to the end of their close (a lingering
+    /// close included), so a test can tell that the server has let them go without
+    /// reading from them (which would make them progress).
+    pub fn connections(&self) -> usize {
+        self.0.connections.load(Ordering::SeqCst)
     }
 
     /// Connections whose reading is paused now: all their in-flight slots are taken, or
@@ -56,9 +72,20 @@ impl Gauges {
         self.0.write_timeouts.load(Ordering::SeqCst)
     }
 
+    /// Connections closed by the server's stall clock: answers made and not yet written,
+    /// and no byte written for `write_stall_timeout`, while the writer was waiting for
+    /// something other than a write (a write under way is netkit's guard's to time, and
+    /// is not counted here).
+    pub fn write_stalls(&self) -> u64 {
+        self.0.write_stalls.load(Ordering::SeqCst)
+    }
+
     /// `len` bytes were queued on a connection that now has `connection_total` queued.
     pub(crate) fn queued(&self, len: usize, connection_total: usize) {
-        self.0.queued_bytes.fetch_add(len, Ordering::SeqCst);
+        let total = self.0.queued_bytes.fetch_add(len, Ordering::SeqCst) + len;
+        self.0
+            .peak_total_queued_bytes
+            .fetch_max(total, Ordering::SeqCst);
         self.0
             .peak_queued_bytes
             .fetch_max(connection_total, Ordering::SeqCst);
@@ -69,6 +96,14 @@ impl Gauges {
         self.0.queued_bytes.fetch_sub(len, Ordering::SeqCst);
     }
 
+    pub(crate) fn opened(&self) {
+        self.0.connections.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn closed(&self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+
     pub(crate) fn pause(&self) {
         self.0.pauses.fetch_add(1, Ordering::SeqCst);
         self.0.paused_connections.fetch_add(1, Ordering::SeqCst);
@@ -76,6 +111,10 @@ impl Gauges {
 
     pub(crate) fn resume(&self) {
         self.0.paused_connections.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn write_stalled(&self) {
+        self.0.write_stalls.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(crate) fn write_timed_out(&self) {

@@ -333,9 +333,14 @@ fn the_document_states_the_limits_the_code_enforces() {
         config.max_in_flight
     ));
     must_say(format!(
-        "at most **{} MiB ({} bytes) of encoded answers",
-        config.max_queued_bytes >> 20,
+        "at most **{} KiB ({} bytes) of encoded answers",
+        config.max_queued_bytes >> 10,
         group(config.max_queued_bytes)
+    ));
+    must_say(format!(
+        "at most **{} MiB of encoded answers waiting to be\n  written**, besides the first **{} KiB**",
+        config.max_total_queued_bytes >> 20,
+        wire::server::GUARANTEED_QUEUED_BYTES >> 10
     ));
     must_say(format!(
         "cannot be written within\n**{} s**",

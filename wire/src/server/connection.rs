@@ -1,10 +1,11 @@
 //! One connection, from hello to close.
 //!
-//! The read loop decodes frames and hands each request to its own task. Two budgets
-//! bound what one connection can make the server hold: `max_in_flight` requests being
-//! answered, and `max_queued_bytes` of encoded answers waiting to be written. Before
-//! reading each frame the loop waits for a free in-flight slot *and* room in the byte
-//! budget, and a request's task starts no work while the budget is full, so a peer that
+//! The read loop decodes frames and hands each request to its own task. Budgets bound
+//! what one connection can make the server hold: `max_in_flight` requests being
+//! answered, and `max_queued_bytes` of encoded answers waiting to be written, within the
+//! server's `max_total_queued_bytes` for all connections (`queue.rs`). Before reading
+//! each frame the loop waits for a free in-flight slot *and* room in the byte budgets,
+//! and a request's task starts no work while they are full, so a peer that
 //! sends faster than it reads is slowed by TCP backpressure instead of growing the
 //! server's memory. A writer task sends answers as they finish (batched: everything
 //! ready is written, then flushed) and gives their bytes back to the budget once they
@@ -21,7 +22,13 @@
 //! frame, from its first byte; time the server spends not reading, because of
 //! backpressure, does not count), a connection with no frame for `idle_timeout` is
 //! closed, and a batch of answers that cannot be written within `write_timeout` (a peer
-//! that does not read) closes the connection.
+//! that does not read) closes the connection, as does a connection with answers unsent
+//! and no byte written for `write_stall_timeout`, whatever its writer waits for (the
+//! stall clock, `queue.rs`, besides netkit's guard on each write).
+//!
+//! After a connection-level error, the read half lingers: the error frame and the FIN go
+//! out, then what the peer still sends is read and discarded for a bounded time, so that
+//! closing does not reset the connection before the peer has read the frame.
 //!
 //! SUBSCRIBE and UNSUBSCRIBE go to `subscriptions.rs`: a subscription's PUSH frames go
 //! through the same byte budget and writer as answers, its id stays in flight while it
@@ -44,7 +51,7 @@ use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::dispatch::{answer, error_frame};
-use super::queue::{Queue, Queued, QueuedBytes};
+use super::queue::{Pool, Queue, Queued, QueuedBytes, StallClock};
 use super::shared::Shared;
 use super::subscriptions::{self, EncodedPushes, Subscriptions};
 use crate::codec::{CodecError, WireCodec};
@@ -106,6 +113,79 @@ impl<R: AsyncRead + Unpin> AsyncRead for ClockedReader<R> {
     }
 }
 
+/// The socket's write half, telling a [`StallClock`] of every byte it accepts.
+struct ProgressWriter<W> {
+    inner: W,
+    clock: Arc<StallClock>,
+}
+
+impl<W> ProgressWriter<W> {
+    fn record<T>(
+        &self,
+        polled: Poll<io::Result<T>>,
+        wrote: impl Fn(&T) -> bool,
+    ) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Ok(done)) = &polled
+            && wrote(done)
+        {
+            self.clock.progressed();
+        }
+        polled
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for ProgressWriter<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.record(polled, |n| *n > 0)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.record(polled, |n| *n > 0)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Counts a connection as open in the gauges for as long as it lives.
+struct Open(Option<Gauges>);
+
+impl Open {
+    fn new(gauges: Option<Gauges>) -> Self {
+        if let Some(gauges) = &gauges {
+            gauges.opened();
+        }
+        Open(gauges)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(gauges) = &self.0 {
+            gauges.closed();
+        }
+    }
+}
+
 /// Marks a connection as paused in the gauges for as long as it lives.
 struct Paused<'a>(Option<&'a Gauges>);
 
@@ -126,7 +206,8 @@ impl Drop for Paused<'_> {
     }
 }
 
-/// Waits for a free in-flight slot and room in the byte budget. Returns the slot and
+/// Waits for a free in-flight slot and room in the byte budgets (the connection's and
+/// the server's). Returns the slot and
 /// whether it had to wait, or `None` once the connection's writer is gone.
 async fn ready_for_more(
     in_flight: &Arc<Semaphore>,
@@ -142,15 +223,14 @@ async fn ready_for_more(
             Arc::clone(in_flight).acquire_owned().await.ok()?
         }
     };
-    match queue.budget.try_acquire() {
-        Ok(_) => {}
-        Err(TryAcquireError::Closed) => return None,
-        Err(TryAcquireError::NoPermits) => {
-            let _paused = Paused::new(queue.gauges.as_ref());
-            waited = true;
-            if !queue.has_room().await {
-                return None;
-            }
+    if queue.is_closed() {
+        return None;
+    }
+    if !queue.has_room_now() {
+        let _paused = Paused::new(queue.gauges.as_ref());
+        waited = true;
+        if !queue.has_room().await {
+            return None;
         }
     }
     Some((slot, waited))
@@ -190,6 +270,15 @@ async fn read_hello<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Hello> {
     Ok(Hello::Whole(hello))
 }
 
+/// What a connection shares with every other connection of its server.
+#[derive(Clone)]
+pub(super) struct ServerWide {
+    /// Each change's PUSH payload, encoded once.
+    pub(super) pushes: EncodedPushes,
+    /// The byte budget of answers waiting to be written, over all connections.
+    pub(super) pool: Pool,
+}
+
 /// Runs one connection to its end, over its two halves (a TCP socket's, or a TLS
 /// stream's after its handshake; `mod.rs` wraps them in the socket byte counters).
 pub(super) async fn run<R, W>(
@@ -197,7 +286,7 @@ pub(super) async fn run<R, W>(
     mut write_half: W,
     peer: std::net::SocketAddr,
     api: SharedTicketing,
-    pushes: EncodedPushes,
+    server: ServerWide,
     config: Config,
     mut stopping: watch::Receiver<bool>,
 ) -> io::Result<()>
@@ -205,6 +294,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let _open = Open::new(config.gauges.clone());
     let clock = Arc::new(FrameClock::default());
     let mut reader = ClockedReader {
         inner: read_half,
@@ -219,7 +309,9 @@ where
         Hello::Whole(hello) => hello,
         Hello::NotQuartet => {
             write_half.write_all(NOT_QUARTET).await?;
-            return write_half.shutdown().await;
+            write_half.shutdown().await?;
+            linger(&mut reader).await;
+            return Ok(());
         }
     };
     let codecs = if config.compression.enabled {
@@ -236,11 +328,15 @@ where
         }
         Negotiated::Refused { reply } => {
             write_half.write_all(&reply).await?;
-            return write_half.shutdown().await;
+            write_half.shutdown().await?;
+            linger(&mut reader).await;
+            return Ok(());
         }
         Negotiated::NotQuartet => {
             write_half.write_all(NOT_QUARTET).await?;
-            return write_half.shutdown().await;
+            write_half.shutdown().await?;
+            linger(&mut reader).await;
+            return Ok(());
         }
     };
     clock.reset(false);
@@ -253,8 +349,17 @@ where
     let mut frames = FramedRead::new(reader, frames_codec);
     let sink_codec =
         WireCodec::new(config.server.max_response_bytes).compressing(compression, min_bytes);
+    let ServerWide { pushes, pool } = server;
+    let queue = Arc::new(Queue::new(
+        config.max_queued_bytes,
+        pool,
+        config.gauges.clone(),
+    ));
+    let write_half = ProgressWriter {
+        inner: write_half,
+        clock: Arc::clone(&queue.stall),
+    };
     let sink = FramedWrite::new(write_half, sink_codec);
-    let queue = Arc::new(Queue::new(config.max_queued_bytes, config.gauges.clone()));
     let (answers, outgoing) = mpsc::channel::<Queued>(config.max_in_flight.max(1));
     let (say_last, last_word) = oneshot::channel::<Frame>();
     let writer = tokio::spawn(write_answers(
@@ -263,6 +368,7 @@ where
         last_word,
         Arc::clone(&queue),
         config.write_timeout,
+        config.server.write_stall_timeout,
     ));
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let shared = Arc::new(Shared {
@@ -381,13 +487,49 @@ where
     }
     // Stop reading; the requests in flight finish and their answers go out, then the
     // connection-level error if there is one, last.
-    if let Some(error) = closing_error {
-        let _ = say_last.send(error_frame(NO_OPCODE, 0, &error));
-    }
-    drop(frames);
+    let said_last =
+        closing_error.is_some_and(|error| say_last.send(error_frame(NO_OPCODE, 0, &error)).is_ok());
     shared.subscriptions.close();
     drop(shared);
-    writer.await.map_err(io::Error::other)?
+    let written = writer.await.map_err(io::Error::other)?;
+    // The error frame and our FIN are on their way; the peer's unread bytes must not
+    // turn them into a reset.
+    if said_last && written.is_ok() {
+        linger(frames.get_mut()).await;
+    }
+    written
+}
+
+/// How long a connection closed after a last word (a connection-level ERROR, a refused
+/// hello) keeps reading and discarding what its peer still sends: 2 s, nginx's
+/// `lingering_close` idea with a shorter `lingering_time`. Closing a socket with bytes
+/// unread makes the kernel send a reset instead of a FIN, and a peer that has not read
+/// the ERROR frame yet when the reset arrives never will (1 000 slowloris and big-frame
+/// connections: 389 resets, issue 18). The write half is already shut down, so the
+/// peer reads the frame and the end of the stream at once; two seconds is plenty for
+/// a peer that is reading, and an attacker holds its slot no longer than that.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+
+/// Most bytes a lingering connection discards before it closes anyway: 1 MiB, the rest
+/// of one largest request frame (`max_request_bytes`), which a client sending a frame
+/// over the limit may well be in the middle of. A peer sending more than that during
+/// [`LINGER_TIME`] is not waiting for an answer.
+const LINGER_BYTES: usize = 1 << 20;
+
+/// Reads and discards what the peer still sends, until it closes its side, for at most
+/// [`LINGER_TIME`] and [`LINGER_BYTES`], so the last frame written is not lost to a reset.
+async fn linger<R: AsyncRead + Unpin>(reader: &mut R) {
+    let mut scratch = vec![0u8; 16 * 1024];
+    let mut discarded = 0;
+    let drain = async {
+        while discarded < LINGER_BYTES {
+            match reader.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 /// Answers one frame (or sends the refusal already made for it) through the queue.
@@ -420,6 +562,7 @@ async fn write_answers<W: AsyncWrite + Unpin>(
     mut last_word: oneshot::Receiver<Frame>,
     queue: Arc<Queue>,
     write_timeout: Duration,
+    write_stall_timeout: Duration,
 ) -> io::Result<()> {
     let mut batch: Vec<QueuedBytes> = Vec::new();
     let gauges = queue.gauges.as_ref();
@@ -446,8 +589,23 @@ async fn write_answers<W: AsyncWrite + Unpin>(
         }
         sink.into_inner().shutdown().await
     };
-    let result = written.await;
-    queue.budget.close();
+    // netkit's guard times a write under way; this clock also times answers that wait
+    // while no write is under way (for room in the server's pool, say), so a connection
+    // that has answers to send and sends nothing is closed whatever it waits for.
+    let result = tokio::select! {
+        biased;
+        result = written => result,
+        () = queue.stall.stalled(write_stall_timeout) => {
+            if let Some(gauges) = gauges {
+                gauges.write_stalled();
+            }
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("answers unsent and nothing written for {write_stall_timeout:?}"),
+            ))
+        }
+    };
+    queue.close();
     drop(batch);
     drop(outgoing);
     result

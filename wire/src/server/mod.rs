@@ -16,6 +16,8 @@ mod queue;
 mod shared;
 mod subscriptions;
 
+pub use self::queue::GUARANTEED_QUEUED_BYTES;
+
 use std::future::Future;
 use std::io;
 
@@ -26,6 +28,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+use self::connection::ServerWide;
+use self::queue::Pool;
 use self::subscriptions::EncodedPushes;
 use crate::config::Config;
 
@@ -46,7 +50,11 @@ pub async fn serve(
     let connections = TaskTracker::new();
     // One memo for the whole server: a change is encoded once, whichever connections
     // carry its subscribers.
-    let pushes = EncodedPushes::default();
+    // And one byte budget for answers waiting to be written, over every connection.
+    let server = ServerWide {
+        pushes: EncodedPushes::default(),
+        pool: Pool::new(config.max_total_queued_bytes),
+    };
     // With TLS, each connection's handshake runs in its own task, under the connection's
     // permit and the handshake deadline, offering the protocol's ALPN id.
     let acceptor = config
@@ -61,7 +69,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let api = SharedTicketing::clone(&api);
-        let pushes = EncodedPushes::clone(&pushes);
+        let server = ServerWide::clone(&server);
         let config = config.clone();
         let stopping = stopping.clone();
         let acceptor = acceptor.clone();
@@ -77,7 +85,7 @@ pub async fn serve(
                     Some(tls) => {
                         let (read, write) = tokio::io::split(tls);
                         let write = Guarded::write_stall_only(write, stall);
-                        connection::run(read, write, peer, api, pushes, config, stopping).await
+                        connection::run(read, write, peer, api, server, config, stopping).await
                     }
                     None => Ok(()),
                 }
@@ -85,7 +93,7 @@ pub async fn serve(
                 let (read, write) = admitted.stream.into_split();
                 let (read, write) = (Counted(read), Counted(write));
                 let write = Guarded::write_stall_only(write, stall);
-                connection::run(read, write, peer, api, pushes, config, stopping).await
+                connection::run(read, write, peer, api, server, config, stopping).await
             };
             if let Err(e) = ended {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
