@@ -13,6 +13,10 @@
 //! bookings it makes are the token's to confirm or cancel (holding for anyone else is
 //! PERMISSION_DENIED, reading or cancelling anyone else's booking NOT_FOUND).
 //!
+//! - [`Security`]: one condition of `--security plain,tls,auth,tls+auth`, the list axis
+//!   that runs the suite under each (fresh servers each time) so one report sets each
+//!   protocol's figures side by side; `--tls` and `--auth` name a single one.
+//!
 //! Rate limits stay off (no `--rate-per-*` flag reaches the servers): a benchmark that
 //! hits its own limiter measures the limiter. The floors get no key: they answer
 //! prepared bytes, and stay the same floor whatever the axis.
@@ -80,6 +84,98 @@ impl BenchAuth {
     }
 }
 
+/// One security condition the suite runs under: TLS or not, tokens or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Security {
+    /// Every server serves TLS (the raw floors are not run) and every client verifies it.
+    pub tls: bool,
+    /// Every API server checks a bearer token and every client sends one.
+    pub auth: bool,
+}
+
+impl Security {
+    /// Every condition, in the order a report sets them side by side.
+    pub const ALL: [Security; 4] = [
+        Security {
+            tls: false,
+            auth: false,
+        },
+        Security {
+            tls: true,
+            auth: false,
+        },
+        Security {
+            tls: false,
+            auth: true,
+        },
+        Security {
+            tls: true,
+            auth: true,
+        },
+    ];
+
+    /// `plain`, `tls`, `auth` or `tls+auth`: the name on the command line, in
+    /// results.json (`runs[].security`) and in the reports.
+    pub const fn name(self) -> &'static str {
+        match (self.tls, self.auth) {
+            (false, false) => "plain",
+            (true, false) => "tls",
+            (false, true) => "auth",
+            (true, true) => "tls+auth",
+        }
+    }
+
+    /// Whether anything is secured (TLS, tokens or both).
+    pub const fn secured(self) -> bool {
+        self.tls || self.auth
+    }
+
+    /// `text` said under this condition: `under tls+auth: text`, as a sweep's failures
+    /// and protocols not run say it.
+    pub fn note(self, text: &str) -> String {
+        format!("under {}: {text}", self.name())
+    }
+
+    /// The condition a [`Security::note`] names, if `text` is one.
+    pub fn of_note(text: &str) -> Option<Security> {
+        let rest = text.strip_prefix("under ")?;
+        let (name, _) = rest.split_once(':')?;
+        name.parse().ok()
+    }
+}
+
+impl std::fmt::Display for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Security {
+    type Err = String;
+
+    /// `plain` (or `none`), `tls`, `auth`, `tls+auth` (or `auth+tls`), any case.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim().to_ascii_lowercase();
+        if text == "none" {
+            return Ok(Security::default());
+        }
+        if text == "auth+tls" {
+            return Ok(Security {
+                tls: true,
+                auth: true,
+            });
+        }
+        Security::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| {
+                format!(
+                    "unknown security condition {text:?}: expected plain, tls, auth or tls+auth"
+                )
+            })
+    }
+}
+
 /// The customer of [`CUSTOMER_EMAIL`].
 pub fn customer() -> Customer {
     Customer {
@@ -91,6 +187,27 @@ pub fn customer() -> Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn security_conditions_read_back_from_their_names() {
+        for security in Security::ALL {
+            assert_eq!(security.name().parse::<Security>(), Ok(security));
+        }
+        assert_eq!(
+            "AUTH+TLS".parse::<Security>().map(Security::name),
+            Ok("tls+auth")
+        );
+        assert_eq!("none".parse::<Security>(), Ok(Security::default()));
+        assert!("ssl".parse::<Security>().is_err());
+        assert!(!Security::default().secured());
+        let tls = Security {
+            tls: true,
+            auth: false,
+        };
+        assert_eq!(tls.note("floor"), "under tls: floor");
+        assert_eq!(Security::of_note(&tls.note("floor")), Some(tls));
+        assert_eq!(Security::of_note("over loopback: x"), None);
+    }
 
     #[test]
     fn the_key_verifies_the_token_it_minted() {

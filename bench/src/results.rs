@@ -28,7 +28,8 @@ use crate::stats::Latency;
 ///   and the protocol `pgbench-floor` (the database alone running the store's statements
 ///   under pgbench, with `--store postgres`); `meta.search`, `runs[].search` and
 ///   `search_staleness` (`--search`), `meta.events_sweep` and `runs[].events`
-///   (`--events` with several sizes).
+///   (`--events` with several sizes); `meta.security_sweep` and `runs[].security`
+///   (`--security` with several conditions).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -246,6 +247,11 @@ pub struct Meta {
     /// tokens (the servers open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// `--security` with several conditions: every security condition the suite ran
+    /// under, in order (`plain`, `tls`, `auth`, `tls+auth`; each run names its own in
+    /// `runs[].security`, and `tls`/`auth` above are then absent); absent for one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_sweep: Vec<String>,
 }
 
 /// One results file a merged one was made of.
@@ -314,6 +320,13 @@ pub struct Run {
     /// server open (and always for a floor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// `--security` with several conditions: the condition the run was made under
+    /// (`plain`, `tls`, `auth` or `tls+auth`), with servers started afresh for it. It
+    /// tells a floor's runs apart, whose `tls` and `auth` follow what the floor serves
+    /// (no token ever, no TLS for the raw floors); absent: one condition, said by `tls`
+    /// and `auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<String>,
     /// Round trips one operation waits for one after another (browse with several
     /// calls: the event, then the rest at once, 2); absent where not counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]

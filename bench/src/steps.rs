@@ -184,41 +184,11 @@ impl ApiSteps {
                 Vec::new()
             }
             Protocol::Grpc | Protocol::H2Floor => {
-                let mut clients = Vec::with_capacity(connections);
-                for _ in 0..connections {
-                    clients.push(
-                        protocol::connect_authorized(
-                            protocol,
-                            addr,
-                            1,
-                            options.compression,
-                            tls,
-                            bearer,
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    );
-                }
-                clients
+                one_client_per_connection(protocol, addr, connections, &options, bearer).await?
             }
             // Over TLS the meter sits inside each connection's TLS: one client each.
             Protocol::Wire if tls.is_some() => {
-                let mut clients = Vec::with_capacity(connections);
-                for _ in 0..connections {
-                    clients.push(
-                        protocol::connect_authorized(
-                            protocol,
-                            addr,
-                            1,
-                            options.compression,
-                            tls,
-                            bearer,
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    );
-                }
-                clients
+                one_client_per_connection(protocol, addr, connections, &options, bearer).await?
             }
             Protocol::Wire => vec![
                 protocol::connect_authorized(
@@ -257,6 +227,37 @@ impl ApiSteps {
     pub fn ticketing_clients(&self) -> usize {
         self.clients.len()
     }
+}
+
+/// `connections` clients of `protocol` at `addr`, each over a connection of its own
+/// (gRPC's and the h2 floor's channels; the wire protocol over TLS, whose meter sits
+/// inside each connection's TLS), with `options`' compression and TLS and `bearer`.
+///
+/// # Errors
+/// The first connection that fails, in words.
+async fn one_client_per_connection(
+    protocol: Protocol,
+    addr: SocketAddr,
+    connections: usize,
+    options: &ClientOptions,
+    bearer: Option<&str>,
+) -> Result<Vec<protocol::Connected>, String> {
+    let mut clients = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        clients.push(
+            protocol::connect_authorized(
+                protocol,
+                addr,
+                1,
+                options.compression,
+                options.tls.as_ref(),
+                bearer,
+            )
+            .await
+            .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(clients)
 }
 
 /// Whether `scenario`'s operations hold seats (and so must name the token's customer

@@ -13,9 +13,8 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bench::auth::{CUSTOMER_EMAIL, ClientAuth};
 use bench::load::Step;
@@ -26,7 +25,6 @@ use domain::auth::{AuthKey, Gate, Guarded, RateLimits, SCOPE_BOOK};
 use domain::{Limits, Service, SharedTicketing};
 use netkit::ServerConfig;
 use netkit::running::RunningServer;
-use serde_json::Value;
 
 /// `protocol`'s server over a fresh store, checking tokens signed with `key` (no rate
 /// limits, as in a bench run).
@@ -119,43 +117,19 @@ async fn every_client_sends_the_token_and_holds_need_it() {
 
 #[test]
 fn a_tls_auth_bench_fails_nothing_and_says_so() {
-    let out = std::env::temp_dir().join(format!("quartet-auth-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_quartet"))
-        .args([
-            "bench",
+    let out = common::out_dir("auth-e2e");
+    let results = common::tiny_bench(
+        &[
             "--tls",
             "--auth",
             "--protocols",
             "rest,graphql,grpc,wire",
             "--scenarios",
             "get_event,hold_cancel,connect",
-            "--events",
-            "400",
-            "--seed",
-            "3",
-            "--concurrency",
-            "2",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0.1",
-            "--pin",
-            "off",
-            "--out",
-        ])
-        .arg(&out)
-        .status()
-        .expect("run quartet bench");
-    assert!(status.success(), "quartet bench --tls --auth failed");
-    assert!(
-        started.elapsed() < Duration::from_secs(120),
-        "took {:?}",
-        started.elapsed()
+        ],
+        &out,
+        Duration::from_secs(120),
     );
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["meta"]["tls"], true);
     assert_eq!(results["meta"]["auth"], true);
     let runs = results["runs"].as_array().unwrap();

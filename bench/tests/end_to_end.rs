@@ -3,43 +3,17 @@
 //! and positive latencies and byte counts; the reports must be written. Bounded: every
 //! window is a fraction of a second and the whole command gets two minutes.
 
+mod common;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 #[test]
 fn a_tiny_bench_writes_complete_results() {
-    let out = std::env::temp_dir().join(format!("quartet-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_quartet"))
-        .args([
-            "bench",
-            "--events",
-            "400",
-            "--seed",
-            "3",
-            "--concurrency",
-            "2",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0.1",
-        ])
-        .args(["--pin", "off", "--out"])
-        .arg(&out)
-        .status()
-        .expect("run quartet bench");
-    assert!(status.success(), "quartet bench failed");
-    assert!(
-        started.elapsed() < Duration::from_secs(120),
-        "took {:?}",
-        started.elapsed()
-    );
-
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let out = common::out_dir("e2e");
+    let results = common::tiny_bench(&[], &out, Duration::from_secs(120));
     assert_eq!(results["schema_version"], 2);
     assert_eq!(results["meta"]["dataset_events"], 400);
     let runs = results["runs"].as_array().unwrap();

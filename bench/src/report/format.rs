@@ -1,5 +1,59 @@
 //! How figures are written in reports: short, with their unit, to about three
-//! significant figures (the runs are not more precise than that).
+//! significant figures (the runs are not more precise than that); and the plain tables
+//! (a header and rows of text) the sections of one sweep or measurement build for the
+//! terminal, report.md and report.html alike.
+
+use std::fmt::Write as _;
+
+use crate::charts::escape;
+
+/// A table for the terminal: condensed box drawing, wrapped to the report's width.
+pub fn terminal_table<H: ToString, C: ToString>(header: &[H], rows: &[Vec<C>]) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(super::tables::TERMINAL_COLUMNS)
+        .set_header(header.iter().map(ToString::to_string));
+    for row in rows {
+        table.add_row(row.iter().map(ToString::to_string));
+    }
+    table.to_string()
+}
+
+/// A markdown table, one line per row, ending with a newline.
+pub fn markdown_table<H: AsRef<str>, C: AsRef<str>>(header: &[H], rows: &[Vec<C>]) -> String {
+    let mut md = markdown_row(header);
+    let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
+    for row in rows {
+        md.push_str(&markdown_row(row));
+    }
+    md
+}
+
+/// `| a | b |` and a newline.
+fn markdown_row<S: AsRef<str>>(cells: &[S]) -> String {
+    let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+    format!("| {} |\n", cells.join(" | "))
+}
+
+/// An HTML table of class `detail`, every cell escaped.
+pub fn html_table<H: AsRef<str>, C: AsRef<str>>(header: &[H], rows: &[Vec<C>]) -> String {
+    let mut html = String::from("<table class=\"detail\"><tr>");
+    for h in header {
+        let _ = write!(html, "<th>{}</th>", escape(h.as_ref()));
+    }
+    html.push_str("</tr>");
+    for row in rows {
+        html.push_str("<tr>");
+        for cell in row {
+            let _ = write!(html, "<td>{}</td>", escape(cell.as_ref()));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</table>");
+    html
+}
 
 /// Operations per second: `980`, `7.22k`, `12.2k`, `149k`, `1.20M`.
 pub fn rate(v: f64) -> String {
@@ -169,5 +223,20 @@ mod tests {
         assert_eq!(span("419 µs", "520 µs"), "419 → 520 µs");
         assert_eq!(span("980", "1.06k"), "980 → 1.06k");
         assert_eq!(span("300", "300"), "300 → 300");
+    }
+
+    #[test]
+    fn tables_carry_every_cell() {
+        let header = ["a", "b"];
+        let rows = vec![vec!["1", "<2>"]];
+        assert_eq!(
+            markdown_table(&header, &rows),
+            "| a | b |\n|---|---|\n| 1 | <2> |\n"
+        );
+        assert_eq!(
+            html_table(&header, &rows),
+            "<table class=\"detail\"><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>&lt;2&gt;</td></tr></table>"
+        );
+        assert!(terminal_table(&header, &rows).contains("<2>"));
     }
 }

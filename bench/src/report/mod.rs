@@ -15,6 +15,9 @@
 //!   delivered message costs) and the slow subscriber.
 //! - [`scale`]: runs at several catalogue sizes or search modes: one report per
 //!   condition, and each scenario's latency against the catalogue size.
+//! - [`security`]: runs under several security conditions (`--security`): one report
+//!   per condition, and each protocol's figures per condition side by side, as a
+//!   multiple of plain text's.
 //! - [`staleness`]: the `--search index` staleness table.
 
 pub mod compare;
@@ -25,6 +28,7 @@ pub mod html;
 pub mod links;
 pub mod model;
 pub mod scale;
+pub mod security;
 pub mod staleness;
 pub mod summary;
 pub mod tables;
@@ -134,6 +138,15 @@ fn console(results: &Results, wide: bool) -> String {
         let mut text = scale::terminal(results);
         for (condition, part) in &parts {
             let _ = write!(text, "\n== {}\n{}", condition.label(), console(part, wide));
+        }
+        return text;
+    }
+    // A sweep of security conditions: each protocol per condition, then each part.
+    let parts = security::split(results);
+    if !parts.is_empty() {
+        let mut text = security::terminal(results);
+        for (condition, part) in &parts {
+            let _ = write!(text, "\n== security: {condition}\n{}", console(part, wide));
         }
         return text;
     }
@@ -286,6 +299,22 @@ pub fn markdown(results: &Results) -> String {
                 md,
                 "\n---\n\n**{}**\n\n{}",
                 condition.label(),
+                markdown(part)
+            );
+        }
+        return md;
+    }
+    // A sweep of security conditions: each protocol per condition, then each in turn.
+    let parts = security::split(results);
+    if !parts.is_empty() {
+        let mut md = format!(
+            "# Quartet benchmark report\n\n{}",
+            security::markdown(results)
+        );
+        for (condition, part) in &parts {
+            let _ = write!(
+                md,
+                "\n---\n\n**Security: {condition}**\n\n{}",
                 markdown(part)
             );
         }

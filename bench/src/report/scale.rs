@@ -5,8 +5,6 @@
 //! per protocol, so a reader sees which operations stay flat. A file of one size and
 //! one mode has none of this.
 
-use std::fmt::Write as _;
-
 use crate::charts::{
     Bar, BarChart, BarGroup, LegendItem, Swatch, bar_chart, escape, protocol_color,
 };
@@ -104,7 +102,9 @@ pub fn split(results: &Results) -> Vec<(Condition, Results)> {
         .collect()
 }
 
-type Row = (String, Shape, Option<String>, String);
+/// Scenario, load, search mode, security condition (`--security` with several) and
+/// protocol.
+type Row = (String, Shape, Option<String>, Option<String>, String);
 
 /// The rows of the latency-against-size table: per scenario, load, search mode and
 /// protocol, the median at each size and the growth from the first size to the last;
@@ -120,6 +120,7 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
             run.scenario.clone(),
             Shape::of(run),
             run.search.clone(),
+            run.security.clone(),
             run.protocol.clone(),
         );
         if !keys.contains(&key) {
@@ -127,11 +128,12 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
         }
     }
     keys.sort_by(|a, b| {
-        (scenario_order(&a.0), a.1, &a.2, protocol_order(&a.3)).cmp(&(
+        (scenario_order(&a.0), a.1, &a.2, &a.3, protocol_order(&a.4)).cmp(&(
             scenario_order(&b.0),
             b.1,
             &b.2,
-            protocol_order(&b.3),
+            &b.3,
+            protocol_order(&b.4),
         ))
     });
     let searched = keys.iter().any(|k| k.2.is_some());
@@ -139,12 +141,16 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
     if searched {
         header.push("search".to_owned());
     }
+    let secured = keys.iter().any(|k| k.3.is_some());
+    if secured {
+        header.push("security".to_owned());
+    }
     header.push("protocol".to_owned());
     header.extend(sizes.iter().map(|n| format!("p50 µs at {n} events")));
     header.push("last / first".to_owned());
     let rows = keys
         .iter()
-        .map(|(scenario, shape, search, protocol)| {
+        .map(|(scenario, shape, search, security, protocol)| {
             let p50 = |size: u32| {
                 results
                     .runs
@@ -153,6 +159,7 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
                         r.scenario == *scenario
                             && Shape::of(r) == *shape
                             && r.search == *search
+                            && r.security == *security
                             && r.protocol == *protocol
                             && events_of(results, r) == size
                     })
@@ -161,6 +168,9 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
             let mut row = vec![scenario.clone(), shape.short()];
             if searched {
                 row.push(search.clone().unwrap_or_else(|| "-".to_owned()));
+            }
+            if secured {
+                row.push(security.clone().unwrap_or_else(|| "-".to_owned()));
             }
             row.push(protocol.clone());
             let figures: Vec<Option<u64>> = sizes.iter().map(|&n| p50(n)).collect();
@@ -195,16 +205,10 @@ pub fn terminal(results: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_width(super::tables::TERMINAL_COLUMNS)
-        .set_header(header);
-    for row in rows {
-        table.add_row(row);
-    }
-    format!("median latency against catalogue size\n{table}\n")
+    format!(
+        "median latency against catalogue size\n{}\n",
+        format::terminal_table(&header, &rows)
+    )
 }
 
 /// report.md's section (empty unless two or more sizes ran).
@@ -213,13 +217,10 @@ pub fn markdown(results: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut md = format!("## Median latency against catalogue size\n\n{NOTE}\n\n");
-    let _ = writeln!(md, "| {} |", header.join(" | "));
-    let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
-    for row in rows {
-        let _ = writeln!(md, "| {} |", row.join(" | "));
-    }
-    md
+    format!(
+        "## Median latency against catalogue size\n\n{NOTE}\n\n{}",
+        format::markdown_table(&header, &rows)
+    )
 }
 
 /// The median latency of every protocol on `scenario` at `shape` (and `search`), one
@@ -300,21 +301,10 @@ pub fn html(results: &Results) -> String {
         return String::new();
     }
     let mut html = format!(
-        "<section id=\"scale\"><h2>Median latency against catalogue size</h2><p class=\"note\">{}</p><table class=\"detail\"><tr>",
-        escape(NOTE)
+        "<section id=\"scale\"><h2>Median latency against catalogue size</h2><p class=\"note\">{}</p>{}<div class=\"charts\">",
+        escape(NOTE),
+        format::html_table(&header, &rows)
     );
-    for h in &header {
-        let _ = write!(html, "<th>{}</th>", escape(h));
-    }
-    html.push_str("</tr>");
-    for row in &rows {
-        html.push_str("<tr>");
-        for cell in row {
-            let _ = write!(html, "<td>{}</td>", escape(cell));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</table><div class=\"charts\">");
     let mut combos: Vec<(String, Shape, Option<String>)> = Vec::new();
     for run in &results.runs {
         let key = (run.scenario.clone(), Shape::of(run), run.search.clone());

@@ -2,8 +2,7 @@
 //! change committed through the store took to show in search through a replica's
 //! engine index (from `search_staleness`), for the terminal, report.md and report.html.
 
-use std::fmt::Write as _;
-
+use super::format;
 use crate::charts::escape;
 use crate::results::Results;
 
@@ -54,16 +53,10 @@ pub fn terminal(results: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_width(super::tables::TERMINAL_COLUMNS)
-        .set_header(HEADER);
-    for row in rows {
-        table.add_row(row);
-    }
-    format!("\nsearch index staleness: commit to searchable\n{table}\n")
+    format!(
+        "\nsearch index staleness: commit to searchable\n{}\n",
+        format::terminal_table(&HEADER, &rows)
+    )
 }
 
 /// report.md's section (empty when no index run was made).
@@ -72,13 +65,10 @@ pub fn markdown(results: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut md = format!("\n## Search index staleness: commit to searchable\n\n{NOTE}\n\n");
-    let _ = writeln!(md, "| {} |", HEADER.join(" | "));
-    let _ = writeln!(md, "|{}", "---|".repeat(HEADER.len()));
-    for row in rows {
-        let _ = writeln!(md, "| {} |", row.join(" | "));
-    }
-    md
+    format!(
+        "\n## Search index staleness: commit to searchable\n\n{NOTE}\n\n{}",
+        format::markdown_table(&HEADER, &rows)
+    )
 }
 
 /// report.html's section (empty when no index run was made).
@@ -87,21 +77,9 @@ pub fn html(results: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut out = format!(
-        "<section id=\"staleness\"><h2>Search index staleness: commit to searchable</h2><p class=\"note\">{}</p><table class=\"detail\"><tr>",
-        escape(NOTE)
-    );
-    for h in HEADER {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr>");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(&cell));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</table></section>");
-    out
+    format!(
+        "<section id=\"staleness\"><h2>Search index staleness: commit to searchable</h2><p class=\"note\">{}</p>{}</section>",
+        escape(NOTE),
+        format::html_table(&HEADER, &rows)
+    )
 }

@@ -90,18 +90,29 @@ pub struct Args {
     /// ALPN id. Each run is marked `tls: true`; compare with a plain run through
     /// `quartet compare`. The raw floors (tcp, http1, h2) serve plain text only and are
     /// listed as not run; graphql-floor, the GraphQL server itself, runs over TLS. Not
-    /// with --store postgres or --target yet.
-    #[arg(long)]
+    /// with --store postgres or --target yet. Short for `--security tls` (with --auth,
+    /// `--security tls+auth`).
+    #[arg(long, conflicts_with = "security")]
     pub tls: bool,
     /// Authenticate every request: a development HS256 key is written to the run's
     /// folder (auth/key), every API server child gets --auth-key (the floors do not),
     /// and every client (lean ones included, and the connect scenario's connections)
     /// sends a bearer token with the `book` scope for one customer, whom every hold
     /// names. Rate limits stay off. Each API run is marked `auth: true`; with --tls it
-    /// is the TLS+auth condition. Not with --store postgres or --target yet, and the
-    /// watch scenario's writer sends no token yet (its holds are refused).
-    #[arg(long)]
+    /// is the TLS+auth condition. Not with --store postgres or --target yet. The watch
+    /// scenario's writer and subscribers send no token (nor use TLS) yet, so it is
+    /// listed as not run under any secured condition. Short for `--security auth`.
+    #[arg(long, conflicts_with = "security")]
     pub auth: bool,
+    /// Security conditions, comma-separated, each running the whole suite with servers
+    /// started afresh: plain, tls, auth (tokens without TLS) and tls+auth, e.g.
+    /// `--security plain,tls,tls+auth`. With several, every run names its condition
+    /// (`security` in results.json) and the reports open with each protocol's figures
+    /// per condition side by side, as a multiple of plain (of the first condition when
+    /// plain is not among them). The certificates (tls/) and key (auth/) are written
+    /// once, as with --tls and --auth [default: plain, or what --tls and --auth say].
+    #[arg(long, value_delimiter = ',')]
+    pub security: Option<Vec<crate::auth::Security>>,
     /// Seconds measured per run [default: 4; --quick: 1.5].
     #[arg(long)]
     pub duration: Option<f64>,
@@ -315,6 +326,24 @@ impl Args {
         Ok(links)
     }
 
+    /// The security conditions, in order, each once (never empty): `--security`'s, else
+    /// the one `--tls` and `--auth` name.
+    pub fn security_conditions(&self) -> Vec<crate::auth::Security> {
+        let mut out: Vec<crate::auth::Security> = Vec::new();
+        for &security in self.security.iter().flatten() {
+            if !out.contains(&security) {
+                out.push(security);
+            }
+        }
+        if out.is_empty() {
+            out.push(crate::auth::Security {
+                tls: self.tls,
+                auth: self.auth,
+            });
+        }
+        out
+    }
+
     /// The `--compression` list, in order, each once.
     pub fn compressions(&self) -> Vec<Compression> {
         let mut out: Vec<Compression> = Vec::new();
@@ -524,60 +553,16 @@ pub async fn run(args: Args) -> Result<(), String> {
         events: None,
         staleness: Vec::new(),
         auth: None,
+        security: None,
     };
-    // --tls: certificates in the run's folder (the same one the results go to), before
-    // any server starts.
-    let tls_flags = if args.tls {
-        if pg.is_some() || !args.target.is_empty() {
-            return Err("--tls runs the harness's own in-memory servers only (not with --store postgres or --target)".to_owned());
-        }
-        let dir = args
-            .out
-            .clone()
-            .unwrap_or_else(|| {
-                PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
-            })
-            .join("tls");
-        let paths = netkit::tls::dev::write(&dir).map_err(|e| e.to_string())?;
-        suite.tls =
-            Some(netkit::tls::ClientTls::from_ca_file(&paths.ca).map_err(|e| e.to_string())?);
-        eprintln!("== TLS: development certificates in {}", dir.display());
-        vec![
-            "--tls-cert".to_owned(),
-            paths.cert.display().to_string(),
-            "--tls-key".to_owned(),
-            paths.key.display().to_string(),
-        ]
-    } else {
-        Vec::new()
-    };
-    // --auth: the key in the run's folder beside tls/, and the run's token, before any
-    // server starts. The key reaches the servers in `run_protocols` (the APIs only).
-    if args.auth {
-        if pg.is_some() || !args.target.is_empty() {
-            return Err("--auth runs the harness's own in-memory servers only (not with --store postgres or --target)".to_owned());
-        }
-        let dir = args
-            .out
-            .clone()
-            .unwrap_or_else(|| {
-                PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
-            })
-            .join("auth");
-        let auth = crate::auth::BenchAuth::write(&dir)?;
-        eprintln!(
-            "== auth: development key {}; every client sends a token for {}",
-            auth.key_file.display(),
-            auth.client.customer.email
-        );
-        suite.auth = Some(auth);
-    }
+    let security = security_kit(&args, started, pg.is_some())?;
     let suite_started = Instant::now();
     // One pass per server CPU set: one unless --server-cpus sweeps.
     let server_sets: Vec<Option<&CpuSet>> = placement
         .as_ref()
         .map_or_else(|| vec![None], |p| p.servers.iter().map(Some).collect());
-    // Every catalogue size and search mode in turn (one of each: the suite as always).
+    // Every catalogue size, search mode and security condition in turn (one of each: the
+    // suite as always).
     sweep::run(
         &mut suite,
         &sweep::Passes {
@@ -585,7 +570,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             links: &links,
             server_sets: &server_sets,
             pg: pg.as_ref(),
-            tls_flags: &tls_flags,
+            security: &security,
             shard,
         },
     )
@@ -622,9 +607,18 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     results.meta.shard = shard;
     results.meta.store = Some(args.store_name().to_owned());
-    // The security conditions, for the reports' headers (the runs say it each too).
-    results.meta.tls = args.tls.then_some(true);
-    results.meta.auth = args.auth.then_some(true);
+    // The security conditions, for the reports' headers (the runs say it each too); a
+    // sweep's are in each run's `security`, and the reports split by it.
+    if let [one] = security.conditions.as_slice() {
+        results.meta.tls = one.tls.then_some(true);
+        results.meta.auth = one.auth.then_some(true);
+    } else {
+        results.meta.security_sweep = security
+            .conditions
+            .iter()
+            .map(|s| s.name().to_owned())
+            .collect();
+    }
     if let Some(pg) = &pg {
         results.meta.replicas = Some(pg.replicas);
         results.meta.pgbench = Some(pg.pgbench_note());
@@ -692,6 +686,66 @@ pub async fn run(args: Args) -> Result<(), String> {
             results.failures.len()
         ))
     }
+}
+
+/// The security conditions of the suite, and what they need written before any server
+/// starts, in the run's folder (the same one the results go to): the development CA and
+/// server certificate (`tls/`) when a condition has TLS, the key and the run's token
+/// (`auth/`) when one has auth.
+///
+/// # Errors
+/// A secured condition with `--store postgres` or `--target` (servers the harness does
+/// not start with its certificate and key), or a file that cannot be written.
+fn security_kit(
+    args: &Args,
+    started: chrono::DateTime<chrono::Utc>,
+    pg: bool,
+) -> Result<sweep::SecurityKit, String> {
+    let conditions = args.security_conditions();
+    let folder = || {
+        args.out.clone().unwrap_or_else(|| {
+            PathBuf::from("results").join(started.format("%Y%m%dT%H%M%SZ").to_string())
+        })
+    };
+    if let Some(secured) = conditions.iter().find(|c| c.secured())
+        && (pg || !args.target.is_empty())
+    {
+        return Err(format!(
+            "--security {secured} (or --tls, --auth) runs the harness's own in-memory servers only (not with --store postgres or --target)"
+        ));
+    }
+    let tls = if conditions.iter().any(|c| c.tls) {
+        let dir = folder().join("tls");
+        let paths = netkit::tls::dev::write(&dir).map_err(|e| e.to_string())?;
+        let ca = netkit::tls::ClientTls::from_ca_file(&paths.ca).map_err(|e| e.to_string())?;
+        eprintln!("== TLS: development certificates in {}", dir.display());
+        let flags = vec![
+            "--tls-cert".to_owned(),
+            paths.cert.display().to_string(),
+            "--tls-key".to_owned(),
+            paths.key.display().to_string(),
+        ];
+        Some((ca, flags))
+    } else {
+        None
+    };
+    // The key reaches the servers in `run_protocols` (the APIs only).
+    let auth = if conditions.iter().any(|c| c.auth) {
+        let auth = crate::auth::BenchAuth::write(&folder().join("auth"))?;
+        eprintln!(
+            "== auth: development key {}; every client sends a token for {}",
+            auth.key_file.display(),
+            auth.client.customer.email
+        );
+        Some(auth)
+    } else {
+        None
+    };
+    Ok(sweep::SecurityKit {
+        conditions,
+        tls,
+        auth,
+    })
 }
 
 /// The dataset `plan` was made from.
@@ -855,7 +909,7 @@ async fn run_over_link(
         let refusal = if compression != Compression::None && !protocol.compresses() {
             Some("a floor answers fixed uncompressed bytes")
         } else if suite.tls.is_some() && !protocol.serves_tls() {
-            Some("a raw floor serves plain text only (no --tls)")
+            Some("a raw floor serves plain text only (no TLS)")
         } else {
             None
         };
@@ -903,12 +957,13 @@ async fn run_over_link(
             };
             // The availability streams are never compressed (SSE is excluded, the others
             // are small messages): watched once per link, under the first compression.
-            if outcome.is_ok()
+            let watch_due = outcome.is_ok()
                 && !watched
                 && !protocol.is_floor()
-                && suite.scenarios.contains(&Scenario::Watch)
-            {
-                watched = true;
+                && suite.scenarios.contains(&Scenario::Watch);
+            // Once per link, whether run or listed as not run.
+            watched |= watch_due;
+            if watch_due && watch_allowed(suite, protocol, link, compression) {
                 // Over replicas the writer commits through the first and the subscribers
                 // follow on the second: delivery includes change data capture.
                 let subscribers_at = replicas.get(1).copied().unwrap_or(addr);
@@ -940,4 +995,29 @@ async fn run_over_link(
         relay.stop();
     }
     Ok(())
+}
+
+/// Whether the watch scenario may run under the suite's security condition: in plain
+/// text without tokens only. Its lean subscribers and its writer connect in plain text
+/// and send no token (the writer's holds would be UNAUTHENTICATED, a TLS port would
+/// refuse them all), so under TLS or auth it is listed as not run, saying so, rather
+/// than counted as a failure or measured as something it is not.
+fn watch_allowed(
+    suite: &mut Suite,
+    protocol: Protocol,
+    link: &LinkProfile,
+    compression: Compression,
+) -> bool {
+    if suite.tls.is_none() && suite.auth.is_none() {
+        return true;
+    }
+    let skipped = Skipped {
+        protocol: protocol.name().to_owned(),
+        link: link.name.clone(),
+        compression: compression.name().to_owned(),
+        reason: "its watch scenario only: the watch subscribers and writer do not use TLS or send a token yet, so watch runs in plain text without auth only".to_owned(),
+    };
+    eprintln!("== NOT RUN: {skipped}");
+    suite.skipped.push(skipped);
+    false
 }

@@ -191,6 +191,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         tls: None,
         // And `--auth` (marked there too, the APIs' runs only).
         auth: None,
+        // A `--security` sweep's condition: `Suite::keep` marks it.
+        security: None,
         round_trips_per_op: scenario.round_trips().map(f64::from),
         requests_per_op: browse_requests
             .filter(|_| scenario.round_trips().is_some())
@@ -330,6 +332,7 @@ pub fn meta(
         // `--tls` and `--auth`: set by the caller, which knows them.
         tls: None,
         auth: None,
+        security_sweep: Vec::new(),
     }
 }
 

@@ -138,11 +138,13 @@ pub struct Suite {
     /// Server processes per protocol every run is marked with (`--replicas`), when more
     /// than one.
     pub replicas: Option<usize>,
-    /// `--tls`: the CA every client verifies the servers against (the run's development
-    /// CA); every run is marked `tls: true`. `None`: plain text.
+    /// `--tls` (or a `--security` condition with TLS): the CA every client verifies the
+    /// servers against (the run's development CA); every run is marked `tls: true`.
+    /// `None`: plain text.
     pub tls: Option<netkit::tls::ClientTls>,
-    /// `--auth`: the key every API server child checks tokens with and the token every
-    /// client sends; the APIs' runs are marked `auth: true`. `None`: no tokens.
+    /// `--auth` (or a `--security` condition with auth): the key every API server child
+    /// checks tokens with and the token every client sends; the APIs' runs are marked
+    /// `auth: true`. `None`: no tokens.
     pub auth: Option<crate::auth::BenchAuth>,
     /// With `--store postgres`: the `--search` mode the servers run with now, every run
     /// marked with it.
@@ -152,6 +154,9 @@ pub struct Suite {
     pub events: Option<u32>,
     /// `--search index`: the staleness measured so far.
     pub staleness: Vec<crate::results::SearchStaleness>,
+    /// With `--security` sweeping several conditions: the one the runs are made under
+    /// now (`plain`, `tls+auth`, ...), every run marked with it.
+    pub security: Option<String>,
 }
 
 impl Suite {
@@ -181,6 +186,9 @@ impl Suite {
         }
         if run.events.is_none() {
             run.events = self.events;
+        }
+        if run.security.is_none() {
+            run.security.clone_from(&self.security);
         }
         match log.to_text(&comment) {
             Ok(text) => {

@@ -1,7 +1,10 @@
-//! `--events` and `--search` as lists: the suite once per catalogue size (a dataset and
-//! plan of its own, every server started afresh on it), and within each size once per
-//! search mode (with `--store postgres`), each run marked with both; the database's
-//! floor once per size. One size and one mode is the suite as it always ran.
+//! `--events`, `--search` and `--security` as lists: the suite once per catalogue size
+//! (a dataset and plan of its own, every server started afresh on it), and within each
+//! size once per search mode (with `--store postgres`), and within each server CPU set
+//! once per security condition (every server started afresh with its TLS certificate
+//! and verification key, or without), each run marked with all three; the database's
+//! floor once per size. One size, one mode and one condition is the suite as it always
+//! ran.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +16,7 @@ use super::postgres::{PgSuite, search_name};
 use super::runner::Suite;
 use super::staleness::StalenessShape;
 use super::{Args, run_protocols};
+use crate::auth::{BenchAuth, Security};
 use crate::cpus::CpuSet;
 use crate::link::LinkProfile;
 use crate::scenario::Plan;
@@ -80,10 +84,42 @@ pub struct Passes<'a> {
     pub server_sets: &'a [Option<&'a CpuSet>],
     /// The PostgreSQL side, with `--store postgres`.
     pub pg: Option<&'a PgSuite>,
-    /// `--tls`: the flags every server child gets.
-    pub tls_flags: &'a [String],
+    /// The security conditions and what they need.
+    pub security: &'a SecurityKit,
     /// `--shard`.
     pub shard: Option<Shard>,
+}
+
+/// The `--security` conditions (or `--tls`/`--auth`'s one), and the certificates and
+/// key written for them once per suite.
+pub struct SecurityKit {
+    /// The conditions, in order, each once (never empty).
+    pub conditions: Vec<Security>,
+    /// When a condition has TLS: the CA every client verifies against and the
+    /// `--tls-cert`/`--tls-key` flags every server child gets.
+    pub tls: Option<(netkit::tls::ClientTls, Vec<String>)>,
+    /// When a condition has auth: the key and the run's token.
+    pub auth: Option<BenchAuth>,
+}
+
+impl SecurityKit {
+    /// Puts `suite` under `security` (its clients' CA and token, the condition's name
+    /// on every run when there are several) and returns the flags every server child
+    /// gets for it.
+    fn apply(&self, suite: &mut Suite, security: Security) -> Vec<String> {
+        suite.tls = self
+            .tls
+            .as_ref()
+            .filter(|_| security.tls)
+            .map(|(ca, _)| ca.clone());
+        suite.auth = self.auth.clone().filter(|_| security.auth);
+        suite.security = (self.conditions.len() > 1).then(|| security.name().to_owned());
+        self.tls
+            .as_ref()
+            .filter(|_| security.tls)
+            .map(|(_, flags)| flags.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Runs every catalogue size, search mode and server CPU set in turn, then the
@@ -127,16 +163,41 @@ pub async fn run(suite: &mut Suite, passes: &Passes<'_>) -> Result<(), String> {
                         server_cpus.map_or_else(String::new, CpuSet::to_string)
                     );
                 }
-                run_protocols(
-                    suite,
-                    args,
-                    &plan,
-                    passes.links,
-                    server_cpus,
-                    pg.as_ref(),
-                    passes.tls_flags,
-                )
-                .await?;
+                // Each condition on the same inputs: the contended scenario fights over
+                // the same events of each condition's fresh servers.
+                let first_round = suite.contended_round;
+                let mut last_round = first_round;
+                for &security in &passes.security.conditions {
+                    let several = passes.security.conditions.len() > 1;
+                    if several {
+                        eprintln!("== security: {security}");
+                    }
+                    let flags = passes.security.apply(suite, security);
+                    suite.contended_round = first_round;
+                    let (failed, skipped) = (suite.failures.len(), suite.skipped.len());
+                    run_protocols(
+                        suite,
+                        args,
+                        &plan,
+                        passes.links,
+                        server_cpus,
+                        pg.as_ref(),
+                        &flags,
+                    )
+                    .await?;
+                    last_round = last_round.max(suite.contended_round);
+                    // Failures and protocols not run say under which condition: the
+                    // reports list them with every condition's part.
+                    if several {
+                        for f in suite.failures.get_mut(failed..).unwrap_or_default() {
+                            f.cause = security.note(&f.cause);
+                        }
+                        for s in suite.skipped.get_mut(skipped..).unwrap_or_default() {
+                            s.reason = security.note(&s.reason);
+                        }
+                    }
+                }
+                suite.contended_round = last_round;
             }
         }
         suite.search = None;
