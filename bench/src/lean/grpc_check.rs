@@ -10,6 +10,7 @@ use domain::{Category, EventId};
 use grpc::pb;
 use prost::Message;
 
+use super::pbscan::{self, Value};
 use crate::scenario::{Outcome, Plan};
 
 fn decode<M: Message + Default>(message: &[u8], what: &str) -> Result<M, String> {
@@ -56,7 +57,16 @@ fn checked<M: Message + Default>(
 }
 
 /// GetEvent(`id`): the event, complete, with its id and the name the dataset gives it.
+///
+/// The message is first walked in place ([`fast_get_event`]: no allocation); only when
+/// that walk does not pass is it decoded with prost, which gives the failure its reason.
+/// The walk passes only messages the prost check passes.
 pub fn get_event(message: &[u8], plan: &Plan, id: EventId) -> Outcome {
+    if let Some(expected) = plan.event(id)
+        && fast_get_event(message, id.0, &expected.name)
+    {
+        return Outcome::Ok;
+    }
     checked(message, "get_event", |r: pb::GetEventResponse| {
         let Some(e) = r.event else {
             return Outcome::Failed(format!("get_event({id}) answered no event"));
@@ -66,6 +76,70 @@ pub fn get_event(message: &[u8], plan: &Plan, id: EventId) -> Outcome {
             e.id == id.0 && expected == Some(e.name.as_str()) && complete(&e),
             || format!("get_event({id}) answered event {} ({:?})", e.id, e.name),
         )
+    })
+}
+
+/// Whether `message` is a `GetEventResponse` whose event is complete (what [`complete`]
+/// asks), has id `id` and is named `name`, read in place with [`pbscan`]. Every field of
+/// the event is walked as prost would decode it: a known field in the wrong wire type,
+/// a string that is not UTF-8, a malformed packed id list or start time, or anything
+/// else malformed does not pass; unknown fields are skipped. An event field present more
+/// than once (which prost would merge) does not pass either: the prost path decides.
+fn fast_get_event(message: &[u8], id: u64, name: &str) -> bool {
+    let mut event = None;
+    for field in pbscan::fields(message) {
+        match field {
+            Ok((1, Value::Bytes(bytes))) if event.is_none() => event = Some(bytes),
+            Ok((1, _)) | Err(()) => return false,
+            Ok(_) => {}
+        }
+    }
+    let Some(event) = event else {
+        return false;
+    };
+    let (mut got_id, mut got_name) = (0u64, &b""[..]);
+    let (mut category, mut status, mut start_time) = (0i32, 0i32, false);
+    for field in pbscan::fields(event) {
+        let Ok((number, value)) = field else {
+            return false;
+        };
+        match (number, value) {
+            (1, Value::Varint(v)) => got_id = v,
+            (2 | 3 | 9 | 12, Value::Bytes(b)) if !pbscan::utf8(b) => return false,
+            (2, Value::Bytes(b)) => got_name = b,
+            // prost reads an enum's varint as an i32 by truncation, as here.
+            (4, Value::Varint(v)) => category = v as i32,
+            (8, Value::Varint(v)) => status = v as i32,
+            (6, Value::Bytes(b)) if !pbscan::packed_varints(b) => return false,
+            // Well-formed strings and packed ids, and the other integers.
+            (3 | 6 | 9 | 12, Value::Bytes(_)) | (5 | 6 | 10 | 11, Value::Varint(_)) => {}
+            (7, Value::Bytes(b)) => {
+                if !timestamp(b) {
+                    return false;
+                }
+                start_time = true;
+            }
+            // A field of `Event` in a wire type that is not its own.
+            (1..=12, _) => return false,
+            _ => {}
+        }
+    }
+    got_id == id
+        && got_name == name.as_bytes()
+        && category != 0
+        && pb::Category::try_from(category).is_ok()
+        && status != 0
+        && pb::EventStatus::try_from(status).is_ok()
+        && start_time
+}
+
+/// Whether `bytes` is a well-formed `google.protobuf.Timestamp` (seconds and nanos are
+/// varints).
+fn timestamp(bytes: &[u8]) -> bool {
+    pbscan::fields(bytes).all(|f| match f {
+        Ok((1 | 2, value)) => matches!(value, Value::Varint(_)),
+        Ok(_) => true,
+        Err(()) => false,
     })
 }
 
@@ -173,6 +247,67 @@ mod tests {
         let mut e = event(1);
         e.status = 42;
         assert!(!complete(&e));
+    }
+
+    /// The prost check of a GetEvent answer, as `get_event` makes it.
+    fn decoded_ok(message: &[u8], id: u64, name: &str) -> bool {
+        pb::GetEventResponse::decode(message).is_ok_and(|r| {
+            r.event
+                .is_some_and(|e| e.id == id && e.name == name && complete(&e))
+        })
+    }
+
+    #[test]
+    fn the_in_place_get_event_check_passes_only_what_prost_passes() {
+        let mut e = event(7);
+        e.name = "Ünïcode show".into();
+        e.description = "a paragraph".into();
+        e.performer_ids = vec![3, 300, 70_000];
+        e.tags = vec!["rock".into(), "live".into()];
+        e.min_price_cents = -5;
+        e.max_price_cents = 9_000;
+        e.currency = "EUR".into();
+        e.venue_id = 12;
+        let good = pb::GetEventResponse { event: Some(e) }.encode_to_vec();
+        assert!(fast_get_event(&good, 7, "Ünïcode show"));
+        assert!(decoded_ok(&good, 7, "Ünïcode show"));
+        assert!(!fast_get_event(&good, 8, "Ünïcode show"));
+        assert!(!fast_get_event(&good, 7, "Other show"));
+        assert!(!fast_get_event(&[], 7, "Ünïcode show"));
+        // Every truncation and every single-byte change: the walk never passes what
+        // prost does not.
+        for cut in 0..good.len() {
+            let short = &good[..cut];
+            assert!(
+                !fast_get_event(short, 7, "Ünïcode show") || decoded_ok(short, 7, "Ünïcode show"),
+                "cut at {cut}"
+            );
+        }
+        for at in 0..good.len() {
+            for byte in [0x00, 0x01, 0x02, 0x05, 0x07, 0x0a, 0x80, 0xff, 0xc3] {
+                let mut changed = good.clone();
+                changed[at] = byte;
+                if fast_get_event(&changed, 7, "Ünïcode show") {
+                    assert!(
+                        decoded_ok(&changed, 7, "Ünïcode show"),
+                        "byte {at} set to {byte:#x}"
+                    );
+                }
+            }
+        }
+        // An unknown field is skipped, as prost skips it; a known one in the wrong wire
+        // type fails.
+        let mut extended = good.clone();
+        extended.extend_from_slice(&[0xa0, 0x06, 0x01]);
+        assert!(fast_get_event(&extended, 7, "Ünïcode show"));
+        let mut wrong = good.clone();
+        wrong.extend_from_slice(&[0x08, 0x07]);
+        assert!(!fast_get_event(&wrong, 7, "Ünïcode show"));
+        assert!(!decoded_ok(&wrong, 7, "Ünïcode show"));
+        // A second event, which prost would merge into the first: left to prost.
+        let mut twice = good;
+        twice.extend_from_slice(&[0x0a, 0x02, 0x08, 0x07]);
+        assert!(!fast_get_event(&twice, 7, "Ünïcode show"));
     }
 
     #[test]

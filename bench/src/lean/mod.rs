@@ -30,6 +30,8 @@ pub mod coalesce;
 pub mod grpc;
 pub mod grpc_check;
 pub mod http1;
+pub mod jsonscan;
+pub mod pbscan;
 pub mod stream;
 pub mod watch;
 
