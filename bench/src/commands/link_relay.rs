@@ -1,5 +1,7 @@
 //! `quartet link-relay`: the link emulator in a process of its own (the harness starts
-//! it for `--link`; see [`crate::link`]). Prints `READY <addr>` once listening and
+//! it for `--link`; see [`crate::link`]). Measures its own forwarding cost
+//! ([`crate::link::calibrate`]) and says so on stderr, prints `READY <addr>
+//! deducted_ns=<n>` (what it deducts from each direction's delay) once listening, and
 //! relays until its stdin closes.
 
 use std::io::{Read, Write};
@@ -19,17 +21,24 @@ pub struct Args {
     pub link: LinkProfile,
 }
 
-/// Relays until stdin closes.
+/// Calibrates, then relays until stdin closes.
 ///
 /// # Errors
 /// If the relay cannot listen or READY cannot be written.
 pub fn run(args: &Args) -> Result<(), String> {
     let relay = Relay::start(args.target, &args.link)
         .map_err(|e| format!("cannot start the relay: {e}"))?;
+    // On stderr, which the harness passes through: a run's log says what was deducted.
+    eprintln!("link-relay ({}): {}", args.link.name, relay.calibration());
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "READY {}", relay.addr())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| e.to_string())?;
+    writeln!(
+        stdout,
+        "READY {} deducted_ns={}",
+        relay.addr(),
+        relay.calibration().per_direction().as_nanos()
+    )
+    .and_then(|()| stdout.flush())
+    .map_err(|e| e.to_string())?;
     // Anything on stdin is ignored; its end is the signal to stop.
     let mut sink = [0u8; 64];
     while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}

@@ -7,6 +7,8 @@
 //!   parsing.
 //! - [`relay`]: the relay that applies one: delay per connection, a bottleneck per
 //!   direction shared by every connection.
+//! - [`calibrate`]: the relay's own cost (its extra hop, wake-ups and copies), measured
+//!   end to end when it starts and deducted from each direction's delay.
 //! - [`pace`]: waiting until an absolute instant to within microseconds (sleep, then
 //!   spin a margin learned from how late sleeps wake).
 //! - [`process`]: the relay as a child process (`quartet link-relay`), so its CPU is
@@ -16,10 +18,12 @@
 //! packet-level effects (loss, TCP segment headers: bandwidth is charged for payload
 //! bytes only, and TCP's windows are the kernel's between each end and the relay).
 
+pub mod calibrate;
 pub mod pace;
 pub mod process;
 pub mod profile;
 pub mod relay;
 
+pub use self::calibrate::Calibration;
 pub use self::profile::{LinkProfile, ProfileError};
 pub use self::relay::Relay;

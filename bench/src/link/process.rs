@@ -1,5 +1,6 @@
 //! The relay as a child process of the harness's own binary (`quartet link-relay`): it
-//! prints `READY <addr>` when it listens and exits when its stdin closes. A process of
+//! calibrates itself, prints `READY <addr> deducted_ns=<n>` when it listens and exits
+//! when its stdin closes. A process of
 //! its own keeps the relay's CPU out of both the load generator's and the server's
 //! figures, as a router's would be. The relay itself is [`super::relay`].
 
@@ -16,11 +17,14 @@ pub struct RelayProcess {
     stdin: Option<ChildStdin>,
     /// Where clients connect to reach the target through the link.
     pub addr: SocketAddr,
+    /// What the relay measured of its own cost and deducts from each direction's delay
+    /// ([`super::calibrate`]); `None` if its READY line did not say.
+    pub deducted: Option<Duration>,
 }
 
 impl RelayProcess {
-    /// Starts a relay to `target` applying `profile`, and waits (up to 10 s) for it to
-    /// listen.
+    /// Starts a relay to `target` applying `profile`, and waits (up to 10 s: its
+    /// calibration takes at most a few) for it to listen.
     ///
     /// # Errors
     /// If it cannot be started or does not report ready.
@@ -47,12 +51,15 @@ impl RelayProcess {
         let line = rx
             .recv_timeout(Duration::from_secs(10))
             .map_err(|_| "the link relay did not report ready within 10 s".to_owned())?;
-        let addr = line
-            .strip_prefix("READY ")
-            .and_then(|a| a.trim().parse().ok())
+        let (addr, deducted) = parse_ready(&line)
             .ok_or_else(|| format!("unexpected first line from the link relay: {line:?}"))?;
         let stdin = child.stdin.take();
-        Ok(RelayProcess { child, stdin, addr })
+        Ok(RelayProcess {
+            child,
+            stdin,
+            addr,
+            deducted,
+        })
     }
 
     /// Closes its stdin and waits up to 5 s, then kills it.
@@ -70,11 +77,39 @@ impl RelayProcess {
     }
 }
 
+/// The address and deduction of a `READY <addr> [deducted_ns=<n>]` line.
+fn parse_ready(line: &str) -> Option<(SocketAddr, Option<Duration>)> {
+    let mut words = line.strip_prefix("READY ")?.split_whitespace();
+    let addr = words.next()?.parse().ok()?;
+    let deducted = words
+        .find_map(|w| w.strip_prefix("deducted_ns="))
+        .and_then(|n| n.parse().ok())
+        .map(Duration::from_nanos);
+    Some((addr, deducted))
+}
+
 impl Drop for RelayProcess {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_lines_give_the_address_and_the_deduction() {
+        let addr: SocketAddr = ([127, 0, 0, 1], 4000).into();
+        assert_eq!(
+            parse_ready("READY 127.0.0.1:4000 deducted_ns=14200"),
+            Some((addr, Some(Duration::from_nanos(14_200))))
+        );
+        assert_eq!(parse_ready("READY 127.0.0.1:4000"), Some((addr, None)));
+        assert_eq!(parse_ready("READY nowhere"), None);
+        assert_eq!(parse_ready("listening"), None);
     }
 }

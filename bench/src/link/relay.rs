@@ -17,10 +17,11 @@
 //!    one connection are never reordered.
 //!
 //! The relay is one more hop than a direct connection (a loopback write, a thread's
-//! wake-up), which costs tens of microseconds: each direction's delay is shortened by
-//! that hop's time, measured when the relay starts ([`loopback_hop`]), so what the link
-//! adds on top of loopback is the profile's round trip, not the profile's plus the
-//! relay's.
+//! wake-up, the last spin to a deadline), which costs tens of microseconds: each
+//! direction's delay is shortened by that cost, measured end to end through the relay's
+//! own code when it starts ([`super::calibrate`]) and reported
+//! ([`Relay::calibration`]), so what the link adds on top of loopback is the profile's
+//! round trip, not the profile's plus the relay's.
 //!
 //! A writer thread per connection and direction writes each piece at its delivery time.
 //! Times are absolute deadlines, so timer error never accumulates over a long transfer;
@@ -45,6 +46,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::calibrate::{Calibration, calibrate};
 use super::pace::Pacer;
 use super::profile::LinkProfile;
 
@@ -99,7 +101,7 @@ impl Bottleneck {
 
 /// What one direction does to the bytes crossing it.
 #[derive(Debug)]
-struct Direction {
+pub(super) struct Direction {
     bottleneck: Bottleneck,
     /// Half the round-trip time.
     delay: Duration,
@@ -108,11 +110,23 @@ struct Direction {
 }
 
 impl Direction {
-    fn new(profile: &LinkProfile, bits_per_second: Option<u64>, hop: Duration) -> Self {
+    /// `profile`'s delay less the relay's own cost (`deducted`, floored at zero) and
+    /// `bits_per_second` of bandwidth.
+    fn new(profile: &LinkProfile, bits_per_second: Option<u64>, deducted: Duration) -> Self {
         Direction {
             bottleneck: Bottleneck::new(bits_per_second),
-            delay: (profile.rtt / 2).saturating_sub(hop),
+            delay: (profile.rtt / 2).saturating_sub(deducted),
             half_jitter: profile.jitter / 2,
+        }
+    }
+
+    /// Exactly `delay`: no bandwidth limit, no jitter, nothing deducted (the
+    /// calibration's path).
+    pub(super) fn fixed(delay: Duration) -> Self {
+        Direction {
+            bottleneck: Bottleneck::new(None),
+            delay,
+            half_jitter: Duration::ZERO,
         }
     }
 
@@ -134,14 +148,19 @@ impl Direction {
 pub struct Relay {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
+    calibration: Calibration,
 }
 
 impl Relay {
     /// Listens on an OS-picked port of the target's loopback (127.0.0.1 or ::1) and
-    /// forwards every connection to `target` through `profile`'s link.
+    /// forwards every connection to `target` through `profile`'s link. First measures
+    /// its own cost ([`super::calibrate`], at most [`super::calibrate::BUDGET`] and a
+    /// little more) and deducts it from each direction's delay.
     ///
     /// # Errors
-    /// If the listener cannot be bound or its thread cannot be started.
+    /// If the listener cannot be bound or its thread cannot be started (a calibration
+    /// that fails is not an error: nothing is deducted, and [`Relay::calibration`] says
+    /// why).
     pub fn start(target: SocketAddr, profile: &LinkProfile) -> io::Result<Relay> {
         let local: SocketAddr = if target.is_ipv6() {
             (std::net::Ipv6Addr::LOCALHOST, 0).into()
@@ -150,13 +169,11 @@ impl Relay {
         };
         let listener = TcpListener::bind(local)?;
         let addr = listener.local_addr()?;
-        let hop = if profile.rtt.is_zero() {
-            Duration::ZERO
-        } else {
-            loopback_hop()?
-        };
-        let up = Arc::new(Direction::new(profile, profile.up_bps, hop));
-        let down = Arc::new(Direction::new(profile, profile.down_bps, hop));
+        // Before any client connects: the measurement wants an idle relay.
+        let calibration = calibrate(profile.rtt);
+        let deducted = calibration.per_direction();
+        let up = Arc::new(Direction::new(profile, profile.up_bps, deducted));
+        let down = Arc::new(Direction::new(profile, profile.down_bps, deducted));
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
         thread::Builder::new()
@@ -179,12 +196,22 @@ impl Relay {
                     }
                 }
             })?;
-        Ok(Relay { addr, stopping })
+        Ok(Relay {
+            addr,
+            stopping,
+            calibration,
+        })
     }
 
     /// Where clients connect.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What the relay measured of its own cost when it started, and deducts from each
+    /// direction's delay.
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
     }
 }
 
@@ -197,7 +224,7 @@ impl Drop for Relay {
 }
 
 /// Connects to the target and starts both directions' threads.
-fn relay_connection(
+pub(super) fn relay_connection(
     client: TcpStream,
     target: SocketAddr,
     up: &Arc<Direction>,
@@ -281,45 +308,6 @@ fn write_side(rx: &Receiver<Piece>, mut to: TcpStream, unblock: &TcpStream) {
     let _ = to.shutdown(Shutdown::Write);
 }
 
-/// Exchanges timed to measure [`loopback_hop`].
-const HOP_SAMPLES: usize = 256;
-
-/// What one hop through the relay costs beyond a direct connection: half the median
-/// round trip of a byte between two threads over a loopback TCP connection (a write,
-/// the kernel, a blocked reader's wake-up), measured over [`HOP_SAMPLES`] exchanges.
-///
-/// # Errors
-/// If the loopback connection cannot be made or breaks.
-pub fn loopback_hop() -> io::Result<Duration> {
-    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
-    let mut near = TcpStream::connect(listener.local_addr()?)?;
-    let (mut far, _) = listener.accept()?;
-    near.set_nodelay(true)?;
-    far.set_nodelay(true)?;
-    let echo = thread::Builder::new()
-        .name("link-calibrate".to_owned())
-        .spawn(move || -> io::Result<()> {
-            let mut byte = [0u8; 1];
-            for _ in 0..HOP_SAMPLES {
-                far.read_exact(&mut byte)?;
-                far.write_all(&byte)?;
-            }
-            Ok(())
-        })?;
-    let mut samples = Vec::with_capacity(HOP_SAMPLES);
-    let mut byte = [0u8; 1];
-    for _ in 0..HOP_SAMPLES {
-        let start = Instant::now();
-        near.write_all(&byte)?;
-        near.read_exact(&mut byte)?;
-        samples.push(start.elapsed());
-    }
-    echo.join()
-        .map_err(|_| io::Error::other("the calibration thread panicked"))??;
-    samples.sort();
-    Ok(samples[samples.len() / 2] / 2)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -347,14 +335,5 @@ mod tests {
         assert_eq!(Bottleneck::new(Some(200_000_000)).piece(), 25_000);
         assert_eq!(Bottleneck::new(Some(1_000_000_000_000)).piece(), MAX_PIECE);
         assert_eq!(Bottleneck::new(None).piece(), MAX_PIECE);
-    }
-
-    #[test]
-    fn a_loopback_hop_costs_microseconds_not_milliseconds() {
-        let hop = loopback_hop().unwrap();
-        assert!(
-            hop > Duration::ZERO && hop < Duration::from_millis(2),
-            "{hop:?}"
-        );
     }
 }
