@@ -82,6 +82,10 @@ pub struct Config {
     pub connection_init_timeout: Duration,
     /// Operations one WebSocket connection may run at once.
     pub max_subscriptions_per_connection: usize,
+    /// How long an HTTP/1.1 connection may stay idle, before its first request or
+    /// between two: `netkit::http_server::IDLE_TIMEOUT` (120 s) by default. A setting so
+    /// that tests (and the short abuse test) can run the idle path in seconds.
+    pub idle_timeout: Duration,
 }
 
 impl Config {
@@ -96,7 +100,10 @@ impl Config {
 
     /// The settings netkit's HTTP server runs with (its own defaults for the rest).
     pub fn http_server(&self) -> HttpServerConfig {
-        HttpServerConfig::new(self.server.clone(), self.http2.clone())
+        HttpServerConfig {
+            idle_timeout: self.idle_timeout,
+            ..HttpServerConfig::new(self.server.clone(), self.http2.clone())
+        }
     }
 }
 
@@ -117,6 +124,7 @@ impl Default for Config {
             document_cache_bytes: DOCUMENT_CACHE_BYTES,
             connection_init_timeout: CONNECTION_INIT_TIMEOUT,
             max_subscriptions_per_connection: MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            idle_timeout: netkit::http_server::IDLE_TIMEOUT,
         }
     }
 }

@@ -19,7 +19,8 @@ use netkit::{Http2Config, ServerConfig};
 ///   `max_response_bytes` is not used: the server writes whole JSON documents.
 /// - `http2`: concurrent streams per connection, keep-alive ping interval and timeout,
 ///   the rapid-reset protections and the header-list size, for clients that speak h2c.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// - `idle_timeout`: how long an HTTP/1.1 connection may sit without a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// What every Quartet server has: request size, timeouts, connection cap, grace.
     pub server: ServerConfig,
@@ -32,6 +33,22 @@ pub struct Config {
     /// How often an idle live-availability stream (`GET /v1/events/{id}/availability/stream`)
     /// sends a keep-alive comment: [`SSE_KEEP_ALIVE`] by default.
     pub sse_keep_alive: crate::routes::availability::KeepAliveInterval,
+    /// How long an HTTP/1.1 connection may stay idle, before its first request or
+    /// between two: `netkit::http_server::IDLE_TIMEOUT` (120 s) by default. A setting so
+    /// that tests (and the short abuse test) can run the idle path in seconds.
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            http2: Http2Config::default(),
+            compression: ServerCompression::default(),
+            sse_keep_alive: crate::routes::availability::KeepAliveInterval::default(),
+            idle_timeout: netkit::http_server::IDLE_TIMEOUT,
+        }
+    }
 }
 
 /// The default interval between keep-alive comments on an idle availability stream:
@@ -52,6 +69,9 @@ impl Config {
 
     /// The settings netkit's HTTP server runs with (its own defaults for the rest).
     pub fn http_server(&self) -> HttpServerConfig {
-        HttpServerConfig::new(self.server.clone(), self.http2.clone())
+        HttpServerConfig {
+            idle_timeout: self.idle_timeout,
+            ..HttpServerConfig::new(self.server.clone(), self.http2.clone())
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
@@ -81,7 +81,14 @@ pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Dur
     // A no-read client keeps its receive buffer small, so the server's side of the
     // connection, not the client's, holds the unread answers.
     let small_window = attack == Attack::NoRead;
-    let stream = match tokio::time::timeout(window, connect(target.addr, small_window)).await {
+    let framing = framing(protocol, attack);
+    // An idle HTTP/1.1 client sends nothing at all, so if the server's kernel dropped its
+    // handshake (a full backlog: see `super::kernel`) neither side would ever learn of it;
+    // TCP keep-alive probes make that kernel answer with a reset (they carry no data, so
+    // the server's own idle timeout does not see them).
+    let probe_alive = attack == Attack::Idle && framing == Framing::Http1;
+    let connecting = connect(target.addr, small_window, probe_alive);
+    let stream = match tokio::time::timeout(window, connecting).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return Outcome::not_connected(&error),
         Err(_) => {
@@ -89,7 +96,6 @@ pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Dur
         }
     };
     let _ = stream.set_nodelay(true);
-    let framing = framing(protocol, attack);
     let (read, mut write) = stream.into_split();
     let deadline = start + window;
     if attack == Attack::NoRead {
@@ -111,6 +117,15 @@ pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Dur
     .await;
     drop(write);
     match result {
+        // Reset though it never sent a byte and got none: only a kernel that has no
+        // such connection resets one that is idle (a server's close is a FIN), so the
+        // server never had it. Not a connection the server left open: reported apart.
+        Ok(seen) if probe_alive && seen.bytes == 0 && seen.reset => Outcome {
+            connected: false,
+            ended_after: Some(seen.at),
+            closed: true,
+            evidence: "never accepted: reset on a TCP keep-alive probe".to_owned(),
+        },
         Ok(seen) => Outcome {
             connected: true,
             ended_after: Some(seen.at),
@@ -135,11 +150,29 @@ pub async fn run(protocol: Protocol, attack: Attack, target: Target, window: Dur
 /// not ended within the window either way yet: docs/abuse.md, known gaps.)
 const NO_READ_RECV_BUFFER: u32 = 4 * 1024;
 
+/// After how long without traffic an idle client's TCP keep-alive probes start (then
+/// one a second): well before any idle limit, so a connection the server never got is
+/// found out long before the limit it would otherwise seem to outlive.
+const KEEPALIVE_PROBE: Duration = Duration::from_secs(5);
+
 /// Connects to `addr`, with [`NO_READ_RECV_BUFFER`] if `small_window` (set before
-/// connecting, so the window it advertises from the start is small).
-async fn connect(addr: SocketAddr, small_window: bool) -> std::io::Result<TcpStream> {
+/// connecting, so the window it advertises from the start is small), and TCP keep-alive
+/// probes after [`KEEPALIVE_PROBE`] if `probe_alive`.
+async fn connect(
+    addr: SocketAddr,
+    small_window: bool,
+    probe_alive: bool,
+) -> std::io::Result<TcpStream> {
     if !small_window {
-        return TcpStream::connect(addr).await;
+        let stream = TcpStream::connect(addr).await?;
+        if probe_alive {
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(KEEPALIVE_PROBE)
+                .with_interval(Duration::from_secs(1));
+            // Best effort: without it a never-accepted connection shows as still open.
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        }
+        return Ok(stream);
     }
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
@@ -150,11 +183,14 @@ async fn connect(addr: SocketAddr, small_window: bool) -> std::io::Result<TcpStr
     socket.connect(addr).await
 }
 
-/// What the reader saw: when the attack ended, whether by a close, and the evidence.
+/// What the reader saw: when the attack ended, whether by a close, the evidence, how
+/// many bytes the server sent, and whether the end was a reset.
 struct Seen {
     at: Duration,
     closed: bool,
     evidence: String,
+    bytes: usize,
+    reset: bool,
 }
 
 /// Reads everything the server sends until it closes (or, for a refusal attack, until
@@ -163,19 +199,36 @@ async fn watch(mut read: OwnedReadHalf, framing: Framing, refusal: bool, start: 
     let mut seen = Vec::with_capacity(4096);
     let mut buf = vec![0u8; 16 * 1024];
     let mut evidence: Option<String> = None;
+    let mut bytes = 0usize;
     loop {
         let n = match read.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
             Err(error) => {
+                // Whether the server's answer came before the reset (it is the
+                // evidence; a server that answers and closes with the client's bytes
+                // unread resets) or not (a reset without an answer).
+                let reset = error.kind() == std::io::ErrorKind::ConnectionReset;
+                let what = if reset {
+                    "reset".to_owned()
+                } else {
+                    format!("{}", error.kind())
+                };
+                let evidence = match evidence {
+                    Some(answer) => format!("{answer}, then {what}"),
+                    None if bytes == 0 => format!("{what}, no answer"),
+                    None => format!("{what} after {bytes} bytes, no whole answer"),
+                };
                 return Seen {
                     at: start.elapsed(),
                     closed: true,
-                    evidence: evidence
-                        .unwrap_or_else(|| format!("{} ", error.kind()).trim().to_owned()),
+                    evidence,
+                    bytes,
+                    reset,
                 };
             }
         };
+        bytes += n;
         // Only the beginning matters; a large answer is read and dropped.
         if seen.len() < 256 * 1024 {
             seen.extend_from_slice(&buf[..n]);
@@ -187,6 +240,8 @@ async fn watch(mut read: OwnedReadHalf, framing: Framing, refusal: bool, start: 
                     at: start.elapsed(),
                     closed: false,
                     evidence: evidence.unwrap_or_default(),
+                    bytes,
+                    reset: false,
                 };
             }
         } else if let (Framing::H2, false) = (framing, refusal) {
@@ -200,6 +255,8 @@ async fn watch(mut read: OwnedReadHalf, framing: Framing, refusal: bool, start: 
         at: start.elapsed(),
         closed: true,
         evidence: evidence.unwrap_or_else(|| "silent close".to_owned()),
+        bytes,
+        reset: false,
     }
 }
 
@@ -695,13 +752,14 @@ async fn no_read(
     };
     first.extend_from_slice(request);
     let mut write = write;
-    if write.write_all(&first).await.is_err() {
-        return closed_outcome(start, "closed while writing");
+    if let Err(error) = write.write_all(&first).await {
+        return closed_outcome(start, &no_read_end(&error));
     }
     let mut sequence: u32 = 1;
     // Bytes of earlier probes a full socket did not take yet: written before anything
     // new, so a partial write never cuts a frame in two.
     let mut unsent: Vec<u8> = Vec::new();
+    let mut watch_errors = true;
     loop {
         if Instant::now() >= deadline {
             drop(read);
@@ -712,7 +770,20 @@ async fn no_read(
                 evidence: "still open".to_owned(),
             };
         }
-        tokio::time::sleep(NO_READ_PROBE).await;
+        // The end is seen when it comes, not at the next probe: a reset (the server
+        // closing with this client's requests unread, which is how every limit ends a
+        // no-read connection) raises an error on the socket at once.
+        let alarmed = tokio::select! {
+            () = tokio::time::sleep(NO_READ_PROBE) => false,
+            _ = write.ready(Interest::ERROR), if watch_errors => true,
+        };
+        if alarmed {
+            match write.as_ref().take_error() {
+                Ok(Some(error)) | Err(error) => return closed_outcome(start, &no_read_end(&error)),
+                // Readiness without an error to take: the probes' writes will tell.
+                Ok(None) => watch_errors = false,
+            }
+        }
         if unsent.is_empty() {
             let requests = if framing == Framing::H2 {
                 NO_READ_H2_BATCH
@@ -729,9 +800,7 @@ async fn no_read(
                 unsent.drain(..n);
             }
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(error) => {
-                return closed_outcome(start, &format!("write failed: {}", error.kind()));
-            }
+            Err(error) => return closed_outcome(start, &no_read_end(&error)),
         }
     }
 }
@@ -768,6 +837,14 @@ fn probe(framing: Framing, request: &[u8], sequence: u32) -> Vec<u8> {
         Framing::Http1 => {}
     }
     bytes
+}
+
+/// How a no-read connection's end reads in the report: a reset, or the write error.
+fn no_read_end(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::ConnectionReset => "reset".to_owned(),
+        kind => format!("write failed: {kind}"),
+    }
 }
 
 fn closed_outcome(start: Instant, evidence: &str) -> Outcome {

@@ -66,6 +66,9 @@ pub fn render(rows: &[AttackReport]) -> String {
             expected,
             said.join(", ")
         );
+        if let Some(kernel) = row.kernel.filter(|k| k.any()) {
+            let _ = writeln!(out, "         ^ {}", kernel.describe());
+        }
     }
     out
 }

@@ -102,6 +102,10 @@ pub async fn run(args: Args) -> Result<(), String> {
                 child.stop();
             }
             let row = row?;
+            eprintln!(
+                "{protocol} {attack}: {:.1} s on the wall clock (window {:.0} s)",
+                row.wall_s, row.window_s
+            );
             print!("{}", report::render(std::slice::from_ref(&row)));
             rows.push(row);
         }
