@@ -169,7 +169,7 @@ pub struct Expected {
     /// What the server's first word must start with, if anything particular.
     pub evidence: Option<&'static str>,
     /// How much later than `after` (plus a tenth of it) the end may come: [`SLACK`],
-    /// or [`NO_READ_SLACK`] for the HTTP no-read attacks.
+    /// or [`NO_READ_SLACK`] for the no-read attacks.
     pub slack: Duration,
 }
 
@@ -177,7 +177,7 @@ pub struct Expected {
 /// timer's granularity, a busy machine, a connection opened late among N).
 pub const SLACK: Duration = Duration::from_secs(5);
 
-/// The slack of the HTTP no-read attacks: the write-stall clock starts only once the
+/// The slack of the no-read attacks (HTTP and wire): the write-stall clock starts only once the
 /// server's writes stop making progress, which is after its kernel send buffer (autotuned
 /// up to megabytes: loopback's 64 KiB segments grow it fast) has filled with answers;
 /// how long that takes depends on how fast the server produces them, for every
@@ -217,9 +217,11 @@ pub fn expected(protocol: Protocol, attack: Attack, limits: &Limits) -> Expected
             limits.header_read,
         ),
         (Protocol::Wire, Attack::Idle) => after("wire idle_timeout", limits.wire_idle),
-        (Protocol::Wire, Attack::NoRead) => after(
-            "wire max_queued_bytes, then write_timeout",
-            limits.wire_write,
+        // Like HTTP's no-read: the clock starts only once the kernel stops taking the
+        // server's bytes, which no client can see, so the same whole-window slack.
+        (Protocol::Wire, Attack::NoRead) => after_writes_stall(
+            "wire write_timeout / write_stall_timeout (queued answers, then the stall clock)",
+            limits.wire_write.min(limits.write_stall),
         ),
         (Protocol::Wire, _) => {
             at_once("wire frame maximum (max_request_bytes)", Some("wire ERROR"))
