@@ -15,14 +15,20 @@
 //! PING/SETTINGS floods, so the guard gives it the header-read timeout for the preface
 //! and the client's first SETTINGS (from the connection's start: an HTTP/2 client speaks
 //! first), the write-stall timeout and the control-frame budget.
+//!
+//! Each connection also gets its share of the server's [`SendBudget`]: the guard releases
+//! it as answer bytes are written, and [`ConnectionInfo`] (which tonic puts in every
+//! request's extensions) hands it to [`crate::send_budget`], which charges it.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
 use netkit::connections::{Admitted, ConnectionLimit, Counted};
 use netkit::guard::{GuardConfig, Guarded};
+use netkit::send_budget::{ConnectionBudget, SendBudget};
 use netkit::tls::{Acceptor, MaybeTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,17 +39,35 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 #[derive(Debug)]
 pub struct AdmittedStream {
     stream: Guarded<MaybeTls<Counted<TcpStream>>>,
+    budget: Arc<ConnectionBudget>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl AdmittedStream {
-    /// A plain-text connection under `guard`'s limits.
-    fn plain(a: Admitted, guard: GuardConfig) -> Self {
+    /// `stream` under `guard`'s limits and a share of `budget`.
+    fn new(
+        stream: MaybeTls<Counted<TcpStream>>,
+        permit: OwnedSemaphorePermit,
+        guard: GuardConfig,
+        budget: &SendBudget,
+    ) -> Self {
+        let budget = budget.connection();
         AdmittedStream {
-            stream: Guarded::new(MaybeTls::Plain(Counted(a.stream)), guard),
-            _permit: a.permit,
+            stream: Guarded::new(stream, guard).with_send_budget(Arc::clone(&budget)),
+            budget,
+            _permit: permit,
         }
     }
+}
+
+/// What tonic puts in the extensions of every request of a connection: its peer (as
+/// tonic's own `TcpConnectInfo`) and its share of the send budget.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    /// The peer's and the local address.
+    pub tcp: TcpConnectInfo,
+    /// The connection's share of the server's send budget.
+    pub budget: Arc<ConnectionBudget>,
 }
 
 /// As [`limited`], each connection after a TLS handshake with `acceptor` (failed ones
@@ -53,6 +77,7 @@ pub fn tls_limited(
     max: usize,
     acceptor: Acceptor,
     guard: GuardConfig,
+    budget: SendBudget,
 ) -> impl Stream<Item = io::Result<AdmittedStream>> {
     let limit = ConnectionLimit::new(max);
     // Room for a burst of finished handshakes; the cap bounds them anyway.
@@ -72,6 +97,7 @@ pub fn tls_limited(
             };
             let acceptor = acceptor.clone();
             let done = done.clone();
+            let budget = budget.clone();
             tokio::spawn(async move {
                 let Admitted {
                     stream,
@@ -79,11 +105,9 @@ pub fn tls_limited(
                     permit,
                 } = admitted;
                 if let Some(tls) = acceptor.accept(Counted(stream), peer).await {
+                    let stream = MaybeTls::Tls(Box::new(tls));
                     let _ = done
-                        .send(Ok(AdmittedStream {
-                            stream: Guarded::new(MaybeTls::Tls(Box::new(tls)), guard),
-                            _permit: permit,
-                        }))
+                        .send(Ok(AdmittedStream::new(stream, permit, guard, &budget)))
                         .await;
                 }
             });
@@ -95,27 +119,33 @@ pub fn tls_limited(
 }
 
 /// Connections accepted from `listener`, at most `max` open at once, each under
-/// `guard`'s limits.
+/// `guard`'s limits and with a share of `budget`.
 pub fn limited(
     listener: TcpListener,
     max: usize,
     guard: GuardConfig,
+    budget: SendBudget,
 ) -> impl Stream<Item = io::Result<AdmittedStream>> {
     let limit = ConnectionLimit::new(max);
-    futures::stream::unfold((listener, limit), move |(listener, limit)| async move {
-        let next = limit
-            .accept(&listener)
-            .await
-            .map(|a| AdmittedStream::plain(a, guard));
-        Some((next, (listener, limit)))
+    futures::stream::unfold((listener, limit), move |(listener, limit)| {
+        let budget = budget.clone();
+        async move {
+            let next = limit.accept(&listener).await.map(|a| {
+                AdmittedStream::new(MaybeTls::Plain(Counted(a.stream)), a.permit, guard, &budget)
+            });
+            Some((next, (listener, limit)))
+        }
     })
 }
 
 impl Connected for AdmittedStream {
-    type ConnectInfo = TcpConnectInfo;
+    type ConnectInfo = ConnectionInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.get_ref().get_ref().0.connect_info()
+        ConnectionInfo {
+            tcp: self.stream.get_ref().get_ref().0.connect_info(),
+            budget: Arc::clone(&self.budget),
+        }
     }
 }
 

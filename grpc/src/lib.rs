@@ -14,6 +14,8 @@
 //!   subscribers, which [`serve`] routes in front of the generated service.
 //! - [`convert`]: domain <-> protobuf; [`error`]: the one error mapping.
 //! - [`incoming`]: the accepted connections tonic serves, under the connection cap.
+//! - [`send_budget`]: every answer charged to the server-wide budget of unwritten
+//!   answer bytes before h2 buffers it.
 //! - [`client::Client`]: a tonic client implementing `domain::Ticketing`, generic over
 //!   its channel.
 
@@ -24,6 +26,7 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod incoming;
+pub mod send_budget;
 pub mod service;
 pub mod shared_watch;
 
@@ -108,6 +111,26 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    // One budget for the server's connections: what clients leave unread is bounded
+    // across them, not per connection (see `send_budget`).
+    let budget = netkit::send_budget::SendBudget::new(netkit::send_budget::SendBudgetConfig::new(
+        &config.http2,
+    ));
+    serve_with_budget(listener, api, config, budget, shutdown).await
+}
+
+/// [`serve`], with answers charged to `budget` (its limits, not `config.http2`'s send
+/// budget settings, apply), so the caller can read its gauge.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_budget(
+    listener: TcpListener,
+    api: SharedTicketing,
+    config: Config,
+    budget: netkit::send_budget::SendBudget,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
     let Config { server, http2, .. } = &config;
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -135,8 +158,14 @@ pub async fn serve(
             server.max_connections,
             tls.acceptor(netkit::tls::ALPN_H2),
             guard,
+            budget,
         )),
-        None => Box::pin(incoming::limited(listener, server.max_connections, guard)),
+        None => Box::pin(incoming::limited(
+            listener,
+            server.max_connections,
+            guard,
+            budget,
+        )),
     };
     let server_future = Server::builder()
         // Honoured together with each call's grpc-timeout: the shorter one wins.
@@ -155,6 +184,8 @@ pub async fn serve(
             TraceLayer::new_for_grpc()
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+        // Before auth: it also hands the peer's address (`TcpConnectInfo`) on.
+        .layer(send_budget::SendBudgetLayer)
         // Each call runs with its `authorization` metadata as the request's credentials,
         // which `domain::auth::Guarded` judges when the server was given a key.
         .layer(auth::ScopeLayer)

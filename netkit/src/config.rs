@@ -42,11 +42,28 @@ pub const HTTP2_MAX_PENDING_ACCEPT_RESETS: usize = 64;
 /// Largest HTTP/2 header list a server accepts, in bytes.
 pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 /// PING and SETTINGS frames (each obliges the server to answer) a client may send per
-/// [`HTTP2_CONTROL_FRAME_WINDOW`] before the connection is closed: 100 a second, far
-/// above any keep-alive or window-probing client (h2 and hyper have no such bound).
-pub const HTTP2_MAX_CONTROL_FRAMES: u32 = 1_000;
+/// [`HTTP2_CONTROL_FRAME_WINDOW`] before the connection is closed: 10 a second, still
+/// far above any keep-alive or window-probing client (h2 and hyper have no such bound).
+/// Every frame under it is one the server decodes and acknowledges, so it is what a
+/// flood costs before it is cut: at 1 000 (the first setting) 1 000 flooding
+/// connections got a million acknowledgements out of one server core before the
+/// guard closed them.
+pub const HTTP2_MAX_CONTROL_FRAMES: u32 = 100;
 /// The window [`HTTP2_MAX_CONTROL_FRAMES`] counts in.
 pub const HTTP2_CONTROL_FRAME_WINDOW: Duration = Duration::from_secs(10);
+/// Bytes of answers handed to HTTP/2 and not yet written that all of a server's
+/// connections together may hold beyond their own [`HTTP2_SEND_BUDGET_PER_CONNECTION_BYTES`]
+/// (`netkit::send_budget`): 64 MiB, four of the largest answers a server writes
+/// ([`MAX_RESPONSE_BYTES`]), a few hundred seat maps.
+pub const HTTP2_SEND_BUDGET_BYTES: usize = 64 << 20;
+/// Bytes of answers every HTTP/2 connection may have unwritten whatever the others do:
+/// 64 KiB, a hundred `get_event` answers, so a client that reads is never refused for
+/// what others leave unread. With [`MAX_CONNECTIONS`] it makes the server-wide bound
+/// 64 MiB + 1 024 x 64 KiB = 128 MiB.
+pub const HTTP2_SEND_BUDGET_PER_CONNECTION_BYTES: usize = 64 << 10;
+/// How long a call waits for send budget before it is refused with
+/// `RESOURCE_EXHAUSTED`: well under the request timeout, so the client hears why.
+pub const HTTP2_SEND_BUDGET_WAIT: Duration = Duration::from_secs(5);
 /// Smallest response body a server compresses (when the client asks): 1 KiB. Below it
 /// the encoder's header and checksum (18 bytes for gzip, up to 18 for zstd) and its CPU
 /// buy nothing: a `get_event` answer of a few hundred bytes stays as it is, a seat map of
@@ -112,6 +129,14 @@ pub struct Http2Config {
     pub max_control_frames: u32,
     /// The window `max_control_frames` counts in.
     pub control_frame_window: Duration,
+    /// Bytes of answers handed to HTTP/2 and not yet written that all connections
+    /// together may hold beyond their `send_budget_per_connection_bytes`
+    /// (`netkit::send_budget`; gRPC only so far).
+    pub send_budget_bytes: usize,
+    /// Bytes of unwritten answers each connection may hold whatever the others do.
+    pub send_budget_per_connection_bytes: usize,
+    /// How long a call waits for budget before it is refused (`RESOURCE_EXHAUSTED`).
+    pub send_budget_wait: Duration,
 }
 
 impl Default for Http2Config {
@@ -125,6 +150,9 @@ impl Default for Http2Config {
             max_header_list_bytes: HTTP2_MAX_HEADER_LIST_BYTES,
             max_control_frames: HTTP2_MAX_CONTROL_FRAMES,
             control_frame_window: HTTP2_CONTROL_FRAME_WINDOW,
+            send_budget_bytes: HTTP2_SEND_BUDGET_BYTES,
+            send_budget_per_connection_bytes: HTTP2_SEND_BUDGET_PER_CONNECTION_BYTES,
+            send_budget_wait: HTTP2_SEND_BUDGET_WAIT,
         }
     }
 }

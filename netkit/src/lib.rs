@@ -9,6 +9,8 @@
 //! - [`connections`]: a cap on open connections, taken before `accept`.
 //! - [`guard`]: the connection limits hyper, h2 and tonic lack: a write-stall timeout,
 //!   an HTTP/2 handshake deadline and a PING/SETTINGS budget.
+//! - [`send_budget`]: a server-wide bound on answer bytes handed to HTTP/2 and not yet
+//!   written, so clients that never read cannot make the server hold their answers.
 //! - [`running`]: a server spawned on a loopback port, with its stop handle.
 //! - `http_server` (feature `http-server`): serving an axum `Router` through hyper-util
 //!   with a header-read timeout that really fires, the connection cap, and a graceful
@@ -39,6 +41,7 @@ pub mod http_idle;
 #[cfg(feature = "http-server")]
 pub mod http_server;
 pub mod running;
+pub mod send_budget;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
