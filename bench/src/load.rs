@@ -101,8 +101,16 @@ pub struct Live {
     pub latency: SharedHistogram,
 }
 
-/// A histogram several tasks add to now and then: each worker merges its local one in
-/// every 100 ms, so the lock is taken rarely.
+/// How many latencies a worker keeps for [`Live::latency`] before it hands them over
+/// (besides every [`FLUSH_EVERY`]): bounds the buffer, and the lock is still taken at
+/// most once per this many requests.
+const FLUSH_AT: usize = 1024;
+
+/// How often a worker hands its latest latencies to [`Live::latency`] at least.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// A histogram several tasks add to now and then: each worker hands over what it saw
+/// every 100 ms (or every [`FLUSH_AT`] requests), so the lock is taken rarely.
 #[derive(Debug)]
 pub struct SharedHistogram(std::sync::Mutex<Histogram<u64>>);
 
@@ -115,10 +123,31 @@ impl Default for SharedHistogram {
 impl SharedHistogram {
     /// Adds `local` and clears it.
     pub fn absorb(&self, local: &mut Histogram<u64>) {
+        // Both the addition and the reset walk every counter (~17 000 of them): an empty
+        // histogram, the common case under a slow server, skips both.
+        if local.is_empty() {
+            return;
+        }
         if let Ok(mut shared) = self.0.lock() {
             let _ = shared.add(&*local);
         }
         local.reset();
+    }
+
+    /// Records each latency in `values` (µs) and empties it. This is how the load loops
+    /// hand over: recording a few hundred values costs far less than adding and
+    /// resetting a whole local histogram, whose cost is the size of its counter array
+    /// however few values it holds.
+    pub fn absorb_values(&self, values: &mut Vec<u64>) {
+        if values.is_empty() {
+            return;
+        }
+        if let Ok(mut shared) = self.0.lock() {
+            for &v in values.iter() {
+                record(&mut shared, v);
+            }
+        }
+        values.clear();
     }
 
     /// The p99 so far, in µs.
@@ -142,7 +171,12 @@ struct Tally {
     latency: Histogram<u64>,
     /// Open loop only: latency from the actual send.
     uncorrected: Option<Histogram<u64>>,
+    /// One histogram per second of the window, made when its second sees its first
+    /// value (each is ~140 KB of counters: none is built for seconds this worker never
+    /// reaches), up to `seconds` of them.
     per_second: Vec<Histogram<u64>>,
+    /// How many seconds [`Tally::per_second`] may cover.
+    seconds: usize,
     first_error: Option<String>,
     completed_in_window: u64,
     abandoned: u64,
@@ -159,7 +193,8 @@ impl Tally {
             conflicts: 0,
             latency: histogram(),
             uncorrected: open.then(histogram),
-            per_second: (0..seconds).map(|_| histogram()).collect(),
+            per_second: Vec::new(),
+            seconds,
             first_error: None,
             completed_in_window: 0,
             abandoned: 0,
@@ -184,6 +219,9 @@ impl Tally {
         if let (Some(h), Some(raw)) = (self.uncorrected.as_mut(), sent_to_done) {
             record(h, raw);
         }
+        if second >= self.per_second.len() && second < self.seconds {
+            self.per_second.resize_with(second + 1, histogram);
+        }
         if let Some(h) = self.per_second.get_mut(second) {
             record(h, latency);
         }
@@ -201,6 +239,10 @@ impl Tally {
         if let (Some(mine), Some(theirs)) = (self.uncorrected.as_mut(), other.uncorrected.as_ref())
         {
             let _ = mine.add(theirs);
+        }
+        if self.per_second.len() < other.per_second.len() {
+            self.per_second
+                .resize_with(other.per_second.len(), histogram);
         }
         for (mine, theirs) in self.per_second.iter_mut().zip(&other.per_second) {
             let _ = mine.add(theirs);
@@ -243,18 +285,28 @@ async fn closed_loop<S: Step + 'static>(
             let live = Arc::clone(&live);
             tokio::spawn(async move {
                 let mut tally = Tally::new(seconds, false);
-                let mut pending = histogram();
+                let mut pending = Vec::with_capacity(FLUSH_AT);
                 let mut last_flush = Instant::now();
+                // Every request of this worker has the same deadline, so one timer
+                // serves them all: registered once, instead of a timer entry added and
+                // removed around every request (what `timeout_at` per request costs).
+                let deadline = tokio::time::sleep_until(end + DRAIN);
+                tokio::pin!(deadline);
                 loop {
                     let sent = Instant::now();
                     if sent >= end {
                         break;
                     }
                     tally.attempted += 1;
-                    let Ok(outcome) = tokio::time::timeout_at(end + DRAIN, worker.step()).await
-                    else {
-                        tally.abandoned += 1;
-                        break;
+                    // The step first, as `timeout_at` does: an answer that is ready
+                    // counts even if the deadline has passed too.
+                    let outcome = tokio::select! {
+                        biased;
+                        outcome = worker.step() => outcome,
+                        () = &mut deadline => {
+                            tally.abandoned += 1;
+                            break;
+                        }
                     };
                     let done = Instant::now();
                     if sent >= measure_from && done <= end {
@@ -262,15 +314,15 @@ async fn closed_loop<S: Step + 'static>(
                         let latency = micros(done - sent);
                         let second = (sent - measure_from).as_secs() as usize;
                         tally.count(outcome, latency, None, second);
-                        record(&mut pending, latency);
+                        pending.push(latency);
                         live.ops.fetch_add(1, Ordering::Relaxed);
                     }
-                    if done - last_flush > Duration::from_millis(100) {
-                        live.latency.absorb(&mut pending);
+                    if pending.len() >= FLUSH_AT || done - last_flush > FLUSH_EVERY {
+                        live.latency.absorb_values(&mut pending);
                         last_flush = done;
                     }
                 }
-                live.latency.absorb(&mut pending);
+                live.latency.absorb_values(&mut pending);
                 (tally, worker)
             })
         })
@@ -325,7 +377,11 @@ async fn open_loop<S: Step + 'static>(
             let live = Arc::clone(&live);
             tokio::spawn(async move {
                 let mut tally = Tally::new(seconds, true);
-                let mut pending = histogram();
+                let mut pending = Vec::with_capacity(FLUSH_AT);
+                let mut last_flush = Instant::now();
+                // One timer for every request of this worker (see the closed loop).
+                let deadline = tokio::time::sleep_until(end + DRAIN);
+                tokio::pin!(deadline);
                 loop {
                     // Take the next due time; the lock is released before the request runs.
                     let Some(intended) = due_rx.lock().await.recv().await else {
@@ -339,10 +395,13 @@ async fn open_loop<S: Step + 'static>(
                         continue;
                     }
                     tally.attempted += 1;
-                    let Ok(outcome) = tokio::time::timeout_at(end + DRAIN, worker.step()).await
-                    else {
-                        tally.abandoned += 1;
-                        break;
+                    let outcome = tokio::select! {
+                        biased;
+                        outcome = worker.step() => outcome,
+                        () = &mut deadline => {
+                            tally.abandoned += 1;
+                            break;
+                        }
                     };
                     let done = Instant::now();
                     if done >= measure_from && done <= end {
@@ -352,14 +411,15 @@ async fn open_loop<S: Step + 'static>(
                         let corrected = micros(done - intended);
                         let second = (intended - measure_from).as_secs() as usize;
                         tally.count(outcome, corrected, Some(micros(done - sent)), second);
-                        record(&mut pending, corrected);
+                        pending.push(corrected);
                         live.ops.fetch_add(1, Ordering::Relaxed);
-                        if pending.len() >= 256 {
-                            live.latency.absorb(&mut pending);
-                        }
+                    }
+                    if pending.len() >= FLUSH_AT || done - last_flush > FLUSH_EVERY {
+                        live.latency.absorb_values(&mut pending);
+                        last_flush = done;
                     }
                 }
-                live.latency.absorb(&mut pending);
+                live.latency.absorb_values(&mut pending);
                 (tally, worker)
             })
         })
@@ -369,8 +429,17 @@ async fn open_loop<S: Step + 'static>(
     let mut intended = start;
     let mut backlog = Backlog::default();
     let mut start_seen = measure_from <= start;
+    // Two timers for the whole schedule, reset or kept, rather than two made and
+    // dropped per request; a request already overdue (a backlog) needs no timer at all.
+    let pace = tokio::time::sleep_until(start);
+    tokio::pin!(pace);
+    let window_over = tokio::time::sleep_until(end);
+    tokio::pin!(window_over);
     while intended < end {
-        tokio::time::sleep_until(intended).await;
+        if intended > Instant::now() {
+            pace.as_mut().reset(intended);
+            (&mut pace).await;
+        }
         let now = Instant::now();
         if now >= end {
             break;
@@ -379,10 +448,15 @@ async fn open_loop<S: Step + 'static>(
             start_seen = true;
             backlog.at_start = due_between(start, interval, intended, now);
         }
-        match tokio::time::timeout_at(end, due_tx.send(intended)).await {
-            Ok(Ok(())) => intended += interval,
-            Ok(Err(_)) | Err(_) => break,
+        let handed = tokio::select! {
+            biased;
+            sent = due_tx.send(intended) => sent.is_ok(),
+            () = &mut window_over => false,
+        };
+        if !handed {
+            break;
         }
+        intended += interval;
     }
     backlog.at_end = due_between(start, interval, intended, end);
     drop(due_tx);
@@ -414,7 +488,8 @@ async fn finish<S: Step + 'static>(
         }
     }
     let mut intervals = total.per_second;
-    intervals.truncate(config.duration.as_secs_f64().ceil() as usize);
+    // Seconds no worker reached have no histogram yet: the interval log keeps them, empty.
+    intervals.resize_with(config.duration.as_secs_f64().ceil() as usize, histogram);
     let per_second = intervals
         .iter()
         .filter(|h| !h.is_empty())
@@ -599,6 +674,62 @@ mod tests {
         assert!(result.backlog_at_end > 1_000_000, "{result:?}");
         assert!(result.attempted <= result.completed_in_window + 2);
         assert_eq!(result.abandoned, 0);
+    }
+
+    /// Seconds no request finished in still have their (empty) place in the interval
+    /// log, though no worker built a histogram for them, and the live histogram got
+    /// every latency the run counted. (Real time: tokio's `test-util` clock is not
+    /// enabled in this crate; the outcome does not depend on timing, since the stall
+    /// starts in the second second and ends after the window.)
+    #[tokio::test]
+    async fn empty_seconds_are_kept_and_the_live_histogram_sees_every_request() {
+        /// 1 ms answers for the first second, then one 1.6 s answer that ends after
+        /// the window.
+        struct StallAfterOneSecond(Option<Instant>);
+        #[async_trait]
+        impl Step for StallAfterOneSecond {
+            async fn step(&mut self) -> Outcome {
+                let started = *self.0.get_or_insert_with(Instant::now);
+                if started.elapsed() >= Duration::from_secs(1) {
+                    tokio::time::sleep(Duration::from_millis(1_600)).await;
+                } else {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Outcome::Ok
+            }
+        }
+        let config = LoadConfig {
+            concurrency: 1,
+            rate: None,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(2_500),
+        };
+        let live = Arc::new(Live::default());
+        let (result, _) = run(vec![StallAfterOneSecond(None)], config, Arc::clone(&live)).await;
+        assert_eq!(result.intervals.len(), 3, "{result:?}");
+        assert!(result.intervals[0].len() > 100, "{result:?}");
+        assert!(result.intervals[1..].iter().all(Histogram::is_empty));
+        assert_eq!(result.per_second.len(), 1);
+        assert_eq!(result.abandoned, 0);
+        let seen = live.latency.0.lock().map(|h| h.len()).unwrap();
+        assert_eq!(seen, result.ops);
+    }
+
+    #[test]
+    fn handing_over_nothing_leaves_the_shared_histogram_alone() {
+        let shared = SharedHistogram::default();
+        shared.absorb_values(&mut Vec::new());
+        shared.absorb(&mut histogram());
+        assert_eq!(shared.p99(), 0);
+        let mut values = vec![5, 7, 9];
+        shared.absorb_values(&mut values);
+        assert!(values.is_empty());
+        let mut local = histogram();
+        record(&mut local, 11);
+        shared.absorb(&mut local);
+        assert!(local.is_empty());
+        let all = shared.0.lock().map(|h| (h.len(), h.max())).unwrap();
+        assert_eq!(all, (4, 11));
     }
 
     /// A step that never answers is abandoned after the drain, and the run still ends.

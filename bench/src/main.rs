@@ -82,6 +82,13 @@ fn runtime_with(threads: Option<u16>) -> Result<tokio::runtime::Runtime, String>
 
 /// The harness's runtime: when pinning, one worker per `--client-cpus` CPU, each pinned
 /// to its CPU (the servers get `--server-cpus`).
+///
+/// Multi-thread even for one client CPU, although a current-thread runtime wakes tasks
+/// more cheaply: a current-thread runtime runs its tasks on the thread that calls
+/// `block_on`, which would then have to be pinned, and `bench::run` reads this thread's
+/// affinity after the runtime starts (`Args::placement`, `pinned`, the recorded core
+/// count): pinned to the client CPU, those would see one CPU and refuse the server
+/// CPUs or stop pinning. Here only the runtime's own threads are pinned.
 fn bench_runtime(args: &bench_cmd::Args) -> Result<tokio::runtime::Runtime, String> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
