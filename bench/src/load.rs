@@ -678,10 +678,9 @@ mod tests {
 
     /// Seconds no request finished in still have their (empty) place in the interval
     /// log, though no worker built a histogram for them, and the live histogram got
-    /// every latency the run counted. (Real time: tokio's `test-util` clock is not
-    /// enabled in this crate; the outcome does not depend on timing, since the stall
-    /// starts in the second second and ends after the window.)
-    #[tokio::test]
+    /// every latency the run counted. On tokio's paused clock, so the second in which
+    /// the stall starts is exact, whatever the machine is doing.
+    #[tokio::test(start_paused = true)]
     async fn empty_seconds_are_kept_and_the_live_histogram_sees_every_request() {
         /// 1 ms answers for the first second, then one 1.6 s answer that ends after
         /// the window.
