@@ -145,11 +145,15 @@ async fn peers_that_never_read_share_one_server_wide_budget() {
     assert!(gauges.peak_total_queued_bytes() <= stuck.pool + wire::server::GUARANTEED_QUEUED_BYTES);
     assert_eq!(gauges.paused_connections(), PEERS, "still paused");
 
-    // Peers that go away free everything they held.
+    // Peers that go away free everything they held. The queued bytes can come back
+    // (from the writer task) before the reading task has ended and unpaused, so wait for
+    // both ends of every connection.
+    drop(client);
     stuck.streams.clear();
-    common::wait_for("every queued byte to be given back", || {
-        gauges.queued_bytes() == 0
-    })
+    common::wait_for(
+        "every connection to end and give back its queued bytes",
+        || gauges.connections() == 0 && gauges.queued_bytes() == 0,
+    )
     .await;
     assert_eq!(gauges.paused_connections(), 0);
     assert_eq!(gauges.write_stalls() + gauges.write_timeouts(), 0);
