@@ -29,7 +29,8 @@ use crate::stats::Latency;
 ///   under pgbench, with `--store postgres`); `meta.search`, `runs[].search` and
 ///   `search_staleness` (`--search`), `meta.events_sweep` and `runs[].events`
 ///   (`--events` with several sizes); `meta.security_sweep` and `runs[].security`
-///   (`--security` with several conditions).
+///   (`--security` with several conditions); `meta.security_rounds` and
+///   `runs[].round_throughput_ops_s` (a sweep run protocol by protocol, in rounds).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest version [`read`] accepts: every version since reads into today's types.
@@ -252,6 +253,15 @@ pub struct Meta {
     /// `runs[].security`, and `tls`/`auth` above are then absent); absent for one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub security_sweep: Vec<String>,
+    /// `--security-rounds` of a sweep of several conditions: the sweep ran protocol by
+    /// protocol, each protocol's conditions back to back on servers started afresh for
+    /// each, this many rounds, the order reversed every other round (`plain, tls+auth,
+    /// tls+auth, plain, ...`); with more than one, each run is the median round's and
+    /// names every round's throughput in `runs[].round_throughput_ops_s`. Absent in
+    /// files whose sweep ran condition by condition (every protocol under one condition,
+    /// then every protocol under the next), and for one condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_rounds: Option<u32>,
 }
 
 /// One results file a merged one was made of.
@@ -442,6 +452,12 @@ pub struct Run {
     /// sizes; absent: `meta.dataset_events`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<u32>,
+    /// `--security-rounds` above 1: this run's operations per second in each round, in
+    /// round order (null for a round where it measured nothing); the run itself is the
+    /// median round's (the lower middle one for an even count), every other round's run
+    /// left out. Absent: one round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub round_throughput_ops_s: Vec<Option<f64>>,
 }
 
 /// What a `watch` run adds to a [`Run`]. There, `mode` is `push`, `concurrency` the
@@ -487,18 +503,84 @@ pub struct SlowSubscriber {
     pub latency_us: Latency,
 }
 
+/// What tells one run from another of the same suite, and the runs of two suites a
+/// comparison may set side by side: the protocol, scenario and load, the link and
+/// compression, the catalogue size, the search mode and the security condition. Fields
+/// a file does not record read as what their absence means (loopback, none, plain).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunKey {
+    /// The protocol.
+    pub protocol: String,
+    /// The scenario.
+    pub scenario: String,
+    /// `closed`, `open` or `push`.
+    pub mode: String,
+    /// Clients, connections or subscribers.
+    pub concurrency: usize,
+    /// The open loop's rate, rounded.
+    pub rate: Option<u64>,
+    /// [`Run::link_name`].
+    pub link: String,
+    /// [`Run::compression_name`].
+    pub compression: String,
+    /// Events in the catalogue: `runs[].events`, else (with [`Run::key_in`]) the file's
+    /// `meta.dataset_events`; `None` when neither was consulted.
+    pub events: Option<u32>,
+    /// [`Run::search_name`].
+    pub search: String,
+    /// [`Run::security_name`].
+    pub security: String,
+}
+
 impl Run {
-    /// The key a comparison matches runs on.
-    pub fn key(&self) -> (String, String, String, usize, Option<u64>, String, String) {
-        (
-            self.protocol.clone(),
-            self.scenario.clone(),
-            self.mode.clone(),
-            self.concurrency,
-            self.rate.map(|r| r.round() as u64),
-            self.link_name().to_owned(),
-            self.compression_name().to_owned(),
-        )
+    /// The key runs of one file are told apart by (see [`RunKey`]); the catalogue size is
+    /// the run's own `events` only (absent unless `--events` swept several sizes), so to
+    /// match runs of two files use [`Run::key_in`].
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            protocol: self.protocol.clone(),
+            scenario: self.scenario.clone(),
+            mode: self.mode.clone(),
+            concurrency: self.concurrency,
+            rate: self.rate.map(|r| r.round() as u64),
+            link: self.link_name().to_owned(),
+            compression: self.compression_name().to_owned(),
+            events: self.events,
+            search: self.search_name().to_owned(),
+            security: self.security_name().to_owned(),
+        }
+    }
+
+    /// The key a comparison matches runs of two files on: [`Run::key`] with the
+    /// catalogue size filled in from `meta` when the run does not name its own, so runs
+    /// on catalogues of different sizes are never paired.
+    pub fn key_in(&self, meta: &Meta) -> RunKey {
+        let mut key = self.key();
+        key.events = Some(self.events.unwrap_or(meta.dataset_events));
+        key
+    }
+
+    /// The search mode it ran with: `runs[].search`, else `database` over PostgreSQL
+    /// (the only mode before `--search`), else empty (the memory store's own index).
+    pub fn search_name(&self) -> &str {
+        match (&self.search, self.store.as_deref()) {
+            (Some(search), _) => search,
+            (None, Some("postgres")) => "database",
+            (None, _) => "",
+        }
+    }
+
+    /// The security condition it ran under: `runs[].security` (a sweep's), else the one
+    /// its `tls` and `auth` say (`plain` in files written before either existed).
+    pub fn security_name(&self) -> &str {
+        if let Some(security) = &self.security {
+            return security;
+        }
+        crate::auth::Security {
+            tls: self.tls == Some(true),
+            auth: self.auth == Some(true),
+        }
+        .name()
     }
 
     /// The link it ran over: `loopback` when the file does not say.
@@ -584,6 +666,40 @@ mod tests {
         let again = parse(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.runs.len(), results.runs.len());
         assert_eq!(again.runs[0].bytes_per_op, results.runs[0].bytes_per_op);
+    }
+
+    #[test]
+    fn the_key_tells_conditions_sizes_and_search_modes_apart() {
+        let run = Run::default();
+        let meta = Meta {
+            dataset_events: 10_000,
+            ..Meta::default()
+        };
+        assert_eq!(run.key().security, "plain");
+        let secured = Run {
+            tls: Some(true),
+            auth: Some(true),
+            ..Run::default()
+        };
+        assert_eq!(secured.key().security, "tls+auth");
+        assert_ne!(run.key(), secured.key());
+        let swept = Run {
+            security: Some("plain".into()),
+            ..Run::default()
+        };
+        assert_eq!(run.key(), swept.key());
+        let bigger = Run {
+            events: Some(1_000_000),
+            ..Run::default()
+        };
+        assert_ne!(run.key_in(&meta), bigger.key_in(&meta));
+        assert_eq!(run.key_in(&meta).events, Some(10_000));
+        let pg = Run {
+            store: Some("postgres".into()),
+            ..Run::default()
+        };
+        assert_eq!(pg.search_name(), "database");
+        assert_ne!(pg.key(), run.key());
     }
 
     #[test]

@@ -136,3 +136,74 @@ fn identical_runs_flag_nothing_and_html_goes_where_asked() {
     assert!(page.contains("Same machine, toolchain, dataset and settings."));
     assert!(!page.contains("<td class=\"better\""));
 }
+
+/// Two files whose runs differ only in their security condition, or only in their
+/// catalogue size, have nothing to compare: `pairs` never sets such runs side by side,
+/// while files written before either was recorded (neither named) still pair.
+#[test]
+fn runs_of_another_condition_or_catalogue_are_not_paired() {
+    use bench::report::compare::pairs;
+    use bench::results::{Results, Run};
+
+    let file = |runs: Vec<Run>, events: u32| {
+        let mut results = Results {
+            runs,
+            ..Results::default()
+        };
+        results.meta.dataset_events = events;
+        results
+    };
+    let run = Run {
+        protocol: "grpc".into(),
+        scenario: "get_event".into(),
+        mode: "closed".into(),
+        concurrency: 32,
+        throughput_ops_s: 1_000.0,
+        ..Run::default()
+    };
+    let old = file(vec![run.clone()], 10_000);
+    assert_eq!(pairs(&old, &old).len(), 1, "the same run pairs");
+
+    // Security: named by a sweep, or by the single condition's `tls`/`auth`.
+    let tls_auth = Run {
+        security: Some("tls+auth".into()),
+        ..run.clone()
+    };
+    assert!(pairs(&old, &file(vec![tls_auth], 10_000)).is_empty());
+    let tls = Run {
+        tls: Some(true),
+        ..run.clone()
+    };
+    assert!(pairs(&old, &file(vec![tls], 10_000)).is_empty());
+    // An old plain file pairs with a sweep's plain runs.
+    let plain = Run {
+        security: Some("plain".into()),
+        ..run.clone()
+    };
+    assert_eq!(pairs(&old, &file(vec![plain], 10_000)).len(), 1);
+
+    // Events: a sweep's own size, or the file's when the run names none.
+    let bigger = Run {
+        events: Some(1_000_000),
+        ..run.clone()
+    };
+    assert!(pairs(&old, &file(vec![bigger], 10_000)).is_empty());
+    assert!(pairs(&old, &file(vec![run.clone()], 1_000_000)).is_empty());
+    let named = Run {
+        events: Some(10_000),
+        ..run.clone()
+    };
+    assert_eq!(pairs(&old, &file(vec![named], 1_000_000)).len(), 1);
+
+    // Search mode: database against index over PostgreSQL.
+    let index = Run {
+        store: Some("postgres".into()),
+        search: Some("index".into()),
+        ..run.clone()
+    };
+    let database = Run {
+        store: Some("postgres".into()),
+        ..run
+    };
+    assert!(pairs(&file(vec![database], 10_000), &file(vec![index], 10_000)).is_empty());
+}

@@ -105,8 +105,22 @@ pub fn describe(run: &Run) -> String {
         .server_cpus
         .as_ref()
         .map_or_else(String::new, |set| format!(", servers on CPUs {set}"));
+    // A sweep's catalogue size, search mode and security condition tell its runs apart
+    // too; named only where the run records them, so other runs read as before.
+    let sweep = [
+        run.events.map(|events| format!(", {events} events")),
+        run.search
+            .as_ref()
+            .map(|search| format!(", search {search}")),
+        run.security
+            .as_ref()
+            .map(|security| format!(", under {security}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<String>();
     format!(
-        "{} {} {shape} over {}, compression {}{servers}",
+        "{} {} {shape} over {}, compression {}{servers}{sweep}",
         run.protocol,
         run.scenario,
         run.link_name(),

@@ -199,14 +199,15 @@ pub struct Pair<'a> {
     pub changes: Vec<Change>,
 }
 
-/// The runs of `new` that `old` has too (same protocol, scenario, mode, concurrency and
-/// rate), in `new`'s order.
+/// The runs of `new` that `old` has too (same protocol, scenario, mode, concurrency,
+/// rate, link, compression, catalogue size, search mode and security condition: see
+/// `RunKey`), in `new`'s order.
 pub fn pairs<'a>(old: &'a Results, new: &'a Results) -> Vec<Pair<'a>> {
-    let old_runs: BTreeMap<_, &Run> = old.runs.iter().map(|r| (r.key(), r)).collect();
+    let old_runs: BTreeMap<_, &Run> = old.runs.iter().map(|r| (r.key_in(&old.meta), r)).collect();
     new.runs
         .iter()
         .filter_map(|run| {
-            let before = old_runs.get(&run.key())?;
+            let before = old_runs.get(&run.key_in(&new.meta))?;
             Some(Pair {
                 old: before,
                 new: run,

@@ -3,8 +3,11 @@
 //! conditions line saying TLS and auth), and the table and charts that set each
 //! protocol's figures side by side per condition, throughput as a multiple of plain
 //! text's (of the first condition's when plain did not run), so a reader sees what TLS
-//! and a token check cost each style in one run. A file of one condition has none of
-//! this.
+//! and a token check cost each style in one run, and a sentence saying how the sweep
+//! ran (condition by condition in older files; protocol by protocol, in rounds, since):
+//! with rounds, the multiple pairs each round's run with the baseline's of the same
+//! round. A file of one condition has none of this; running the sweep is
+//! `commands::bench::sweep`'s.
 
 use crate::auth::Security;
 use crate::charts::{
@@ -67,6 +70,7 @@ pub fn split(results: &Results) -> Vec<(String, Results)> {
             part.meta.tls = security.tls.then_some(true);
             part.meta.auth = security.auth.then_some(true);
             part.meta.security_sweep = Vec::new();
+            part.meta.security_rounds = None;
             for run in &mut part.runs {
                 run.security = None;
             }
@@ -181,7 +185,7 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
                     .find(|r| r.security.as_deref() == Some(condition) && Key::of(r) == *key)
             };
             let runs: Vec<Option<&Run>> = conditions.iter().map(|c| run(c)).collect();
-            let base_ops = run(base).map(|r| r.throughput_ops_s);
+            let base_run = run(base);
             let mut row = vec![
                 key.scenario.clone(),
                 key.shape.short(),
@@ -199,11 +203,24 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
             for (condition, found) in conditions.iter().zip(&runs) {
                 row.push(match found {
                     Some(r) if condition == base => format::rate(r.throughput_ops_s),
-                    Some(r) => match base_ops.filter(|b| *b > 0.0) {
-                        Some(b) => format!(
+                    Some(r) => match base_run.and_then(|b| multiple(r, b)) {
+                        Some(Multiple {
+                            median,
+                            spread: None,
+                        }) => format!(
                             "{} ({} {base})",
                             format::rate(r.throughput_ops_s),
-                            format::times(r.throughput_ops_s / b)
+                            format::times(median)
+                        ),
+                        Some(Multiple {
+                            median,
+                            spread: Some((low, high)),
+                        }) => format!(
+                            "{} ({} {base}; rounds {}-{})",
+                            format::rate(r.throughput_ops_s),
+                            format::times(median),
+                            format::times(low),
+                            format::times(high)
                         ),
                         None => format::rate(r.throughput_ops_s),
                     },
@@ -225,6 +242,59 @@ pub fn rows(results: &Results) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
+}
+
+/// A condition's throughput as a multiple of the baseline's, for one row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Multiple {
+    /// One run's ops/s over the other's; with rounds, the median of the per-round
+    /// multiples (each round's run against the baseline's of the same round).
+    median: f64,
+    /// With rounds: the lowest and highest per-round multiple.
+    spread: Option<(f64, f64)>,
+}
+
+/// `run`'s throughput as a multiple of `base`'s: per round when both name their rounds'
+/// ops/s (`--security-rounds`), pairing each round with the same round's baseline,
+/// else the two runs' own; `None` when the baseline measured nothing.
+fn multiple(run: &Run, base: &Run) -> Option<Multiple> {
+    let (ours, theirs) = (&run.round_throughput_ops_s, &base.round_throughput_ops_s);
+    if ours.len() > 1 && ours.len() == theirs.len() {
+        let mut each: Vec<f64> = ours
+            .iter()
+            .zip(theirs)
+            .filter_map(|(o, t)| match (o, t) {
+                (Some(o), Some(t)) if *t > 0.0 => Some(o / t),
+                _ => None,
+            })
+            .collect();
+        each.sort_by(f64::total_cmp);
+        let n = each.len();
+        if n > 0 {
+            let median = if n % 2 == 1 {
+                each[n / 2]
+            } else {
+                f64::midpoint(each[n / 2 - 1], each[n / 2])
+            };
+            return Some(Multiple {
+                median,
+                spread: Some((each[0], each[n - 1])),
+            });
+        }
+    }
+    (base.throughput_ops_s > 0.0).then(|| Multiple {
+        median: run.throughput_ops_s / base.throughput_ops_s,
+        spread: None,
+    })
+}
+
+/// How the sweep was run, in a sentence: what a row's multiple compares.
+pub fn how(results: &Results) -> String {
+    match results.meta.security_rounds {
+        None => "Run condition by condition (every protocol under one condition, then every protocol under the next): a protocol's runs under two conditions were made a whole suite apart, so on a shared machine their multiple carries the machine's drift as well as the cost of security.".to_owned(),
+        Some(1) => "Run protocol by protocol: each protocol's conditions back to back (its servers restarted for each, the startup outside the measured window), so a multiple compares runs made moments apart; one round, so each figure is one run.".to_owned(),
+        Some(n) => format!("Run protocol by protocol in {n} rounds: each protocol's conditions back to back (its servers restarted for each, the startup outside the measured window), the order reversed every other round (plain, tls+auth, tls+auth, plain, ...). Ops/s, latency and CPU are the median round's run (by ops/s; the lower middle one for an even count); the multiple is the median of the {n} per-round multiples, each condition against the baseline of the same round, followed by the lowest and highest of them."),
+    }
 }
 
 /// Whether `protocol`'s `scenario` was listed as not run under `condition`: the whole
@@ -259,7 +329,8 @@ pub fn terminal(results: &Results) -> String {
         return String::new();
     }
     format!(
-        "throughput and latency per security condition\n{}\n",
+        "throughput and latency per security condition\n{}{}\n",
+        super::wrap(&how(results), 100, "", ""),
         format::terminal_table(&header, &rows)
     )
 }
@@ -271,7 +342,8 @@ pub fn markdown(results: &Results) -> String {
         return String::new();
     }
     format!(
-        "## What security costs: each protocol per security condition\n\n{NOTE}\n\n{}",
+        "## What security costs: each protocol per security condition\n\n{NOTE}\n\n{}\n\n{}",
+        how(results),
         format::markdown_table(&header, &rows)
     )
 }
@@ -350,8 +422,9 @@ pub fn html(results: &Results) -> String {
         return String::new();
     }
     let mut html = format!(
-        "<section id=\"security\"><h2>What security costs: each protocol per security condition</h2><p class=\"note\">{}</p>{}<div class=\"charts\">",
+        "<section id=\"security\"><h2>What security costs: each protocol per security condition</h2><p class=\"note\">{} {}</p>{}<div class=\"charts\">",
         escape(NOTE),
+        escape(&how(results)),
         format::html_table(&header, &rows)
     );
     let mut combos: Vec<(String, Shape)> = Vec::new();
@@ -440,6 +513,36 @@ mod tests {
         assert!(markdown(&results).contains("| tls+auth ops/s (x plain) |"));
         assert!(html(&results).contains("id=\"security\""));
         assert!(terminal(&results).contains("per security condition"));
+    }
+
+    #[test]
+    fn rounds_pair_each_condition_with_plain_of_the_same_round() {
+        let mut results = Results::default();
+        results.meta.security_sweep = vec!["plain".into(), "tls+auth".into()];
+        results.meta.security_rounds = Some(3);
+        let mut plain = run("grpc", "plain", 100_000.0);
+        // Round 2 was slow for both: per round the multiples are 0.9, 0.8 and 0.95,
+        // while the kept runs alone (100k against 60k) would say 0.6.
+        plain.round_throughput_ops_s = vec![Some(100_000.0), Some(50_000.0), Some(120_000.0)];
+        let mut secured = run("grpc", "tls+auth", 60_000.0);
+        secured.round_throughput_ops_s = vec![Some(90_000.0), Some(40_000.0), Some(114_000.0)];
+        let m = multiple(&secured, &plain).expect("a multiple");
+        assert!((m.median - 0.9).abs() < 1e-9, "{m:?}");
+        assert_eq!(m.spread.map(|(l, _)| (l * 100.0).round()), Some(80.0));
+        assert_eq!(m.spread.map(|(_, h)| (h * 100.0).round()), Some(95.0));
+        results.runs = vec![plain, secured];
+        let (_, rows) = rows(&results);
+        assert_eq!(rows[0][4], "60.0k (0.90x plain; rounds 0.80x-0.95x)");
+        assert!(how(&results).contains("in 3 rounds"));
+        assert!(markdown(&results).contains("protocol by protocol in 3 rounds"));
+        // A file written before: said to be condition by condition.
+        results.meta.security_rounds = None;
+        assert!(terminal(&results).contains("condition by condition"));
+        // A round the baseline missed is left out of the median.
+        let mut missed = results.runs[0].clone();
+        missed.round_throughput_ops_s[1] = None;
+        let m = multiple(&results.runs[1], &missed).expect("a multiple");
+        assert!((m.median - 0.925).abs() < 1e-9, "{m:?}");
     }
 
     #[test]

@@ -113,6 +113,17 @@ pub struct Args {
     /// once, as with --tls and --auth [default: plain, or what --tls and --auth say].
     #[arg(long, value_delimiter = ',')]
     pub security: Option<Vec<crate::auth::Security>>,
+    /// With several --security conditions: rounds per protocol. The sweep runs protocol
+    /// by protocol, each protocol's conditions back to back (its servers restarted for
+    /// each, outside the measured window), so a ratio compares runs made moments apart;
+    /// with N above 1 it does so N times, reversing the order every other round (plain,
+    /// tls+auth, tls+auth, plain, ...) so a steady drift of the machine weighs on every
+    /// condition alike. Each run kept is the median round's (by ops/s; the lower middle
+    /// one for an even N; every round's ops/s listed in `round_throughput_ops_s`), and
+    /// the report's multiple of plain is the median of the per-round multiples, each
+    /// condition set against plain of the same round.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub security_rounds: u32,
     /// Seconds measured per run [default: 4; --quick: 1.5].
     #[arg(long)]
     pub duration: Option<f64>,
@@ -618,6 +629,9 @@ pub async fn run(args: Args) -> Result<(), String> {
             .iter()
             .map(|s| s.name().to_owned())
             .collect();
+        // Says the sweep ran protocol by protocol (files without it ran condition by
+        // condition), and in how many rounds.
+        results.meta.security_rounds = Some(args.security_rounds);
     }
     if let Some(pg) = &pg {
         results.meta.replicas = Some(pg.replicas);
@@ -781,21 +795,23 @@ fn server_flags(suite: &Suite, protocol: Protocol, tls_flags: &[String]) -> Vec<
     flags
 }
 
-/// Runs every protocol in turn, each server started on `server_cpus` (or the
-/// `--target`), and marks the runs of the servers it started with their CPUs.
+/// Runs every protocol of `protocols` in turn, each server started on `server_cpus` (or
+/// the `--target`), and marks the runs of the servers it started with their CPUs.
 ///
 /// # Errors
 /// If a server cannot be started.
+#[allow(clippy::too_many_arguments)]
 async fn run_protocols(
     suite: &mut Suite,
     args: &Args,
+    protocols: &[Protocol],
     plan: &Arc<Plan>,
     links: &[LinkProfile],
     server_cpus: Option<&CpuSet>,
     pg: Option<&postgres::PgSuite>,
     tls_flags: &[String],
 ) -> Result<(), String> {
-    for &protocol in &args.protocols {
+    for &protocol in protocols {
         let first_run = suite.runs.len();
         // Over PostgreSQL every API's servers get a freshly loaded schema of their own;
         // the floors serve fixed bytes and need none.

@@ -247,6 +247,8 @@ pub fn run(m: &Measurement<'_>, ticks: u64) -> Run {
         // Likewise the search mode and, in a sweep, the catalogue size (`Suite::keep`).
         search: None,
         events: None,
+        // `--security-rounds` names them once the rounds are made (`sweep`).
+        round_throughput_ops_s: Vec::new(),
     }
 }
 
@@ -333,6 +335,7 @@ pub fn meta(
         tls: None,
         auth: None,
         security_sweep: Vec::new(),
+        security_rounds: None,
     }
 }
 
