@@ -113,6 +113,7 @@ async fn abuse(protocol: Protocol) {
         max_window: Duration::from_secs(20),
         limits: limits(),
         pace: Duration::from_millis(5),
+        normal_on_own_thread: true,
     };
     let mut failures = Vec::new();
     for attack in Attack::ALL.into_iter().filter(|a| a.applies_to(protocol)) {
@@ -133,6 +134,26 @@ async fn abuse(protocol: Protocol) {
         print!("{}", abuse::report::render(std::slice::from_ref(&row)));
         if !row.passed() || row.peak_rss_bytes > RSS_BOUND {
             failures.push(format!("{protocol} {attack}: {row:#?}"));
+        }
+        // The normal client ran alongside (on its own thread), not only before or after.
+        if row.normal.calls == 0 {
+            failures.push(format!(
+                "{protocol} {attack}: the normal client made no call"
+            ));
+        }
+        // A body declared over the limit is refused before it is read, in the
+        // protocol's own error shape (the code, not only the status).
+        if attack == Attack::BigBody
+            && protocol != Protocol::Grpc
+            && !row
+                .evidence
+                .iter()
+                .all(|(said, _)| said.starts_with("HTTP 413 LIMIT_EXCEEDED"))
+        {
+            failures.push(format!(
+                "{protocol} big-body: not every refusal was a 413 LIMIT_EXCEEDED: {:?}",
+                row.evidence
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -85,6 +85,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .with_state(state)
         .layer(DefaultBodyLimit::max(server.max_request_bytes))
+        // A body declared over the limit is refused before it is read.
+        .layer(netkit::http_server::RefuseOversizedLayer::new(
+            server.max_request_bytes,
+            too_large_response,
+        ))
         // Every operation runs with the request's bearer credentials, which
         // `domain::auth::Guarded` judges when the server was given a key (a no-op otherwise).
         .layer(netkit::auth::ScopeLayer);
@@ -92,6 +97,15 @@ pub fn router(state: AppState) -> Router {
         .layer(netkit::http_server::compression_layer(&compression))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
+}
+
+/// A request whose declared body is over `limit` bytes: the 413 `execute` answers for
+/// one that turns out larger as it is read.
+fn too_large_response(limit: u64) -> Response {
+    request_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &Error::limit_exceeded("request body", limit),
+    )
 }
 
 /// A request that ran past the configured time: 503 with a LIMIT_EXCEEDED error.

@@ -103,6 +103,14 @@ impl ConnectionLimit {
                 Ok((stream, peer)) => {
                     // Best effort: a socket that refuses NODELAY still works, only slower.
                     let _ = stream.set_nodelay(true);
+                    // Fairness: connections already open go first. Without this the
+                    // accept loop takes up to tokio's budget (128) of queued connections
+                    // per turn, and a burst of 1 000 puts 128 new connections' first
+                    // reads (each a handshake, a reset flood or an oversized head)
+                    // ahead of an established client's next request on every turn;
+                    // yielding after each accept lets every runnable connection run
+                    // once between two accepts, and the rest wait in the backlog.
+                    tokio::task::yield_now().await;
                     return Ok(Admitted {
                         stream,
                         peer,

@@ -82,6 +82,7 @@ fn connection_builder(
             config.idle_timeout,
         ))
         .header_read_timeout(config.server.header_read_timeout)
+        .max_buf_size(crate::config::HTTP1_MAX_BUF_BYTES)
         .keep_alive(true);
     builder
         .http2()
@@ -278,6 +279,89 @@ pub fn with_request_timeout(
     ))
 }
 
+/// Refuses a request whose `Content-Length` is over `limit` before a byte of its body
+/// is read, answering `respond(limit)` (each protocol renders its own 413): axum's
+/// `DefaultBodyLimit` reads up to the limit before it refuses, which made every
+/// connection of a burst of 2 MiB bodies cost the server a 1 MiB read and copy. A body
+/// without a `Content-Length` (chunked, or HTTP/2 without the header) is still counted
+/// as it is read, by `DefaultBodyLimit`. hyper closes the connection after the answer,
+/// since the body was not read.
+#[derive(Clone, Copy)]
+pub struct RefuseOversizedLayer {
+    limit: u64,
+    respond: fn(u64) -> axum::response::Response,
+}
+
+impl RefuseOversizedLayer {
+    /// Refuses bodies declared over `limit` bytes with `respond(limit)`.
+    pub fn new(limit: usize, respond: fn(u64) -> axum::response::Response) -> Self {
+        RefuseOversizedLayer {
+            limit: u64::try_from(limit).unwrap_or(u64::MAX),
+            respond,
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for RefuseOversizedLayer {
+    type Service = RefuseOversized<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RefuseOversized {
+            inner,
+            limit: self.limit,
+            respond: self.respond,
+        }
+    }
+}
+
+/// The service of [`RefuseOversizedLayer`].
+#[derive(Clone)]
+pub struct RefuseOversized<S> {
+    inner: S,
+    limit: u64,
+    respond: fn(u64) -> axum::response::Response,
+}
+
+/// The body length a request declares, if it declares one that parses.
+fn declared_length<B>(request: &http::Request<B>) -> Option<u64> {
+    request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+impl<S, B> tower::Service<http::Request<B>> for RefuseOversized<S>
+where
+    S: tower::Service<http::Request<B>, Response = axum::response::Response>,
+    S::Error: Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if declared_length(&request).is_some_and(|length| length > self.limit) {
+            let response = (self.respond)(self.limit);
+            return Box::pin(std::future::ready(Ok(response)));
+        }
+        Box::pin(self.inner.call(request))
+    }
+}
+
 /// What [`compression_layer`] compresses: bodies of at least the configured size (or
 /// of unknown size), never gRPC, images or Server-Sent Events.
 pub type CompressionPredicate = tower_http::compression::predicate::And<
@@ -429,6 +513,94 @@ mod tests {
     }
 
     const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nhost: test\r\n\r\n";
+
+    /// Reads from `stream` until it holds a whole response head, or the server closes
+    /// (at most 10 s); returns what came.
+    async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+                    _ => break,
+                }
+            }
+        })
+        .await;
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    fn too_large(limit: u64) -> axum::response::Response {
+        (StatusCode::PAYLOAD_TOO_LARGE, format!("over {limit}")).into_response()
+    }
+
+    /// The body is never sent: a server that read it before refusing would wait for it
+    /// (until the 10 s deadline here, without an answer).
+    #[tokio::test]
+    async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
+        use tokio::io::AsyncWriteExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new()
+            .route(
+                "/",
+                axum::routing::post(|body: axum::body::Bytes| async move {
+                    format!("read {}", body.len())
+                }),
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(1024))
+            .layer(RefuseOversizedLayer::new(1024, too_large));
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(
+            listener,
+            router,
+            HttpServerConfig::default(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 2097152\r\n\r\n")
+            .await
+            .unwrap();
+        let head = read_head(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 413"), "{head:?}");
+        // At the limit it is read and served.
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut request = b"POST / HTTP/1.1\r\nhost: test\r\ncontent-length: 1024\r\n\r\n".to_vec();
+        request.resize(request.len() + 1024, b'x');
+        stream.write_all(&request).await.unwrap();
+        let head = read_head(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head:?}");
+    }
+
+    /// A request head over `HTTP1_MAX_BUF_BYTES` gets 431 once that much is read; one
+    /// well under it is served.
+    #[tokio::test]
+    async fn a_request_head_over_the_buffer_limit_gets_431() {
+        use tokio::io::AsyncWriteExt;
+        let (addr, _stop) = serve_with_timers(Duration::from_secs(10), IDLE_TIMEOUT).await;
+        let head_of = |value: usize| {
+            let mut request = b"GET / HTTP/1.1\r\nhost: test\r\nx-big: ".to_vec();
+            request.resize(request.len() + value, b'a');
+            request.extend_from_slice(b"\r\n\r\n");
+            request
+        };
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&head_of(16 * 1024)).await.unwrap();
+        let served = read_head(&mut stream).await;
+        assert!(served.starts_with("HTTP/1.1 200"), "{served:?}");
+        // Sent whole: the server answers once it has buffered its limit, with the rest
+        // (up to twice the limit) unread, which may reset the connection after the 431.
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let big = head_of(2 * crate::config::HTTP1_MAX_BUF_BYTES);
+        let _ = stream.write_all(&big).await;
+        let refused = read_head(&mut stream).await;
+        assert!(refused.starts_with("HTTP/1.1 431"), "{refused:?}");
+    }
 
     #[tokio::test]
     async fn an_idle_keep_alive_connection_outlives_the_header_timeout_and_is_told_so() {

@@ -54,6 +54,11 @@ pub fn app(api: SharedTicketing, config: &Config) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Layers run outside-in in the reverse of this order: the last added is outermost.
         .layer(DefaultBodyLimit::max(max_request_bytes))
+        // A body declared over the limit is refused before it is read.
+        .layer(netkit::http_server::RefuseOversizedLayer::new(
+            max_request_bytes,
+            too_large_response,
+        ))
         .layer(axum::Extension(BodyLimit(max_request_bytes)))
         // Every handler runs with the request's bearer credentials, which
         // `domain::auth::Guarded` judges when the server was given a key (a no-op otherwise).
@@ -84,6 +89,12 @@ async fn method_not_allowed(request: Request) -> ApiError {
             ),
         ),
     )
+}
+
+/// A request whose declared body is over `limit` bytes: the 413 problem `JsonBody`
+/// answers for one that turns out larger as it is read.
+fn too_large_response(limit: u64) -> Response {
+    ApiError::new(Error::limit_exceeded(crate::error::REQUEST_BODY, limit)).into_response()
 }
 
 /// A request that ran past the configured time: 503 with a problem.

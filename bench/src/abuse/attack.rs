@@ -380,6 +380,28 @@ fn wire_error(seen: &[u8]) -> Option<String> {
     None
 }
 
+/// The bytes of one (protocol, attack, event) that every connection of an attack sends
+/// alike, built by `build` the first time and shared after: the large ones (up to 2 MiB)
+/// built per connection made the harness itself allocate and copy gigabytes during a
+/// burst of 1 000, time the server's measurement does not need.
+fn shared_payload(
+    key: (Protocol, Attack, u64),
+    build: impl FnOnce() -> Vec<u8>,
+) -> std::sync::Arc<[u8]> {
+    type Payloads = std::collections::HashMap<(Protocol, Attack, u64), std::sync::Arc<[u8]>>;
+    static PAYLOADS: std::sync::Mutex<Option<Payloads>> = std::sync::Mutex::new(None);
+    // A poisoned lock only means another connection's build panicked: the map is fine.
+    let mut payloads = PAYLOADS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    std::sync::Arc::clone(
+        payloads
+            .get_or_insert_with(Default::default)
+            .entry(key)
+            .or_insert_with(|| build().into()),
+    )
+}
+
 /// Writes `bytes`; `false` once the server has closed (or reset) the connection.
 async fn send(write: &mut OwnedWriteHalf, bytes: &[u8]) -> bool {
     write.write_all(bytes).await.is_ok()
@@ -414,27 +436,33 @@ async fn script(
             drip(write, request.as_bytes()).await;
         }
         (Framing::Http1, Attack::BigHeaders) => {
-            let mut request = format!("GET /v1/events/{event} HTTP/1.1\r\nhost: q\r\nx-big: ");
-            request.push_str(&"a".repeat(1 << 20));
-            request.push_str("\r\n\r\n");
-            send(write, request.as_bytes()).await;
+            let request = shared_payload((protocol, attack, event), || {
+                let mut request = format!("GET /v1/events/{event} HTTP/1.1\r\nhost: q\r\nx-big: ");
+                request.push_str(&"a".repeat(1 << 20));
+                request.push_str("\r\n\r\n");
+                request.into_bytes()
+            });
+            send(write, &request).await;
         }
         (Framing::Http1, Attack::BigBody | Attack::BigDocument) => {
-            let body = if attack == Attack::BigDocument {
-                big_document()
-            } else {
-                format!("{{\"pad\":\"{}\"}}", " ".repeat(2 << 20))
-            };
-            let path = if protocol == Protocol::Rest {
-                "/v1/bookings"
-            } else {
-                "/graphql"
-            };
-            let request = format!(
-                "POST {path} HTTP/1.1\r\nhost: q\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            send(write, request.as_bytes()).await;
+            let request = shared_payload((protocol, attack, event), || {
+                let body = if attack == Attack::BigDocument {
+                    big_document()
+                } else {
+                    format!("{{\"pad\":\"{}\"}}", " ".repeat(2 << 20))
+                };
+                let path = if protocol == Protocol::Rest {
+                    "/v1/bookings"
+                } else {
+                    "/graphql"
+                };
+                format!(
+                    "POST {path} HTTP/1.1\r\nhost: q\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            });
+            send(write, &request).await;
         }
         (Framing::Wire, Attack::Slowloris) => {
             if send(write, &WIRE_HELLO).await {
@@ -619,16 +647,12 @@ async fn h2_script(protocol: Protocol, attack: Attack, event: u64, write: &mut O
     match attack {
         Attack::RapidReset => {
             // HEADERS then RST_STREAM(CANCEL) at once, stream after stream (CVE-2023-44487).
+            let headers = h2_request_headers(protocol, event, &[]);
             let mut stream = 1u32;
             for _ in 0..FLOOD_MAX / FLOOD_BATCH {
                 let mut batch = Vec::new();
                 for _ in 0..FLOOD_BATCH {
-                    batch.extend(h2_frame(
-                        0x1,
-                        0x4,
-                        stream,
-                        &h2_request_headers(protocol, event, &[]),
-                    ));
+                    batch.extend(h2_frame(0x1, 0x4, stream, &headers));
                     batch.extend(h2_frame(0x3, 0, stream, &0x8u32.to_be_bytes()));
                     stream += 2;
                 }
@@ -653,15 +677,18 @@ async fn h2_script(protocol: Protocol, attack: Attack, event: u64, write: &mut O
         Attack::BigHeaders => {
             // A 64 KiB header value: four times the header-list limit, in HEADERS and
             // CONTINUATION frames of the default maximum frame size.
-            let big = "a".repeat(64 * 1024);
-            let block = h2_request_headers(protocol, event, &[("x-big", big.as_str())]);
-            let mut bytes = Vec::new();
-            let chunks: Vec<&[u8]> = block.chunks(16 * 1024).collect();
-            for (i, chunk) in chunks.iter().enumerate() {
-                let kind = if i == 0 { 0x1 } else { 0x9 };
-                let flags = if i + 1 == chunks.len() { 0x4 } else { 0 };
-                bytes.extend(h2_frame(kind, flags, 1, chunk));
-            }
+            let bytes = shared_payload((protocol, attack, event), || {
+                let big = "a".repeat(64 * 1024);
+                let block = h2_request_headers(protocol, event, &[("x-big", big.as_str())]);
+                let mut bytes = Vec::new();
+                let chunks: Vec<&[u8]> = block.chunks(16 * 1024).collect();
+                for (i, chunk) in chunks.iter().enumerate() {
+                    let kind = if i == 0 { 0x1 } else { 0x9 };
+                    let flags = if i + 1 == chunks.len() { 0x4 } else { 0 };
+                    bytes.extend(h2_frame(kind, flags, 1, chunk));
+                }
+                bytes
+            });
             send(write, &bytes).await;
         }
         Attack::BigFrame => {
@@ -677,17 +704,20 @@ async fn h2_script(protocol: Protocol, attack: Attack, event: u64, write: &mut O
             // A body past the request limit (1 MiB): for gRPC one message declaring
             // 4 MiB, elsewhere 2 MiB of DATA. Flow control allows 64 KiB before the
             // server opens its window, which it does only while it reads the body.
-            let headers = h2_request_headers(protocol, event, &[]);
-            let mut bytes = h2_frame(0x1, 0x4, 1, &headers);
-            let mut body = Vec::new();
-            if protocol == Protocol::Grpc {
-                body.push(0);
-                body.extend_from_slice(&(4u32 << 20).to_be_bytes());
-            }
-            body.resize(2 << 20, b' ');
-            for chunk in body.chunks(16 * 1024) {
-                bytes.extend(h2_frame(0x0, 0, 1, chunk));
-            }
+            let bytes = shared_payload((protocol, attack, event), || {
+                let headers = h2_request_headers(protocol, event, &[]);
+                let mut bytes = h2_frame(0x1, 0x4, 1, &headers);
+                let mut body = Vec::new();
+                if protocol == Protocol::Grpc {
+                    body.push(0);
+                    body.extend_from_slice(&(4u32 << 20).to_be_bytes());
+                }
+                body.resize(2 << 20, b' ');
+                for chunk in body.chunks(16 * 1024) {
+                    bytes.extend(h2_frame(0x0, 0, 1, chunk));
+                }
+                bytes
+            });
             send(write, &bytes).await;
         }
         // Idle after the handshake: never acknowledge the server's SETTINGS or answer

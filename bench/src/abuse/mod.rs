@@ -315,6 +315,10 @@ pub struct Options {
     pub limits: Limits,
     /// Pause between the normal client's calls.
     pub pace: Duration,
+    /// Whether the normal client runs on a thread and runtime of its own (the honest
+    /// measurement, the default) or, as before 2026-11-29, as a task of the harness's
+    /// runtime among the attack's tasks: only to compare the two measurements.
+    pub normal_on_own_thread: bool,
 }
 
 /// The normal client's view of one attack.
@@ -372,6 +376,10 @@ pub struct AttackReport {
     /// The kernel's listen-queue events during the attack (machine-wide; `None` where
     /// /proc/net/netstat cannot be read).
     pub kernel: Option<ListenCounters>,
+    /// CPU time (user + system) the server process used from the attack's first connect
+    /// to its last outcome, in milliseconds (`None` where /proc cannot be read): what
+    /// the attack cost the server, independent of how the wall clock was shared.
+    pub server_cpu_ms: Option<f64>,
 }
 
 impl AttackReport {
@@ -411,21 +419,19 @@ pub async fn run_attack(
     rss_pid: u32,
     options: &Options,
 ) -> Result<AttackReport, String> {
-    let connected = protocol::connect(protocol, addr)
-        .await
-        .map_err(|e| format!("the normal {protocol} client cannot connect: {e}"))?;
-    let big_event = biggest_event(connected.api.as_ref()).await?;
     let expected = expected(protocol, attack, &options.limits);
     let window = window(&expected, options.max_window);
     let stop = Arc::new(AtomicBool::new(false));
-    let normal = tokio::spawn(normal_client(
-        connected.api,
-        options.pace,
-        Arc::clone(&stop),
-    ));
+    let normal = if options.normal_on_own_thread {
+        NormalClient::start(protocol, addr, options.pace, Arc::clone(&stop)).await?
+    } else {
+        NormalClient::start_shared(protocol, addr, options.pace, Arc::clone(&stop)).await?
+    };
+    let big_event = normal.big_event;
     let sampler = tokio::spawn(sample_rss(rss_pid, Arc::clone(&stop)));
     let target = Target { addr, big_event };
     let kernel_before = ListenCounters::read();
+    let cpu_before = crate::procfs::process_stats(rss_pid).ok();
     let attack_started = Instant::now();
     let tasks: Vec<_> = (0..options.connections)
         .map(|_| tokio::spawn(attack::run(protocol, attack, target, window)))
@@ -438,15 +444,20 @@ pub async fn run_attack(
         );
     }
     let wall = attack_started.elapsed();
+    let server_cpu_ms = crate::procfs::process_stats(rss_pid)
+        .ok()
+        .zip(cpu_before)
+        .map(|(after, before)| {
+            after.cpu_ticks.saturating_sub(before.cpu_ticks) as f64 * 1_000.0
+                / crate::procfs::clock_ticks_per_second().max(1) as f64
+        });
     let kernel = ListenCounters::read()
         .zip(kernel_before)
         .map(|(after, before)| after.since(before));
     stop.store(true, Ordering::Relaxed);
-    let normal = normal
-        .await
-        .map_err(|e| format!("the normal client failed: {e}"))?;
+    let normal = normal.finish().await?;
     let peak_rss_bytes = sampler.await.unwrap_or(0);
-    Ok(summarise(
+    let mut row = summarise(
         protocol,
         attack,
         expected,
@@ -455,7 +466,126 @@ pub async fn run_attack(
         peak_rss_bytes,
         (window, wall),
         kernel,
-    ))
+    );
+    row.server_cpu_ms = server_cpu_ms;
+    Ok(row)
+}
+
+/// The normal client, on a thread and a runtime of its own.
+///
+/// Not a task of the harness's runtime: that runtime also runs the N attack tasks, and
+/// during a burst (N connects, N payloads of up to 2 MiB written at once) a task woken
+/// there waits behind hundreds of others for a worker, so its latency measured the
+/// attacker's scheduling as much as the server. On its own thread (a current-thread
+/// runtime, its connection driven by that runtime and nothing else) it waits only for
+/// the operating system's scheduler, as a real client in another process would.
+struct NormalClient {
+    big_event: u64,
+    done: tokio::sync::oneshot::Receiver<Normal>,
+    /// `None` when it runs on the harness's runtime ([`NormalClient::start_shared`]).
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NormalClient {
+    /// Connects the normal client to `addr` on its own thread, finds the largest seat
+    /// map (the no-read clients' target) and makes one warm-up call, all before any
+    /// attack connection opens, so its connection never waits in the accept backlog
+    /// behind the attack's. Then calls `get_event` every `pace` until `stop`.
+    async fn start(
+        protocol: Protocol,
+        addr: SocketAddr,
+        pace: Duration,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Self, String> {
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<u64, String>>();
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("abuse-normal-client".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ =
+                            ready_tx.send(Err(format!("no runtime for the normal client: {e}")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let api = match protocol::connect(protocol, addr).await {
+                        Ok(connected) => connected.api,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(format!(
+                                "the normal {protocol} client cannot connect: {e}"
+                            )));
+                            return;
+                        }
+                    };
+                    let big_event = match biggest_event(api.as_ref()).await {
+                        Ok(id) => id,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    // Warm up: the connection is open and has answered before the burst.
+                    let _ = api.get_event(EventId(1)).await;
+                    if ready_tx.send(Ok(big_event)).is_err() {
+                        return;
+                    }
+                    let _ = done_tx.send(normal_client(api, pace, stop).await);
+                });
+            })
+            .map_err(|e| format!("cannot start the normal client's thread: {e}"))?;
+        let big_event = ready_rx
+            .await
+            .map_err(|_| "the normal client's thread ended early".to_owned())??;
+        Ok(NormalClient {
+            big_event,
+            done,
+            thread: Some(thread),
+        })
+    }
+
+    /// As [`NormalClient::start`], but as a task of the calling (the harness's) runtime:
+    /// the measurement before 2026-11-29, kept to compare against.
+    async fn start_shared(
+        protocol: Protocol,
+        addr: SocketAddr,
+        pace: Duration,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Self, String> {
+        let api = protocol::connect(protocol, addr)
+            .await
+            .map_err(|e| format!("the normal {protocol} client cannot connect: {e}"))?
+            .api;
+        let big_event = biggest_event(api.as_ref()).await?;
+        let _ = api.get_event(EventId(1)).await;
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let _ = done_tx.send(normal_client(api, pace, stop).await);
+        });
+        Ok(NormalClient {
+            big_event,
+            done,
+            thread: None,
+        })
+    }
+
+    /// Its calls, once `stop` is set.
+    async fn finish(self) -> Result<Normal, String> {
+        let normal = self
+            .done
+            .await
+            .map_err(|_| "the normal client's thread ended early".to_owned())?;
+        // It has sent its result: the thread is returning.
+        if let Some(thread) = self.thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        Ok(normal)
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // one row's every part, named at its one call
@@ -510,6 +640,7 @@ fn summarise(
         window_s: window.as_secs_f64(),
         wall_s: wall.as_secs_f64(),
         kernel,
+        server_cpu_ms: None,
     }
 }
 

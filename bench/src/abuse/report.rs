@@ -20,19 +20,23 @@ fn seconds(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |s| format!("{s:.1}"))
 }
 
-/// The table: per protocol and attack, the normal client's p99 and errors, the
-/// server's peak RSS, and how the abusive connections ended.
+/// The table: per protocol and attack, the normal client's p99, slowest call, number of
+/// calls (under 100 the p99 is the slowest call) and errors, the server's CPU time
+/// during the attack and its peak RSS, and how the abusive connections ended.
 pub fn render(rows: &[AttackReport]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(
         out,
-        "{:<8} {:<15} {:>7} {:>6} {:>8} {:>6} {:>6} {:>5} {:>12}  {:<48} server said",
+        "{:<8} {:<15} {:>7} {:>7} {:>6} {:>6} {:>8} {:>8} {:>6} {:>6} {:>5} {:>12}  {:<48} server said",
         "protocol",
         "attack",
         "p99 ms",
+        "max ms",
+        "calls",
         "errors",
+        "srv CPU",
         "RSS MiB",
         "limit",
         "other",
@@ -53,11 +57,15 @@ pub fn render(rows: &[AttackReport]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<8} {:<15} {:>7.2} {:>6} {:>8.1} {:>6} {:>6} {:>5} {:>12}  {:<48} {}",
+            "{:<8} {:<15} {:>7.2} {:>7.1} {:>6} {:>6} {:>8} {:>8.1} {:>6} {:>6} {:>5} {:>12}  {:<48} {}",
             row.protocol,
             row.attack.name(),
             row.normal.p99_ms,
+            row.normal.max_ms,
+            row.normal.calls,
             row.normal.errors,
+            row.server_cpu_ms
+                .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.0} ms")),
             row.peak_rss_bytes as f64 / (1024.0 * 1024.0),
             row.ended_by_limit,
             row.ended_otherwise + row.not_connected,

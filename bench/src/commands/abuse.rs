@@ -44,6 +44,11 @@ pub struct Args {
     /// With --target: the process whose RSS to sample [default: none, RSS reads 0].
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Run the normal client as a task of the harness's runtime, among the attack's
+    /// tasks, as the harness did before 2026-11-29 (only to compare measurements: its
+    /// latency then includes the harness's own scheduling; see docs/abuse.md).
+    #[arg(long)]
+    pub normal_in_harness_runtime: bool,
     /// Where to write the JSON report.
     #[arg(long, default_value = "abuse.json")]
     pub out: PathBuf,
@@ -79,6 +84,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         max_window: Duration::from_secs(args.max_window),
         limits: Limits::defaults(),
         pace: Duration::from_millis(args.pace_ms),
+        normal_on_own_thread: !args.normal_in_harness_runtime,
     };
     let mut rows = Vec::new();
     for &protocol in &args.protocols {
