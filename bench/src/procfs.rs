@@ -135,13 +135,20 @@ mod stat_tests {
     #[test]
     fn this_process_uses_cpu_and_memory() {
         let before = process_stats(std::process::id()).unwrap();
-        // Burn some CPU so the tick counter has to move (10 ms per tick at 100 Hz).
-        let start = std::time::Instant::now();
+        // Burn CPU until the tick counter moves (10 ms per tick at 100 Hz). Not for a
+        // fixed wall-clock time: on a loaded machine this thread may get less than a
+        // tick of CPU in any given 100 ms. The deadline only ends a counter that never
+        // moves, which fails below.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut x = 0u64;
-        while start.elapsed() < std::time::Duration::from_millis(100) {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        let mut after = before;
+        while after.cpu_ticks <= before.cpu_ticks && std::time::Instant::now() < deadline {
+            let burst = std::time::Instant::now();
+            while burst.elapsed() < std::time::Duration::from_millis(20) {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+            after = process_stats(std::process::id()).unwrap();
         }
-        let after = process_stats(std::process::id()).unwrap();
         assert!(
             after.cpu_ticks > before.cpu_ticks,
             "{before:?} -> {after:?}"

@@ -303,14 +303,17 @@ async fn a_quiet_stream_outlives_the_header_read_timeout() {
         sse_keep_alive: KeepAliveInterval(Duration::ZERO),
         ..Default::default()
     };
-    config.server.header_read_timeout = Duration::from_millis(100);
+    // Short, but not so short that a loaded machine's scheduling delay between the
+    // connect and the request's headers could trip it: the watch request must succeed.
+    config.server.header_read_timeout = Duration::from_millis(300);
     let server = serve(&service, config).await;
     let id = on_sale(&service).await;
     let client = rest::Client::new(&common::url(&server)).unwrap();
     let mut stream = client.watch_availability(id, None).await.unwrap();
     let snapshot = next_item(&mut stream).await.unwrap().unwrap();
-    // The condition under test is time passing with nothing sent (no keep-alives).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The condition under test is time passing with nothing sent (no keep-alives):
+    // several header-read timeouts' worth.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
     hold_and_cancel(&service, id, 4).await;
     let change = next_item(&mut stream).await.unwrap().unwrap();
     assert_eq!(
