@@ -1,20 +1,22 @@
-//! The lean gRPC load client: unary calls on the `h2` crate directly, for the read
-//! scenarios, so that the gRPC column measures the server and not tonic's per-call
-//! machinery (a tower stack, a codec, a body wrapper, header maps built per call) on the
-//! client's core.
+//! The lean gRPC load client: unary calls on a purpose-built HTTP/2 client
+//! ([`super::h2conn`], the default) or on the `h2` crate directly
+//! (`QUARTET_LEAN_GRPC=h2`, [`Transport`]), for the read scenarios, so that the gRPC
+//! column measures the server and not tonic's per-call machinery (a tower stack, a
+//! codec, a body wrapper, header maps built per call) nor the `h2` crate's per-stream
+//! bookkeeping on the client's core.
 //!
 //! One HTTP/2 connection per `--connections` slot ([`H2Connection`], reopened when it
 //! breaks), carrying many concurrent streams, one per worker at a time, as `h2load -cN
-//! -mM` does, its writes gathering a round of requests ([`super::coalesce`]) as
-//! h2load's do. A request is headers built once per run ([`GrpcRequests`]: the path's
-//! `Uri` and a header map cloned per call) and the length-prefixed protobuf message:
-//! whole and shared (`Bytes`) for list_events and search_events, encoded with prost into
-//! a reused buffer for the per-id calls, where only the id changes. The answer's data
-//! frames are read into a reused buffer, their flow-control capacity released as they
-//! arrive, then its trailers: `grpc-status` must be 0. The one message is decoded with
-//! prost and checked ([`super::grpc_check`]) as the JSON clients check theirs. Payload
-//! bytes are counted as the metered tonic client counts them: each message without its
-//! 5-byte prefix, a compressed answer at its compressed size.
+//! -mM` does, its writes gathering a round of requests as h2load's do. A request is
+//! headers built once per run ([`GrpcRequests`]: HPACK-indexed once per connection on
+//! the framed transport; a `Uri` and a header map cloned per call on the `h2` crate's,
+//! whose writes [`super::coalesce`] gathers) and the length-prefixed protobuf message:
+//! whole for list_events and search_events, encoded with prost into a reused buffer for
+//! the per-id calls, where only the id changes. The answer's data frames are read into a
+//! reused buffer, then its trailers: `grpc-status` must be 0. The one message is checked
+//! ([`super::grpc_check`]) as the JSON clients check theirs. Payload bytes are counted
+//! as the metered tonic client counts them: each message without its 5-byte prefix, a
+//! compressed answer at its compressed size.
 //!
 //! With `--compression gzip|zstd` every call carries `grpc-accept-encoding` and a
 //! compressed answer (`grpc-encoding`) is decoded ([`crate::compression`]) before its
@@ -39,6 +41,7 @@ use prost::Message;
 use rand_chacha::ChaCha8Rng;
 
 use super::coalesce::Coalescing;
+use super::h2conn::{self, Answer, FramedConn, RequestHeaders};
 use super::{Input, grpc_check, http1};
 use crate::compression::{self, Compression};
 use crate::metering::PayloadMeter;
@@ -55,7 +58,7 @@ const STREAM_WINDOW: u32 = 4 << 20;
 const CONNECTION_WINDOW: u32 = 64 << 20;
 
 /// The gRPC message prefix: a compressed flag and a 4-byte big-endian length.
-const PREFIX: usize = 5;
+pub(crate) const PREFIX: usize = 5;
 
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
@@ -108,6 +111,8 @@ fn framed(message: &impl Message) -> Bytes {
 pub struct GrpcRequests {
     uris: [Uri; 5],
     headers: HeaderMap,
+    /// The same headers for the framed client ([`h2conn`]), paths in `slot` order.
+    framed: Arc<RequestHeaders>,
     compression: Compression,
     by_category: Vec<Bytes>,
     by_word: Vec<Bytes>,
@@ -132,6 +137,26 @@ impl GrpcRequests {
             uri(Scenario::EventDetail)?,
             uri(Scenario::SeatMap)?,
         ];
+        let mut fields = vec![
+            (b":authority".to_vec(), addr.to_string().into_bytes(), false),
+            (
+                b"content-type".to_vec(),
+                b"application/grpc".to_vec(),
+                false,
+            ),
+            (b"te".to_vec(), b"trailers".to_vec(), false),
+        ];
+        if compression != Compression::None {
+            fields.push((
+                b"grpc-accept-encoding".to_vec(),
+                compression.name().as_bytes().to_vec(),
+                false,
+            ));
+        }
+        let framed_headers = Arc::new(RequestHeaders {
+            paths: uris.iter().map(|u| u.path().as_bytes().to_vec()).collect(),
+            fields,
+        });
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         headers.insert(TE, HeaderValue::from_static("trailers"));
@@ -172,6 +197,7 @@ impl GrpcRequests {
         Ok(GrpcRequests {
             uris,
             headers,
+            framed: framed_headers,
             compression,
             by_category,
             by_word,
@@ -190,6 +216,16 @@ impl GrpcRequests {
                 .map_err(|_| "the bearer token must be visible ASCII".to_owned())?;
             value.set_sensitive(true);
             self.headers.insert(http::header::AUTHORIZATION, value);
+            let mut framed = RequestHeaders {
+                paths: self.framed.paths.clone(),
+                fields: self.framed.fields.clone(),
+            };
+            framed.fields.push((
+                b"authorization".to_vec(),
+                format!("Bearer {token}").into_bytes(),
+                true,
+            ));
+            self.framed = Arc::new(framed);
         }
         Ok(self)
     }
@@ -215,11 +251,59 @@ impl GrpcRequests {
         };
         (uri, body)
     }
+
+    /// The framed message of `scenario` for `input` (encoded into `scratch` for the
+    /// per-id calls), for the framed client, which copies it into its own buffer.
+    fn message<'a>(
+        &'a self,
+        scenario: Scenario,
+        input: Input,
+        scratch: &'a mut BytesMut,
+    ) -> &'a [u8] {
+        match input {
+            Input::Event(id) => {
+                let event_id = id.0;
+                scratch.clear();
+                match scenario {
+                    Scenario::EventDetail => {
+                        frame(&pb::GetEventDetailRequest { event_id }, scratch);
+                    }
+                    Scenario::SeatMap => frame(&pb::GetSeatMapRequest { event_id }, scratch),
+                    _ => frame(&pb::GetEventRequest { event_id }, scratch),
+                }
+                &scratch[..]
+            }
+            Input::Category(i) => self.by_category.get(i).map_or(&[][..], |b| &b[..]),
+            Input::Word(i) => self.by_word.get(i).map_or(&[][..], |b| &b[..]),
+        }
+    }
 }
 
-/// Opens an HTTP/2 connection to `addr` and drives it on a task of its own until every
-/// handle to it is gone or it fails; its writes gather a round of requests each
-/// ([`Coalescing`]).
+/// Which HTTP/2 client the lean gRPC workers use: the framed one ([`h2conn`], the
+/// default) or the `h2` crate's (`QUARTET_LEAN_GRPC=h2`, kept to compare against and
+/// as a fallback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// [`h2conn`]: one driver task per connection, pre-encoded requests.
+    Framed,
+    /// The `h2` crate, its connection on a task of its own.
+    H2,
+}
+
+impl Transport {
+    /// The transport `QUARTET_LEAN_GRPC` names (`h2` or `framed`); framed when unset or
+    /// anything else.
+    pub fn from_env() -> Self {
+        match std::env::var("QUARTET_LEAN_GRPC").as_deref() {
+            Ok("h2") => Transport::H2,
+            _ => Transport::Framed,
+        }
+    }
+}
+
+/// Opens an HTTP/2 connection to `addr` on the `h2` crate and drives it on a task of
+/// its own until every handle to it is gone or it fails; its writes gather a round of
+/// requests each ([`Coalescing`]).
 async fn dial(
     addr: SocketAddr,
     tls: Option<&netkit::tls::Connector>,
@@ -239,6 +323,26 @@ async fn dial(
     Ok(send)
 }
 
+/// One connection's client: the `h2` crate's handle or the framed connection.
+#[derive(Clone)]
+enum Link {
+    H2(SendRequest<Bytes>),
+    Framed(FramedConn),
+}
+
+impl Link {
+    async fn dial(
+        transport: Transport,
+        addr: SocketAddr,
+        tls: Option<&netkit::tls::Connector>,
+    ) -> io::Result<Link> {
+        Ok(match transport {
+            Transport::H2 => Link::H2(dial(addr, tls).await?),
+            Transport::Framed => Link::Framed(FramedConn::open(addr, tls).await?),
+        })
+    }
+}
+
 /// One HTTP/2 connection that many workers share, each through its own handle. When it
 /// breaks, the first worker to notice opens the next one; the others pick that up
 /// instead of opening their own (a generation number tells them apart).
@@ -246,19 +350,21 @@ pub struct H2Connection {
     addr: SocketAddr,
     /// TLS for every (re)connection (`--tls`), ALPN h2.
     tls: Option<netkit::tls::Connector>,
-    current: tokio::sync::Mutex<(u64, SendRequest<Bytes>)>,
+    transport: Transport,
+    current: tokio::sync::Mutex<(u64, Link)>,
 }
 
 impl H2Connection {
-    /// Opens a connection to `addr`.
+    /// Opens a connection to `addr` on the transport [`Transport::from_env`] names.
     ///
     /// # Errors
     /// If it cannot connect or the HTTP/2 handshake fails.
     pub async fn open(addr: SocketAddr) -> io::Result<Arc<Self>> {
-        Self::open_tls(addr, None).await
+        Self::open_with(addr, None, Transport::from_env()).await
     }
 
-    /// Opens a connection to `addr`, through TLS with `tls` (its ALPN should be h2).
+    /// Opens a connection to `addr` for unary calls, through TLS with `tls` (its ALPN
+    /// should be h2), on the transport [`Transport::from_env`] names.
     ///
     /// # Errors
     /// If it cannot connect, or the TLS or HTTP/2 handshake fails.
@@ -266,26 +372,44 @@ impl H2Connection {
         addr: SocketAddr,
         tls: Option<netkit::tls::Connector>,
     ) -> io::Result<Arc<Self>> {
-        let send = dial(addr, tls.as_ref()).await?;
+        Self::open_with(addr, tls, Transport::from_env()).await
+    }
+
+    /// Opens a connection to `addr` on `transport`, through TLS with `tls` when given.
+    ///
+    /// # Errors
+    /// If it cannot connect, or the TLS handshake fails.
+    pub async fn open_with(
+        addr: SocketAddr,
+        tls: Option<netkit::tls::Connector>,
+        transport: Transport,
+    ) -> io::Result<Arc<Self>> {
+        let link = Link::dial(transport, addr, tls.as_ref()).await?;
         Ok(Arc::new(H2Connection {
             addr,
             tls,
-            current: tokio::sync::Mutex::new((0, send)),
+            transport,
+            current: tokio::sync::Mutex::new((0, link)),
         }))
     }
 
-    /// A handle to the current connection, with its generation.
-    pub(crate) async fn handle(&self) -> (u64, SendRequest<Bytes>) {
+    /// The transport this connection's calls use.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The current connection's client, with its generation.
+    async fn link(&self) -> (u64, Link) {
         let current = self.current.lock().await;
         (current.0, current.1.clone())
     }
 
-    /// A handle to a connection newer than generation `broken`, opening one if nobody
-    /// has yet.
-    async fn reopen(&self, broken: u64) -> io::Result<(u64, SendRequest<Bytes>)> {
+    /// A connection newer than generation `broken`, opening one if nobody has yet.
+    async fn reopen(&self, broken: u64) -> io::Result<(u64, Link)> {
         let mut current = self.current.lock().await;
         if current.0 == broken {
-            *current = (broken + 1, dial(self.addr, self.tls.as_ref()).await?);
+            let link = Link::dial(self.transport, self.addr, self.tls.as_ref()).await?;
+            *current = (broken + 1, link);
         }
         Ok((current.0, current.1.clone()))
     }
@@ -307,6 +431,50 @@ impl From<h2::Error> for CallError {
     }
 }
 
+impl From<h2conn::CallError> for CallError {
+    fn from(e: h2conn::CallError) -> Self {
+        match e {
+            h2conn::CallError::Connection(why) => CallError::Connection(why),
+            h2conn::CallError::Call(why) => CallError::Call(why),
+        }
+    }
+}
+
+/// A worker's client on its connection: an `h2` handle, or a slot of a framed
+/// connection and the answer it reuses.
+enum Backend {
+    H2(SendRequest<Bytes>),
+    Framed {
+        conn: FramedConn,
+        slot: usize,
+        answer: Answer,
+    },
+}
+
+impl Backend {
+    fn new(link: Link, requests: &GrpcRequests) -> Self {
+        match link {
+            Link::H2(send) => Backend::H2(send),
+            Link::Framed(conn) => {
+                let slot = conn.register(Arc::clone(&requests.framed));
+                Backend::Framed {
+                    conn,
+                    slot,
+                    answer: Answer::default(),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Framed { conn, slot, .. } = self {
+            conn.release(*slot);
+        }
+    }
+}
+
 /// One simulated client: draws its inputs from the same seeded stream as the `Ticketing`
 /// workers, runs one call at a time on its connection, checks every answer.
 pub struct GrpcWorker {
@@ -315,7 +483,7 @@ pub struct GrpcWorker {
     scenario: Scenario,
     rng: ChaCha8Rng,
     connection: Arc<H2Connection>,
-    send: SendRequest<Bytes>,
+    backend: Backend,
     generation: u64,
     meter: Arc<PayloadMeter>,
     /// Always ask for this event (the h2 floor serves one event's bytes).
@@ -338,14 +506,15 @@ impl GrpcWorker {
         index: usize,
         meter: Arc<PayloadMeter>,
     ) -> Self {
-        let (generation, send) = connection.handle().await;
+        let (generation, link) = connection.link().await;
+        let backend = Backend::new(link, &requests);
         GrpcWorker {
             rng: plan.input_stream(scenario, index),
             plan,
             requests,
             scenario,
             connection,
-            send,
+            backend,
             generation,
             meter,
             fixed: None,
@@ -366,20 +535,42 @@ impl GrpcWorker {
     /// reopened for the next.
     pub async fn run_once(&mut self) -> Outcome {
         let input = super::draw(&self.plan, &mut self.rng, self.scenario, self.fixed);
-        let (uri, body) = self.requests.call(self.scenario, input, &mut self.scratch);
-        let sent = body.len().saturating_sub(PREFIX);
-        let mut request = Request::new(());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri.clone();
-        *request.headers_mut() = self.requests.headers.clone();
-        let (message, compressed) = match self.call(request, body).await {
+        let answer = if let Backend::Framed {
+            conn,
+            slot: own,
+            answer,
+        } = &mut self.backend
+        {
+            let message = self
+                .requests
+                .message(self.scenario, input, &mut self.scratch);
+            let sent = message.len().saturating_sub(PREFIX);
+            let result = conn.call(*own, slot(self.scenario), message, answer).await;
+            // The answer's bytes become this worker's `received` (a swap, no copy).
+            std::mem::swap(&mut self.received, &mut answer.data);
+            match result {
+                Ok(()) => framed_answer(answer, &self.received, &self.requests, &mut self.decoded)
+                    .map(|a| (a, sent)),
+                Err(e) => Err(e.into()),
+            }
+        } else {
+            let (uri, body) = self.requests.call(self.scenario, input, &mut self.scratch);
+            let sent = body.len().saturating_sub(PREFIX);
+            let mut request = Request::new(());
+            *request.method_mut() = Method::POST;
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = self.requests.headers.clone();
+            self.call_h2(request, body).await.map(|a| (a, sent))
+        };
+        let ((message, compressed), sent) = match answer {
             Ok(answer) => answer,
             Err(CallError::Call(why)) => {
                 return Outcome::Failed(format!("{}: {why}", self.scenario));
             }
             Err(CallError::Connection(why)) => {
-                if let Ok((generation, send)) = self.connection.reopen(self.generation).await {
-                    (self.generation, self.send) = (generation, send);
+                if let Ok((generation, link)) = self.connection.reopen(self.generation).await {
+                    self.generation = generation;
+                    self.backend = Backend::new(link, &self.requests);
                 }
                 return Outcome::Failed(format!("{}: connection lost: {why}", self.scenario));
             }
@@ -407,16 +598,19 @@ impl GrpcWorker {
         }
     }
 
-    /// Sends `request` with `body`, reads the answer into `received` (decoded into
-    /// `decoded` when compressed) and its trailers; returns the message's size as it
-    /// came and whether it came compressed.
-    async fn call(
+    /// Sends `request` with `body` on the `h2` crate, reads the answer into `received`
+    /// (decoded into `decoded` when compressed) and its trailers; returns the message's
+    /// size as it came and whether it came compressed.
+    async fn call_h2(
         &mut self,
         request: Request<()>,
         body: Bytes,
     ) -> Result<(usize, bool), CallError> {
-        poll_fn(|cx| self.send.poll_ready(cx)).await?;
-        let (response, mut stream) = self.send.send_request(request, false)?;
+        let Backend::H2(send) = &mut self.backend else {
+            return Err(CallError::Call("not an h2 connection".into()));
+        };
+        poll_fn(|cx| send.poll_ready(cx)).await?;
+        let (response, mut stream) = send.send_request(request, false)?;
         stream.send_data(body, true)?;
         let (head, mut body) = response.await?.into_parts();
         if head.status != http::StatusCode::OK {
@@ -428,7 +622,6 @@ impl GrpcWorker {
             return Err(CallError::Call("an OK status without a message".into()));
         }
         let encoding = head.headers.get(GRPC_ENCODING).map(HeaderValue::as_bytes);
-        let encoding = encoding.map_or(Some(Compression::None), compression::from_content_encoding);
         self.received.clear();
         while let Some(data) = body.data().await {
             let data = data?;
@@ -446,38 +639,80 @@ impl GrpcWorker {
             .await?
             .ok_or_else(|| CallError::Call("no trailers (no grpc-status)".into()))?;
         grpc_status(&trailers)?;
-        let Some((&[flag, a, b, c, d], message)) = self.received.split_first_chunk::<PREFIX>()
-        else {
-            return Err(CallError::Call("no message in the answer".into()));
-        };
-        let len = u32::from_be_bytes([a, b, c, d]) as usize;
-        if message.len() != len {
+        unframe(&self.received, encoding, &self.requests, &mut self.decoded)
+    }
+}
+
+/// Judges a framed answer as [`GrpcWorker::call_h2`] judges the `h2` crate's: HTTP 200,
+/// `grpc-status` 0 in the trailers (a trailers-only answer is an error, or an OK without
+/// a message), then one message in `received`.
+fn framed_answer(
+    answer: &Answer,
+    received: &[u8],
+    requests: &GrpcRequests,
+    decoded: &mut Vec<u8>,
+) -> Result<(usize, bool), CallError> {
+    if answer.status != 200 {
+        return Err(CallError::Call(format!("HTTP {}", answer.status)));
+    }
+    let status = match answer.grpc_status {
+        Some(Ok(0)) => Ok(()),
+        Some(Ok(code)) => Err(CallError::Call(format!(
+            "grpc-status {code}: {}",
+            String::from_utf8_lossy(&answer.grpc_message)
+        ))),
+        Some(Err(())) => Err(CallError::Call("a grpc-status that is not a number".into())),
+        None => Err(CallError::Call("no trailers (no grpc-status)".into())),
+    };
+    if answer.trailers_only {
+        status?;
+        return Err(CallError::Call("an OK status without a message".into()));
+    }
+    status?;
+    let encoding = (!answer.encoding.is_empty()).then_some(&answer.encoding[..]);
+    unframe(received, encoding, requests, decoded)
+}
+
+/// The one message in `received` (its gRPC prefix checked), decoded into `decoded` when
+/// compressed in the encoding asked for; returns its size as it came and whether it came
+/// compressed.
+fn unframe(
+    received: &[u8],
+    encoding: Option<&[u8]>,
+    requests: &GrpcRequests,
+    decoded: &mut Vec<u8>,
+) -> Result<(usize, bool), CallError> {
+    let used = encoding.map_or(Some(Compression::None), compression::from_content_encoding);
+    let Some((&[flag, a, b, c, d], message)) = received.split_first_chunk::<PREFIX>() else {
+        return Err(CallError::Call("no message in the answer".into()));
+    };
+    let len = u32::from_be_bytes([a, b, c, d]) as usize;
+    if message.len() != len {
+        return Err(CallError::Call(format!(
+            "a {len}-byte message framed in {} bytes (one message expected)",
+            message.len()
+        )));
+    }
+    match (flag, used) {
+        (0, _) => {}
+        (1, Some(used)) if used != Compression::None && used == requests.compression => {
+            compression::decode(used, message, MAX_MESSAGE, decoded)
+                .map_err(|e| CallError::Call(e.to_string()))?;
+        }
+        (1, _) => {
             return Err(CallError::Call(format!(
-                "a {len}-byte message framed in {} bytes (one message expected)",
-                message.len()
+                "a compressed message in {:?} after asking for {}",
+                encoding.map(String::from_utf8_lossy),
+                requests.compression
             )));
         }
-        match (flag, encoding) {
-            (0, _) => {}
-            (1, Some(used)) if used != Compression::None && used == self.requests.compression => {
-                compression::decode(used, message, MAX_MESSAGE, &mut self.decoded)
-                    .map_err(|e| CallError::Call(e.to_string()))?;
-            }
-            (1, _) => {
-                return Err(CallError::Call(format!(
-                    "a compressed message in {:?} after asking for {}",
-                    head.headers.get(GRPC_ENCODING),
-                    self.requests.compression
-                )));
-            }
-            (other, _) => {
-                return Err(CallError::Call(format!(
-                    "a message with compressed flag {other}"
-                )));
-            }
+        (other, _) => {
+            return Err(CallError::Call(format!(
+                "a message with compressed flag {other}"
+            )));
         }
-        Ok((len, flag == 1))
     }
+    Ok((len, flag == 1))
 }
 
 /// `Ok` for `grpc-status: 0`, else the status and its message.
