@@ -82,3 +82,71 @@ async fn lean_grpc_and_wire_subscribers_get_every_change_in_order() {
         assert!(slow.delivered < outcome.changes, "{protocol}: {slow:?}");
     }
 }
+
+/// Each change a lean subscriber hands over carries its receipt time, stamped where it
+/// left the socket: no earlier than its commit, no later than the moment the stream
+/// hands it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lean_subscribers_stamp_receipt_between_commit_and_handover() {
+    use futures::StreamExt;
+
+    let spec = DatasetSpec {
+        events: 50,
+        seed: 3,
+    };
+    for protocol in [Protocol::Grpc, Protocol::Wire] {
+        let service = Service::generate(spec, Limits::default());
+        let event = service
+            .store()
+            .catalog()
+            .dataset()
+            .events
+            .iter()
+            .find(|e| e.status == EventStatus::OnSale)
+            .map(|e| e.id)
+            .unwrap();
+        let api: SharedTicketing = Arc::new(service);
+        let served = Arc::clone(&api);
+        let server = RunningServer::spawn(move |listener, stop| {
+            protocol::serve(protocol, listener, served, ServerConfig::default(), stop)
+        })
+        .await
+        .unwrap();
+        let client: Arc<dyn Subscribe> = match protocol {
+            Protocol::Grpc => Arc::new(GrpcSubscriber::connect(server.addr).await.unwrap()),
+            _ => Arc::new(WireSubscriber::connect(server.addr).await.unwrap()),
+        };
+        let mut stream = client.subscribe(event, None).await.unwrap();
+        let deadline = Duration::from_secs(10);
+        let snapshot = tokio::time::timeout(deadline, stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(snapshot.kind, domain::UpdateKind::Snapshot, "{protocol}");
+        let written = watch::writer::write(
+            Arc::clone(&api),
+            event,
+            &[SeatId(0)],
+            100.0,
+            Duration::from_millis(50),
+        )
+        .await;
+        assert!(written.changes >= 2, "{protocol}: {written:?}");
+        for _ in 0..written.changes {
+            let change = tokio::time::timeout(deadline, stream.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let handed_over = chrono::Utc::now().timestamp_micros();
+            let received = change.received_micros.expect("stamped at the socket");
+            assert_eq!(change.kind, domain::UpdateKind::Change, "{protocol}");
+            assert!(
+                change.committed_micros <= received && received <= handed_over,
+                "{protocol}: committed {}, received {received}, handed over {handed_over}",
+                change.committed_micros
+            );
+        }
+    }
+}

@@ -8,9 +8,13 @@ use domain::{
     BookingId, EventId, ListEventsRequest, PerformerId, SearchRequest, SharedTicketing, Ticketing,
     VenueId,
 };
-use futures::StreamExt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use futures::stream::BoxStream;
-use tokio_util::sync::CancellationToken;
+use futures::{Stream, StreamExt};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::{Request, Response, Status};
 
 use crate::convert;
@@ -59,23 +63,45 @@ fn until_draining<T: Send + 'static>(
     updates: BoxStream<'static, Result<T, Status>>,
     draining: CancellationToken,
 ) -> BoxStream<'static, Result<T, Status>> {
-    futures::stream::unfold(Some(updates), move |updates| {
-        let draining = draining.clone();
-        async move {
-            let mut updates = updates?;
-            tokio::select! {
-                biased;
-                () = draining.cancelled() => {
-                    let status = to_status(&domain::Error::unavailable(
-                        "the server is shutting down; watch again from the last version seen",
-                    ));
-                    Some((Err(status), None))
-                }
-                item = updates.next() => item.map(|item| (item, Some(updates))),
-            }
-        }
-    })
+    UntilDraining {
+        updates: Some(updates),
+        draining: Box::pin(draining.cancelled_owned()),
+    }
     .boxed()
+}
+
+/// [`until_draining`]'s stream. The wait for the drain is made once per stream and kept
+/// registered, not made again for every message: a token clone and a `cancelled()`
+/// future a message took five locks on state every stream shares (5% of a gRPC
+/// server's time with 1 000 subscribers, under perf).
+struct UntilDraining<T> {
+    /// `None` once ended (by the drain or by the domain stream).
+    updates: Option<BoxStream<'static, Result<T, Status>>>,
+    draining: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl<T> Stream for UntilDraining<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(updates) = this.updates.as_mut() else {
+            return Poll::Ready(None);
+        };
+        // The drain first, as before each message.
+        if this.draining.as_mut().poll(cx).is_ready() {
+            this.updates = None;
+            let status = to_status(&domain::Error::unavailable(
+                "the server is shutting down; watch again from the last version seen",
+            ));
+            return Poll::Ready(Some(Err(status)));
+        }
+        let polled = updates.poll_next_unpin(cx);
+        if let Poll::Ready(None) = polled {
+            this.updates = None;
+        }
+        polled
+    }
 }
 
 impl TicketingService {

@@ -4,16 +4,24 @@
 //! load generator's core measures the server's fan-out and not the client's decoding.
 //!
 //! - [`GrpcSubscriber`]: `WatchAvailability` streams on the `h2` crate (one HTTP/2
-//!   connection, many streams, as [`super::grpc`]'s unary calls), each gRPC message
-//!   walked field by field: `kind` (2), `version` (3) and `commit_time` (6, a
-//!   `Timestamp`) are read, `sections` and `seats` skipped by their length; `grpc-status`
-//!   is read from the trailers.
+//!   connection, many streams, with [`super::grpc`]'s windows and write coalescing), each
+//!   gRPC message walked field by field: `kind` (2), `version` (3) and `commit_time` (6,
+//!   a `Timestamp`) are read, `sections` and `seats` skipped by their length;
+//!   `grpc-status` is read from the trailers. Its receipt time is the connection's last
+//!   socket read when the message is taken from its stream (`Stamped`): h2 hands data to
+//!   streams after reading it, so that read is the message's own or a later one.
 //! - [`WireSubscriber`]: the wire protocol on the raw frames (PROTOCOL.md §6.7): one
 //!   reader per connection parses each frame's header, reads the PUSH payload's postcard
 //!   varints up to the version, skips the section and seat vectors by their counts, reads
-//!   the commit time, and hands the three to the subscription (its id indexes a table).
+//!   the commit time, and hands the three to the subscription (its id indexes a table),
+//!   stamped with the time of the socket read that completed the frame.
 //!   Like the wire client it never waits on a subscriber: one whose queue is full gets a
 //!   `resync` made here (its version the last one queued) and the server an UNSUBSCRIBE.
+//!
+//! Stamping receipt at the socket rather than when the subscriber's task takes the
+//! message keeps the load generator's own scheduling of a thousand subscriber tasks on
+//! one core out of the delivery latency it reports (the subscriber tasks still run, and
+//! still check the order, behind it).
 //!
 //! Both still fail on anything malformed (an unknown kind, a truncated varint, a frame
 //! the subscription did not ask for), and the order check (gap-free versions, resume
@@ -27,22 +35,27 @@ use std::collections::HashMap;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use domain::{EventId, UpdateKind};
 use futures::stream;
 use grpc::pb;
 use h2::RecvStream;
+use h2::client::SendRequest;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, TE};
 use http::{Method, Request, Uri};
 use prost::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
-use super::grpc::{self as lean_grpc, H2Connection};
+use super::coalesce::Coalescing;
+use super::grpc as lean_grpc;
 use crate::watch::subscriber::{Mark, MarkStream, Subscribe};
 
 /// The largest gRPC message or wire frame accepted (an update of a 20 000-seat venue's
@@ -142,6 +155,7 @@ pub fn grpc_mark(mut b: &[u8]) -> Result<Mark, String> {
         committed_micros: seconds
             .saturating_mul(1_000_000)
             .saturating_add(nanos / 1000),
+        received_micros: None,
     })
 }
 
@@ -181,6 +195,7 @@ pub fn wire_mark(mut b: &[u8]) -> Result<Mark, String> {
         kind,
         version,
         committed_micros,
+        received_micros: None,
     })
 }
 
@@ -188,11 +203,78 @@ pub fn wire_mark(mut b: &[u8]) -> Result<Mark, String> {
 // gRPC.
 // ---------------------------------------------------------------------------------
 
+/// The HTTP/2 windows the subscriber's connection advertises (those of
+/// [`super::grpc`]'s connections): wide enough that flow control never holds a stream
+/// that is being read.
+const STREAM_WINDOW: u32 = 4 << 20;
+const CONNECTION_WINDOW: u32 = 64 << 20;
+
 /// `WatchAvailability` streams over one HTTP/2 connection.
 pub struct GrpcSubscriber {
-    connection: Arc<H2Connection>,
+    send: SendRequest<Bytes>,
+    /// When the connection's socket last returned bytes (µs since the Unix epoch).
+    last_read: Arc<AtomicI64>,
     uri: Uri,
     headers: HeaderMap,
+}
+
+/// A socket that notes when each read returned bytes, before h2 parses them: a message
+/// taken from a stream afterwards arrived in that read or an earlier one, so the last
+/// note is when it was received or later, never earlier.
+struct Stamped<T> {
+    inner: T,
+    last_read: Arc<AtomicI64>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Stamped<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.last_read.store(now_micros(), Ordering::Release);
+        }
+        polled
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Stamped<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Now, in µs since the Unix epoch (the clock the server stamps commits with).
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
 }
 
 impl GrpcSubscriber {
@@ -207,8 +289,27 @@ impl GrpcSubscriber {
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         headers.insert(TE, HeaderValue::from_static("trailers"));
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let last_read = Arc::new(AtomicI64::new(0));
+        let io = Stamped {
+            inner: tcp,
+            last_read: Arc::clone(&last_read),
+        };
+        let (send, connection) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake::<_, Bytes>(Coalescing::new(io))
+            .await
+            .map_err(io::Error::other)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("lean gRPC watch connection to {addr} ended: {e}");
+            }
+        });
         Ok(GrpcSubscriber {
-            connection: H2Connection::open(addr).await?,
+            send,
+            last_read,
             uri,
             headers,
         })
@@ -218,7 +319,7 @@ impl GrpcSubscriber {
 #[async_trait::async_trait]
 impl Subscribe for GrpcSubscriber {
     async fn subscribe(&self, event: EventId, from: Option<u64>) -> Result<MarkStream, String> {
-        let (_, mut send) = self.connection.handle().await;
+        let mut send = self.send.clone();
         poll_fn(|cx| send.poll_ready(cx))
             .await
             .map_err(|e| format!("subscribe: {e}"))?;
@@ -254,6 +355,7 @@ impl Subscribe for GrpcSubscriber {
             body,
             buf: BytesMut::with_capacity(512),
             done: false,
+            last_read: Arc::clone(&self.last_read),
         };
         Ok(Box::pin(stream::unfold(state, GrpcStream::next)))
     }
@@ -264,6 +366,8 @@ struct GrpcStream {
     body: RecvStream,
     buf: BytesMut,
     done: bool,
+    /// The connection's [`Stamped`] note.
+    last_read: Arc<AtomicI64>,
 }
 
 impl GrpcStream {
@@ -331,7 +435,13 @@ impl GrpcStream {
             return Ok(None);
         }
         let message = self.buf.split_to(PREFIX + len);
-        grpc_mark(&message[PREFIX..]).map(Some)
+        // Its last byte was read by now: the connection's last read is its receipt or
+        // later.
+        let received = self.last_read.load(Ordering::Acquire);
+        Ok(Some(Mark {
+            received_micros: Some(received),
+            ..grpc_mark(&message[PREFIX..])?
+        }))
     }
 }
 
@@ -478,6 +588,8 @@ async fn read_frames(
             Err(e) => break format!("connection: {e}"),
             Ok(_) => {}
         }
+        // Every frame this read completed was received now (one clock read a read).
+        let received = now_micros();
         // Every whole frame read so far, under one lock.
         let mut routes = lock(&routes);
         let mut failed = None;
@@ -492,7 +604,7 @@ async fn read_frames(
                 break;
             }
             let frame = buf.split_to(4 + length).freeze();
-            if let Err(why) = route(&mut routes, &frame, &writer) {
+            if let Err(why) = route(&mut routes, &frame, received, &writer) {
                 failed = Some(why);
                 break;
             }
@@ -511,10 +623,11 @@ async fn read_frames(
     routes.closed = Some(why);
 }
 
-/// Routes one whole frame (length prefix included).
+/// Routes one whole frame (length prefix included), received at `received` (µs).
 fn route(
     routes: &mut Routes,
     frame: &Bytes,
+    received: i64,
     writer: &Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
 ) -> Result<(), String> {
     let mut header = &frame[4..];
@@ -528,7 +641,10 @@ fn route(
     }
     match (kind, opcode) {
         (PUSH, SUBSCRIBE) => {
-            let mark = wire_mark(payload)?;
+            let mark = Mark {
+                received_micros: Some(received),
+                ..wire_mark(payload)?
+            };
             let Some(route) = routes.live.get_mut(&id) else {
                 // A subscription resynced here: its frames until the UNSUBSCRIBE is
                 // answered are expected and dropped.
@@ -547,7 +663,7 @@ fn route(
                 let _ = route.tx.try_send(Ok(Mark {
                     kind: UpdateKind::Resync,
                     version: route.last,
-                    committed_micros: mark.committed_micros,
+                    ..mark
                 }));
                 // The server goes on pushing until it has this UNSUBSCRIBE; those
                 // frames find no route and are dropped.
@@ -640,6 +756,7 @@ mod tests {
                 kind,
                 version: 300,
                 committed_micros: 1_764_000_000_123_456,
+                received_micros: None,
             };
             let proto = pb::AvailabilityUpdate::from(full.clone()).encode_to_vec();
             assert_eq!(grpc_mark(&proto).unwrap(), want);

@@ -64,6 +64,10 @@ use crate::handshake::{Codecs, HELLO_LEN, NOT_QUARTET, Negotiated, negotiate, st
 /// it is flushed) stays short while a subscription keeps the writer busy.
 const MAX_BATCH: usize = 64;
 
+/// Most scheduler rounds the writer lets pass, after a PUSH frame woke it, for the
+/// connection's other subscriptions to queue theirs (see [`gather_pushes`]).
+const MAX_GATHER_ROUNDS: usize = 16;
+
 /// The reason given for a request id that is still in flight.
 pub(crate) const ALREADY_IN_FLIGHT: &str = "already in flight";
 /// The reason given for request id 0.
@@ -568,6 +572,9 @@ async fn write_answers<W: AsyncWrite + Unpin>(
     let gauges = queue.gauges.as_ref();
     let written = async {
         while let Some(first) = outgoing.recv().await {
+            if first.frame.kind == Kind::Push {
+                gather_pushes(&outgoing).await;
+            }
             let write = async {
                 let mut next = Some(first);
                 while let Some(Queued { frame, bytes }) = next {
@@ -611,6 +618,31 @@ async fn write_answers<W: AsyncWrite + Unpin>(
     result
 }
 
+/// Lets the tasks already woken run before a batch that a PUSH frame started is written.
+///
+/// One change wakes every subscription of its event at once, and each queues one PUSH
+/// frame. Written as they come, each frame was a write (a system call, and on loopback
+/// the peer's whole receive path) of its own: the writer, woken by the first frame, ran
+/// straight after that subscription (tokio runs a task woken by the running one next)
+/// and found nothing else queued. Yielding lets the connection's other subscriptions
+/// queue theirs first, so one write carries them all. It yields again while a round
+/// added frames, at most [`MAX_GATHER_ROUNDS`] times and until a batch's worth waits;
+/// answers to requests never wait here (only a batch that starts with a PUSH does).
+async fn gather_pushes<T>(outgoing: &mpsc::Receiver<T>) {
+    let mut queued = outgoing.len();
+    for _ in 0..MAX_GATHER_ROUNDS {
+        if queued + 1 >= MAX_BATCH {
+            break;
+        }
+        tokio::task::yield_now().await;
+        let now = outgoing.len();
+        if now == queued {
+            break;
+        }
+        queued = now;
+    }
+}
+
 /// Runs one write with the write deadline; a peer that does not read fails it.
 async fn within(
     write_timeout: Duration,
@@ -629,5 +661,41 @@ async fn within(
                 "peer is not reading",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Subscriptions woken by one change queue their frames before the writer, woken by
+    /// the first of them, writes: one batch, not one write each.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_writer_gathers_the_pushes_of_tasks_already_woken() {
+        let (tx, rx) = mpsc::channel::<u32>(256);
+        let senders = 40;
+        for i in 0..senders {
+            let tx = tx.clone();
+            // Each "subscription" takes a few turns before queueing, as a real one
+            // passes through its stream and the byte budget.
+            tokio::spawn(async move {
+                for _ in 0..(i % 3) {
+                    tokio::task::yield_now().await;
+                }
+                let _ = tx.send(i).await;
+            });
+        }
+        gather_pushes(&rx).await;
+        assert_eq!(rx.len(), senders as usize);
+    }
+
+    /// With nothing else to run, the writer stops gathering at once.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lone_push_is_not_held() {
+        let (tx, rx) = mpsc::channel::<u32>(8);
+        assert!(tx.send(1).await.is_ok());
+        let gathered = tokio::time::timeout(Duration::from_secs(5), gather_pushes(&rx)).await;
+        assert!(gathered.is_ok(), "a lone push waited for nothing");
+        assert_eq!(rx.len(), 1);
     }
 }
