@@ -14,7 +14,12 @@
 # draws event ids from its seeded stream and checks every answer.
 #
 # Each pair runs ROUNDS times (default 2), reference and quartet alternating, so that a
-# disturbance on a shared machine hits both sides; the ratio is of the summed rates.
+# disturbance on a shared machine hits both sides; the ratio is of the summed rates, with
+# the lowest and highest round's ratio beside it. On a VM, "the client's core is not
+# saturated" does not mean the client cannot slow the server: when the host runs the two
+# vCPUs on one physical core's sibling threads, any CPU spent on core 0 (a nice-19
+# busy loop filling wrk's idle time cut its GraphQL rate 14-20% in some rounds, 1-3% in
+# others) slows core 1, so compare rounds, not single runs, and prefer a quiet machine.
 # quartet drives REST's and GraphQL's get_event through its lean HTTP/1.1 clients and
 # gRPC's through its lean h2 client; TONIC=1 adds a gRPC pair through the tonic
 # `grpc::Client` (`--ticketing-clients`), to see what the lean client changed.
@@ -100,22 +105,24 @@ pair() {
     q_args=("$@")
     echo "   reference: ${ref_cmd[*]}"
     echo "   quartet:   quartet bench --protocols ${q_args[0]} --target ${q_args[0]}=${q_args[1]} --scenarios get_event --concurrency 32 --duration $SECONDS_EACH --warmup 1 --client-cpus 0 ${q_args[*]:2}"
-    local ref_sum=0 q_sum=0 errors=0 cpu=0 share=0
+    local ref_sum=0 q_sum=0 errors=0 cpu=0 share=0 lo= hi=
     for round in $(seq 1 "$ROUNDS"); do
         local ref line ops e c sh
         ref=$("${ref_cmd[@]}" | $PARSE)
         line=$(quartet_ops "${q_args[@]}")
         read -r ops e c sh <<<"$line"
-        printf '   round %d: reference %.0f/s, quartet %.0f/s (errors %s, client CPU %.1f µs/op, %.0f%% of core 0)\n' \
-            "$round" "$ref" "$ops" "$e" "$c" "$(awk -v s="$sh" 'BEGIN{print s*100}')"
+        printf '   round %d: reference %.0f/s, quartet %.0f/s, %.2fx (errors %s, client CPU %.1f µs/op, %.0f%% of core 0)\n' \
+            "$round" "$ref" "$ops" "$(awk -v q="$ops" -v r="$ref" 'BEGIN{print q/r}')" "$e" "$c" "$(awk -v s="$sh" 'BEGIN{print s*100}')"
+        lo=$(awk -v l="$lo" -v q="$ops" -v r="$ref" 'BEGIN{x=q/r; print (l=="" || x<l) ? x : l}')
+        hi=$(awk -v h="$hi" -v q="$ops" -v r="$ref" 'BEGIN{x=q/r; print (h=="" || x>h) ? x : h}')
         ref_sum=$(awk -v a="$ref_sum" -v b="$ref" 'BEGIN{print a+b}')
         q_sum=$(awk -v a="$q_sum" -v b="$ops" 'BEGIN{print a+b}')
         errors=$((errors + e))
         cpu=$c
         share=$sh
     done
-    ROWS+=("$(awk -v n="$name" -v r="$ref_sum" -v q="$q_sum" -v k="$ROUNDS" -v e="$errors" -v c="$cpu" -v s="$share" \
-        'BEGIN { printf "%-28s %12.0f %12.0f %7.2fx  errors %d  client CPU %.1f µs/op (%.0f%% of core 0)", n, r/k, q/k, q/r, e, c, s*100 }')")
+    ROWS+=("$(awk -v n="$name" -v r="$ref_sum" -v q="$q_sum" -v k="$ROUNDS" -v e="$errors" -v c="$cpu" -v s="$share" -v lo="$lo" -v hi="$hi" \
+        'BEGIN { printf "%-28s %12.0f %12.0f %7.2fx  rounds %.2f-%.2fx  errors %d  client CPU %.1f µs/op (%.0f%% of core 0)", n, r/k, q/k, q/r, lo, hi, e, c, s*100 }')")
     echo "${ROWS[-1]}"
 }
 
