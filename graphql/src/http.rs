@@ -49,8 +49,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// `POST /graphql`: checks the request, runs it, answers in the media type asked for.
 pub(crate) async fn execute(State(state): State<AppState>, request: Request) -> Response {
-    let headers = request.headers().clone();
-    if !is_json(&headers) {
+    // Only two facts of the headers are needed; reading them here spares a copy of the
+    // whole header map per request.
+    let graphql_response = wants_graphql_response(request.headers());
+    if !is_json(request.headers()) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &Error::invalid_argument("content-type", "must be application/json"),
@@ -72,7 +74,7 @@ pub(crate) async fn execute(State(state): State<AppState>, request: Request) -> 
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let batch = match parse(&body) {
         Ok(batch) => batch,
         Err(e) => {
             return request_error(
@@ -101,7 +103,28 @@ pub(crate) async fn execute(State(state): State<AppState>, request: Request) -> 
             .flat_map(|r| r.errors.iter_mut())
             .for_each(classify),
     }
-    respond(&headers, &response)
+    respond(graphql_response, &response)
+}
+
+/// The body as one request or a non-empty batch. `BatchRequest`'s own `Deserialize` is
+/// serde's untagged enum, which first copies the whole body (the document text, every
+/// variable) into an intermediate tree and then reads each variant from that; the first
+/// byte tells an object from an array, so each is read directly instead. Anything else
+/// goes through the untagged enum, for its error.
+fn parse(body: &[u8]) -> Result<BatchRequest, serde_json::Error> {
+    match body.iter().copied().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {
+            serde_json::from_slice::<async_graphql::Request>(body).map(BatchRequest::Single)
+        }
+        Some(b'[') => {
+            let many: Vec<async_graphql::Request> = serde_json::from_slice(body)?;
+            if many.is_empty() {
+                return Err(serde::de::Error::invalid_length(0, &"a non-empty sequence"));
+            }
+            Ok(BatchRequest::Batch(many))
+        }
+        _ => serde_json::from_slice(body),
+    }
 }
 
 /// The limits checked before anything runs.
@@ -127,8 +150,7 @@ fn check(batch: &BatchRequest, config: &Config) -> Result<(), Error> {
 
 /// 200 with the response; with `application/graphql-response+json`, a request that
 /// never executed (no `data`) is a 400, as the GraphQL-over-HTTP spec asks.
-fn respond(headers: &HeaderMap, response: &BatchResponse) -> Response {
-    let graphql_response = wants_graphql_response(headers);
+fn respond(graphql_response: bool, response: &BatchResponse) -> Response {
     let not_executed = match response {
         BatchResponse::Single(r) => r.data == async_graphql::Value::Null && !r.errors.is_empty(),
         BatchResponse::Batch(_) => false,

@@ -129,9 +129,13 @@ fn selected<'a>(
 /// Adds `value` under `key`, merging it into an object already there (the same field
 /// selected twice with different sub-selections), as async-graphql's executor does.
 fn insert(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    let Some(previous) = object.get_mut(&key) else {
-        object.insert(key, value);
-        return;
+    // One hash of the key per field: `entry` finds the slot and fills it.
+    let previous = match object.entry(key) {
+        async_graphql::indexmap::map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            return;
+        }
+        async_graphql::indexmap::map::Entry::Occupied(slot) => slot.into_mut(),
     };
     match (previous, value) {
         (Value::Object(into), Value::Object(from)) => {
