@@ -1,8 +1,10 @@
 //! `quartet link-relay`: the link emulator in a process of its own (the harness starts
-//! it for `--link`; see [`crate::link`]). Measures its own forwarding cost
-//! ([`crate::link::calibrate`]) and says so on stderr, prints `READY <addr>
-//! deducted_ns=<n>` (what it deducts from each direction's delay) once listening, and
-//! relays until its stdin closes.
+//! it for `--link`; see [`crate::link`]). Says on stderr how it keeps its own cost out
+//! of the delay (the kernel's arrival stamps, [`crate::link::arrival`], or failing them
+//! a start-up measurement deducted, [`crate::link::calibrate`]), prints `READY <addr>
+//! deducted_ns=<n>` (what it deducts from each direction's delay: 0 with stamps) once
+//! listening, relays until its stdin closes, and then says on stderr what it forwarded
+//! ([`crate::link::ForwardingStats`]).
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ pub struct Args {
     pub link: LinkProfile,
 }
 
-/// Calibrates, then relays until stdin closes.
+/// Starts the relay, then relays until stdin closes.
 ///
 /// # Errors
 /// If the relay cannot listen or READY cannot be written.
@@ -42,6 +44,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     // Anything on stdin is ignored; its end is the signal to stop.
     let mut sink = [0u8; 64];
     while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}
+    eprintln!("link-relay ({}): {}", args.link.name, relay.stats());
     drop(relay);
     Ok(())
 }

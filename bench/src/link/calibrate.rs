@@ -1,6 +1,8 @@
 //! What the relay itself costs, measured when it starts, so that the link it emulates
 //! adds the profile's round trip over a direct connection and not the profile's plus
-//! the relay's.
+//! the relay's: the fallback for a kernel that does not stamp arrivals. Where it does
+//! (Linux does), the relay dates each piece by its arrival stamp ([`super::arrival`]),
+//! its wake-up is never added, and nothing here runs ([`Calibration::KernelStamps`]).
 //!
 //! A relayed byte makes two loopback hops where a direct one makes one, wakes the
 //! relay's reader, and is written by a writer that slept and spun to its deadline: tens
@@ -62,6 +64,9 @@ const IO_TIMEOUT: Duration = Duration::from_millis(500);
 pub enum Calibration {
     /// The profile adds no delay, so there is nothing to deduct from.
     NotNeeded,
+    /// Pieces are dated by the kernel's arrival stamps, so the relay's wake-up is not
+    /// added and nothing is deducted.
+    KernelStamps,
     /// Measured: `per_direction` is deducted from each direction's delay.
     Measured {
         /// Median round trip straight to the echo.
@@ -75,6 +80,8 @@ pub enum Calibration {
         /// What is deducted from each direction's delay: half of `relayed - direct -
         /// delay`, within `0..=`[`MAX_DEDUCTION`].
         per_direction: Duration,
+        /// Why the kernel's arrival stamps could not be used instead, when known.
+        unstamped: Option<String>,
     },
     /// The measurement failed; nothing is deducted.
     Failed(String),
@@ -85,7 +92,34 @@ impl Calibration {
     pub fn per_direction(&self) -> Duration {
         match self {
             Calibration::Measured { per_direction, .. } => *per_direction,
-            Calibration::NotNeeded | Calibration::Failed(_) => Duration::ZERO,
+            Calibration::NotNeeded | Calibration::KernelStamps | Calibration::Failed(_) => {
+                Duration::ZERO
+            }
+        }
+    }
+
+    /// This calibration, made because the kernel's arrival stamps could not be used
+    /// (`why`), saying so.
+    #[must_use]
+    pub fn without_stamps(self, why: String) -> Calibration {
+        match self {
+            Calibration::Measured {
+                direct,
+                relayed,
+                delay,
+                samples,
+                per_direction,
+                unstamped: _,
+            } => Calibration::Measured {
+                direct,
+                relayed,
+                delay,
+                samples,
+                per_direction,
+                unstamped: Some(why),
+            },
+            Calibration::Failed(e) => Calibration::Failed(format!("{e} (and {why})")),
+            other => other,
         }
     }
 }
@@ -94,16 +128,25 @@ impl fmt::Display for Calibration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Calibration::NotNeeded => f.write_str("no delay to calibrate"),
+            Calibration::KernelStamps => f.write_str(
+                "pieces dated by the kernel's arrival stamps: the relay's wake-up is not \
+                 added, nothing deducted",
+            ),
             Calibration::Measured {
                 direct,
                 relayed,
                 delay,
                 samples,
                 per_direction,
+                unstamped,
             } => write!(
                 f,
-                "forwarding cost {:.1} µs per direction deducted (medians of {samples}: \
+                "{}forwarding cost {:.1} µs per direction deducted (medians of {samples}: \
                  {:.1} µs through the relay set to {:.1} µs, {:.1} µs direct)",
+                unstamped
+                    .as_ref()
+                    .map(|why| format!("no kernel arrival stamps ({why}): "))
+                    .unwrap_or_default(),
                 micros(*per_direction),
                 micros(*relayed),
                 micros(*delay),
@@ -134,6 +177,7 @@ pub fn calibrate(rtt: Duration) -> Calibration {
                 delay,
                 samples,
                 per_direction: (cost / 2).min(MAX_DEDUCTION),
+                unstamped: None,
             }
         }
         Err(e) => Calibration::Failed(e.to_string()),
@@ -289,7 +333,9 @@ mod tests {
             }
             // A machine too busy for 16 exchanges in 2 s is reported, not hidden.
             Calibration::Failed(why) => assert!(why.contains("exchanges"), "{why}"),
-            Calibration::NotNeeded => panic!("a 0.5 ms link needs calibrating"),
+            Calibration::NotNeeded | Calibration::KernelStamps => {
+                panic!("a 0.5 ms link needs calibrating")
+            }
         }
     }
 

@@ -6,9 +6,11 @@
 //! - [`profile`]: the profiles (round-trip time, jitter, bandwidth each way) and their
 //!   parsing.
 //! - [`relay`]: the relay that applies one: delay per connection, a bottleneck per
-//!   direction shared by every connection.
-//! - [`calibrate`]: the relay's own cost (its extra hop, wake-ups and copies), measured
-//!   end to end when it starts and deducted from each direction's delay.
+//!   direction shared by every connection, each piece timed from its arrival.
+//! - [`arrival`]: when a piece reached the relay, from the kernel's receive timestamps,
+//!   so the relay's own wake-up is never part of the delay.
+//! - [`calibrate`]: the fallback where the kernel gives no stamps: the relay's own cost
+//!   measured end to end when it starts and deducted from each direction's delay.
 //! - [`pace`]: waiting until an absolute instant to within microseconds (sleep, then
 //!   spin a margin learned from how late sleeps wake).
 //! - [`process`]: the relay as a child process (`quartet link-relay`), so its CPU is
@@ -18,6 +20,7 @@
 //! packet-level effects (loss, TCP segment headers: bandwidth is charged for payload
 //! bytes only, and TCP's windows are the kernel's between each end and the relay).
 
+pub mod arrival;
 pub mod calibrate;
 pub mod pace;
 pub mod process;
@@ -26,4 +29,4 @@ pub mod relay;
 
 pub use self::calibrate::Calibration;
 pub use self::profile::{LinkProfile, ProfileError};
-pub use self::relay::Relay;
+pub use self::relay::{ForwardingStats, Relay};

@@ -1,8 +1,8 @@
 //! The relay as a child process of the harness's own binary (`quartet link-relay`): it
-//! calibrates itself, prints `READY <addr> deducted_ns=<n>` when it listens and exits
-//! when its stdin closes. A process of
-//! its own keeps the relay's CPU out of both the load generator's and the server's
-//! figures, as a router's would be. The relay itself is [`super::relay`].
+//! checks its arrival stamps (or calibrates itself without them), prints `READY <addr>
+//! deducted_ns=<n>` when it listens and exits when its stdin closes. A process of its
+//! own keeps the relay's CPU out of both the load generator's and the server's figures,
+//! as a router's would be. The relay itself is [`super::relay`].
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,14 +17,15 @@ pub struct RelayProcess {
     stdin: Option<ChildStdin>,
     /// Where clients connect to reach the target through the link.
     pub addr: SocketAddr,
-    /// What the relay measured of its own cost and deducts from each direction's delay
+    /// What the relay deducts from each direction's delay: zero when it dates pieces by
+    /// the kernel's arrival stamps, its measured cost without them
     /// ([`super::calibrate`]); `None` if its READY line did not say.
     pub deducted: Option<Duration>,
 }
 
 impl RelayProcess {
-    /// Starts a relay to `target` applying `profile`, and waits (up to 10 s: its
-    /// calibration takes at most a few) for it to listen.
+    /// Starts a relay to `target` applying `profile`, and waits (up to 10 s: a
+    /// calibration, if it needs one, takes at most a few) for it to listen.
     ///
     /// # Errors
     /// If it cannot be started or does not report ready.

@@ -4,11 +4,12 @@
 //! [`super::process`].
 //!
 //! How a byte crosses it. A reader thread per connection and direction reads what
-//! arrives (in pieces of at most about a millisecond of the direction's bandwidth) and
-//! gives each piece a delivery time:
+//! arrives (in pieces of at most about a millisecond of the direction's bandwidth),
+//! dates each piece by when the kernel queued it on the relay's socket (its receive
+//! timestamp, [`super::arrival`]), and gives it a delivery time from that arrival:
 //!
 //! 1. **Bottleneck.** Each direction has one [`Bottleneck`] shared by every connection:
-//!    a serialization queue. A piece leaves it at `max(now, link free) + size /
+//!    a serialization queue. A piece leaves it at `max(arrival, link free) + size /
 //!    bandwidth`, so a 1 MB answer takes 1 MB / bandwidth and two connections
 //!    downloading at once each get about half.
 //! 2. **Propagation.** Then it travels `rtt / 2`, plus a jitter drawn once per burst (a
@@ -16,12 +17,20 @@
 //!    predecessor's draw), and never before the connection's previous piece: bytes of
 //!    one connection are never reordered.
 //!
-//! The relay is one more hop than a direct connection (a loopback write, a thread's
-//! wake-up, the last spin to a deadline), which costs tens of microseconds: each
-//! direction's delay is shortened by that cost, measured end to end through the relay's
-//! own code when it starts ([`super::calibrate`]) and reported
-//! ([`Relay::calibration`]), so what the link adds on top of loopback is the profile's
-//! round trip, not the profile's plus the relay's.
+//! The relay's own cost. A relayed byte makes one more hop than a direct one: it waits
+//! in the relay's socket for the reader to wake (a few microseconds idle, hundreds on a
+//! busy machine, different every time), then for its delivery time, then is written. The
+//! wait for the reader is not added: delivery times count from the kernel's stamp, not
+//! from the read, so the delay is the profile's whatever the wake-up cost, piece by
+//! piece, with nothing measured once and deducted (a start-up figure could be off by
+//! more than the lan profile's 5%, 25 µs a round trip, either way). Nothing is released
+//! before its arrival plus the direction's delay. What remains is the relay's write (the
+//! same loopback send the sender already paid once, a few microseconds) and any
+//! lateness of the writer past the delivery time; the relay counts both as it goes
+//! ([`Relay::stats`]: pieces stamped, how long readers took to wake, how late writes
+//! were). Only where the kernel gives no stamps (a start-up probe says so) does the
+//! relay fall back to measuring its cost once and deducting it ([`super::calibrate`],
+//! reported by [`Relay::calibration`]).
 //!
 //! A writer thread per connection and direction writes each piece at its delivery time.
 //! Times are absolute deadlines, so timer error never accumulates over a long transfer;
@@ -35,9 +44,10 @@
 //! pieces; a full queue stops the reader, which stops the sender through TCP's own flow
 //! control, as a real bottleneck's buffer does.
 
-use std::io::{self, Read, Write};
+use std::fmt;
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -46,6 +56,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::arrival::{self, StampedReader};
 use super::calibrate::{Calibration, calibrate};
 use super::pace::Pacer;
 use super::profile::LinkProfile;
@@ -107,6 +118,8 @@ pub(super) struct Direction {
     delay: Duration,
     /// Half the jitter: each burst's delay is drawn from `delay ± half_jitter`.
     half_jitter: Duration,
+    /// What the direction's readers and writers saw, for [`Relay::stats`].
+    counters: Counters,
 }
 
 impl Direction {
@@ -117,6 +130,7 @@ impl Direction {
             bottleneck: Bottleneck::new(bits_per_second),
             delay: (profile.rtt / 2).saturating_sub(deducted),
             half_jitter: profile.jitter / 2,
+            counters: Counters::default(),
         }
     }
 
@@ -127,6 +141,7 @@ impl Direction {
             bottleneck: Bottleneck::new(None),
             delay,
             half_jitter: Duration::ZERO,
+            counters: Counters::default(),
         }
     }
 
@@ -149,13 +164,17 @@ pub struct Relay {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
     calibration: Calibration,
+    /// Both directions, for their counters.
+    directions: [Arc<Direction>; 2],
 }
 
 impl Relay {
     /// Listens on an OS-picked port of the target's loopback (127.0.0.1 or ::1) and
-    /// forwards every connection to `target` through `profile`'s link. First measures
-    /// its own cost ([`super::calibrate`], at most [`super::calibrate::BUDGET`] and a
-    /// little more) and deducts it from each direction's delay.
+    /// forwards every connection to `target` through `profile`'s link. First checks
+    /// that the kernel stamps arrivals ([`arrival::kernel_stamps`], a millisecond);
+    /// only if it does not, measures its own cost ([`super::calibrate`], at most
+    /// [`super::calibrate::BUDGET`] and a little more) and deducts it from each
+    /// direction's delay.
     ///
     /// # Errors
     /// If the listener cannot be bound or its thread cannot be started (a calibration
@@ -169,11 +188,19 @@ impl Relay {
         };
         let listener = TcpListener::bind(local)?;
         let addr = listener.local_addr()?;
-        // Before any client connects: the measurement wants an idle relay.
-        let calibration = calibrate(profile.rtt);
+        let calibration = if profile.rtt.is_zero() {
+            Calibration::NotNeeded
+        } else {
+            match arrival::kernel_stamps() {
+                Ok(()) => Calibration::KernelStamps,
+                // Before any client connects: the measurement wants an idle relay.
+                Err(why) => calibrate(profile.rtt).without_stamps(why),
+            }
+        };
         let deducted = calibration.per_direction();
         let up = Arc::new(Direction::new(profile, profile.up_bps, deducted));
         let down = Arc::new(Direction::new(profile, profile.down_bps, deducted));
+        let directions = [Arc::clone(&up), Arc::clone(&down)];
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
         thread::Builder::new()
@@ -200,6 +227,7 @@ impl Relay {
             addr,
             stopping,
             calibration,
+            directions,
         })
     }
 
@@ -208,10 +236,102 @@ impl Relay {
         self.addr
     }
 
-    /// What the relay measured of its own cost when it started, and deducts from each
-    /// direction's delay.
+    /// How the relay keeps its own cost out of the delay: the kernel's arrival stamps,
+    /// or (without them) what it measured when it started and deducts.
     pub fn calibration(&self) -> &Calibration {
         &self.calibration
+    }
+
+    /// What the relay has forwarded so far, both directions together: how many pieces,
+    /// how many dated by the kernel, how long readers took to wake and how late
+    /// writes were.
+    pub fn stats(&self) -> ForwardingStats {
+        let [up, down] = &self.directions;
+        up.counters.read().add(down.counters.read())
+    }
+}
+
+/// Running totals of one direction, updated by its readers and writers.
+#[derive(Debug, Default)]
+struct Counters {
+    pieces: AtomicU64,
+    stamped: AtomicU64,
+    waited_ns: AtomicU64,
+    late_ns: AtomicU64,
+    late_max_ns: AtomicU64,
+}
+
+impl Counters {
+    fn read(&self) -> ForwardingStats {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ForwardingStats {
+            pieces: get(&self.pieces),
+            stamped: get(&self.stamped),
+            waited: Duration::from_nanos(get(&self.waited_ns)),
+            late: Duration::from_nanos(get(&self.late_ns)),
+            max_late: Duration::from_nanos(get(&self.late_max_ns)),
+        }
+    }
+}
+
+/// What a relay has forwarded (see [`Relay::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardingStats {
+    /// Pieces written.
+    pub pieces: u64,
+    /// Pieces dated by the kernel's receive stamp (the rest by their read's return).
+    pub stamped: u64,
+    /// Total time stamped pieces waited in the relay's socket for a reader: what
+    /// dating them by the read would have added.
+    pub waited: Duration,
+    /// Total time writes started after their delivery times.
+    pub late: Duration,
+    /// The latest any write started after its delivery time.
+    pub max_late: Duration,
+}
+
+impl ForwardingStats {
+    fn add(self, other: ForwardingStats) -> ForwardingStats {
+        ForwardingStats {
+            pieces: self.pieces + other.pieces,
+            stamped: self.stamped + other.stamped,
+            waited: self.waited + other.waited,
+            late: self.late + other.late,
+            max_late: self.max_late.max(other.max_late),
+        }
+    }
+
+    /// The mean wait of a stamped piece for its reader.
+    pub fn mean_waited(&self) -> Duration {
+        mean(self.waited, self.stamped)
+    }
+
+    /// The mean time a write started after its delivery time.
+    pub fn mean_late(&self) -> Duration {
+        mean(self.late, self.pieces)
+    }
+}
+
+fn mean(total: Duration, count: u64) -> Duration {
+    u32::try_from(count)
+        .ok()
+        .and_then(|n| total.checked_div(n))
+        .unwrap_or_default()
+}
+
+impl fmt::Display for ForwardingStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let micros = |d: Duration| d.as_secs_f64() * 1e6;
+        write!(
+            f,
+            "{} pieces, {} dated by the kernel's stamp (readers woke a mean {:.1} µs after \
+             arrival, not added), written a mean {:.1} µs (at most {:.1} µs) after their time",
+            self.pieces,
+            self.stamped,
+            micros(self.mean_waited()),
+            micros(self.mean_late()),
+            micros(self.max_late),
+        )
     }
 }
 
@@ -234,8 +354,8 @@ pub(super) fn relay_connection(
     // Small messages go out at their delivery time, not after Nagle's wait.
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
-    pipe(client.try_clone()?, server.try_clone()?, Arc::clone(up))?;
-    pipe(server, client, Arc::clone(down))
+    pipe(client.try_clone()?, server.try_clone()?, up)?;
+    pipe(server, client, down)
 }
 
 /// A piece of a connection's bytes and when to deliver it.
@@ -245,22 +365,24 @@ struct Piece {
 }
 
 /// Starts the reader and the writer of one direction, `from` to `to`.
-fn pipe(from: TcpStream, to: TcpStream, direction: Arc<Direction>) -> io::Result<()> {
+fn pipe(from: TcpStream, to: TcpStream, direction: &Arc<Direction>) -> io::Result<()> {
     let (tx, rx) = sync_channel::<Piece>(QUEUE_PIECES);
     let unblock = from.try_clone()?;
+    let reading = Arc::clone(direction);
+    let writing = Arc::clone(direction);
     thread::Builder::new()
         .name("link-read".to_owned())
         .stack_size(128 * 1024)
-        .spawn(move || read_side(from, &direction, &tx))?;
+        .spawn(move || read_side(StampedReader::new(from), &reading, &tx))?;
     thread::Builder::new()
         .name("link-write".to_owned())
         .stack_size(128 * 1024)
-        .spawn(move || write_side(&rx, to, &unblock))?;
+        .spawn(move || write_side(&rx, to, &unblock, &writing.counters))?;
     Ok(())
 }
 
 /// Reads pieces and schedules them until the source closes or the writer is gone.
-fn read_side(mut from: TcpStream, direction: &Direction, tx: &SyncSender<Piece>) {
+fn read_side(mut from: StampedReader, direction: &Direction, tx: &SyncSender<Piece>) {
     let mut buf = vec![0u8; direction.bottleneck.piece()];
     // Jitter needs no secrecy, only independence between connections: the clock's
     // nanoseconds at the thread's start differ for each.
@@ -271,11 +393,19 @@ fn read_side(mut from: TcpStream, direction: &Direction, tx: &SyncSender<Piece>)
     let mut last = Instant::now();
     let mut delay = direction.delay;
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let (n, arrival) = match from.read(&mut buf) {
+            Ok((0, _)) | Err(_) => return,
+            Ok(read) => read,
         };
-        let now = Instant::now();
+        let counters = &direction.counters;
+        if let Some(waited) = arrival.waited {
+            counters.stamped.fetch_add(1, Ordering::Relaxed);
+            counters
+                .waited_ns
+                .fetch_add(nanos(waited), Ordering::Relaxed);
+        }
+        // From the arrival, not from now: the reader's wake-up is not the link's.
+        let now = arrival.at;
         let left = direction.bottleneck.depart(now, n);
         // Idle since the last piece was delivered: a new burst, a new jitter draw.
         if last <= now {
@@ -296,16 +426,25 @@ fn read_side(mut from: TcpStream, direction: &Direction, tx: &SyncSender<Piece>)
 /// Writes each piece at its delivery time; when the reader is done, half-closes `to`
 /// (the far end sees the EOF the near end sent). If `to` fails, closes the source
 /// (`unblock`) so the reader stops too.
-fn write_side(rx: &Receiver<Piece>, mut to: TcpStream, unblock: &TcpStream) {
+fn write_side(rx: &Receiver<Piece>, mut to: TcpStream, unblock: &TcpStream, counters: &Counters) {
     let mut pacer = Pacer::new();
     for piece in rx {
         pacer.wait_until(piece.deliver_at);
+        let late = nanos(Instant::now().saturating_duration_since(piece.deliver_at));
         if to.write_all(&piece.bytes).is_err() {
             let _ = unblock.shutdown(Shutdown::Both);
             return;
         }
+        counters.pieces.fetch_add(1, Ordering::Relaxed);
+        counters.late_ns.fetch_add(late, Ordering::Relaxed);
+        counters.late_max_ns.fetch_max(late, Ordering::Relaxed);
     }
     let _ = to.shutdown(Shutdown::Write);
+}
+
+/// A duration in nanoseconds, saturating (a counter's unit).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
