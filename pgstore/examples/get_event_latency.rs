@@ -4,19 +4,24 @@
 //! Loads (once) a schema with the default dataset, then times sequential get_event calls
 //! layer by layer, each on a current-thread and a two-worker multi-thread runtime:
 //! `raw` is one tokio-postgres connection and a statement prepared once (what pgbench
-//! `-M prepared` does); `pool` adds a deadpool checkout and `prepare_cached`; `store` is
-//! the whole `Ticketing::get_event` (service, deadline, row decoding). Compare with
+//! `-M prepared` does); `pool` adds a deadpool checkout and `prepare_cached`; `fifo2`,
+//! `lifo2`, `fifo16` and `lifo16` are `pool` on a pool whose 2 or 16 connections are all
+//! open, dequeued first in first out (deadpool's default: one client's calls rotate
+//! through every backend) or last in first out (the store's: one hot backend); `store`
+//! is the whole `Ticketing::get_event` (service, deadline, row decoding). Compare with
 //! pgbench running `bench/pgbench/get_event.sql` on the same schema (the command is
 //! printed). Figures are diagnostic: run it on a quiet machine.
 //!
 //! `cargo run --release -p pgstore --example get_event_latency [SCHEMA] [CALLS] [MODES]
-//! [RUNTIMES]` (modes `raw,inline,pool,store`, runtimes `current,multi1,multi2`, or `all`);
+//! [RUNTIMES]` (modes `raw,inline,pool,fifo2,lifo2,fifo16,lifo16,store`, runtimes
+//! `current,multi1,multi2`, or `all`);
 //! `DROP SCHEMA quartet_diag_get_event CASCADE` when done.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
+use deadpool_postgres::{Manager, ManagerConfig, Pool, QueueMode, RecyclingMethod, Runtime};
 use domain::{Dataset, DatasetSpec, EventId, Ticketing};
 use pgstore::{PgConfig, PgStore};
 
@@ -131,6 +136,61 @@ async fn pooled(store: &PgStore, calls: usize, events: u64) -> Vec<u64> {
     out
 }
 
+/// As [`pooled`], on a pool of its own dequeuing in `mode` whose `open` connections
+/// were all opened first (as a burst of load, or the sweeper or pruner checking out
+/// while a call runs, leaves them): first in first out then rotates one client's calls
+/// through `open` PostgreSQL backends, last in first out keeps reusing one.
+async fn queued(
+    config: &PgConfig,
+    (mode, open): (QueueMode, usize),
+    calls: usize,
+    events: u64,
+) -> Vec<u64> {
+    let mut pg: tokio_postgres::Config = config.url.parse().unwrap();
+    pg.options(format!(
+        "-c search_path={} -c statement_timeout={}",
+        config.schema,
+        config.statement_timeout.as_millis()
+    ));
+    let manager = Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(16)
+        .queue_mode(mode)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .unwrap();
+    let all: Vec<_> = futures::future::join_all((0..open).map(|_| pool.get()))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for client in &all {
+        client.prepare_cached(SQL).await.unwrap();
+    }
+    drop(all);
+    let mut ids = Ids(0x9E37_79B9_7F4A_7C15, events);
+    let mut out = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let key = i64::try_from(ids.next()).unwrap();
+        let started = Instant::now();
+        let client = pool.get().await.unwrap();
+        let stmt = client.prepare_cached(SQL).await.unwrap();
+        let row = client
+            .query_opt(&stmt, &[&chrono::Utc::now(), &key])
+            .await
+            .unwrap();
+        assert!(row.is_some());
+        out.push(started.elapsed().as_micros() as u64);
+    }
+    out
+}
+
 async fn whole(store: &PgStore, calls: usize, events: u64) -> Vec<u64> {
     let api = pgstore::ticketing(store.clone());
     let mut ids = Ids(0x9E37_79B9_7F4A_7C15, events);
@@ -169,6 +229,19 @@ async fn all(config: PgConfig, calls: usize, label: &str, modes: &str) {
             pooled(&store, calls, events).await,
         );
     }
+    for (name, mode) in [
+        ("fifo2", (QueueMode::Fifo, 2)),
+        ("lifo2", (QueueMode::Lifo, 2)),
+        ("fifo16", (QueueMode::Fifo, 16)),
+        ("lifo16", (QueueMode::Lifo, 16)),
+    ] {
+        if on(name) {
+            summary(
+                &format!("{name}/{label}"),
+                queued(&config, mode, calls, events).await,
+            );
+        }
+    }
     if on("store") {
         let _ = whole(&store, 200, events).await;
         summary(
@@ -184,7 +257,7 @@ fn main() {
         .next()
         .unwrap_or_else(|| "quartet_diag_get_event".to_owned());
     let calls: usize = args.next().map_or(20_000, |n| n.parse().unwrap());
-    // `raw,inline,pool,store` or `all`; runtimes `current,multi2` or `all`.
+    // `raw,inline,pool,fifo2,lifo2,fifo16,lifo16,store` or `all`; runtimes `current,multi2` or `all`.
     let modes = args.next().unwrap_or_else(|| "all".to_owned());
     let runtimes = args.next().unwrap_or_else(|| "all".to_owned());
     let config = PgConfig::new(PgConfig::url_from_env(), schema.clone());

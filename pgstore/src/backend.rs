@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, QueueMode, RecyclingMethod, Runtime};
 use domain::catalog::Cursor;
 use domain::{
     AvailabilityStream, Backend, Booking, BookingId, BookingStatus, Clock, Error, Event,
@@ -113,6 +113,11 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(config.pool_size)
+            // Last in, first out: a light load keeps reusing the connection it just
+            // returned, so one PostgreSQL backend (and its caches) stays hot. deadpool's
+            // default, first in first out, rotates through every connection a burst,
+            // the sweeper or the pruner ever opened, waking a colder backend each time.
+            .queue_mode(QueueMode::Lifo)
             .wait_timeout(Some(config.checkout_timeout))
             .create_timeout(Some(config.checkout_timeout))
             .recycle_timeout(Some(config.checkout_timeout))
