@@ -19,6 +19,14 @@
 //! Each connection also gets its share of the server's [`SendBudget`]: the guard releases
 //! it as answer bytes are written, and [`ConnectionInfo`] (which tonic puts in every
 //! request's extensions) hands it to [`crate::send_budget`], which charges it.
+//!
+//! Outermost, every stream is [`CoalesceWrites`]: h2 writes after nearly every stream's
+//! DATA frame (its connection task runs right after each stream task that wakes it), so
+//! one change to a thousand `WatchAvailability` calls made about a thousand `writev`s.
+//! The wrapper gathers a round's frames and writes them in one call, at the cost of one
+//! scheduler turn per round. It sits over the guard (which must see the bytes when the
+//! socket takes them, for the stall timeout and the send budget) and over TLS (one
+//! gathered write becomes few full records, not one record per frame).
 
 use std::io;
 use std::pin::Pin;
@@ -26,6 +34,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
+use netkit::coalesce_writes::CoalesceWrites;
 use netkit::connections::{Admitted, ConnectionLimit, Counted};
 use netkit::guard::{GuardConfig, Guarded};
 use netkit::send_budget::{ConnectionBudget, SendBudget};
@@ -38,7 +47,7 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// An accepted connection holding its slot under the cap.
 #[derive(Debug)]
 pub struct AdmittedStream {
-    stream: Guarded<MaybeTls<Counted<TcpStream>>>,
+    stream: CoalesceWrites<Guarded<MaybeTls<Counted<TcpStream>>>>,
     budget: Arc<ConnectionBudget>,
     _permit: OwnedSemaphorePermit,
 }
@@ -53,7 +62,9 @@ impl AdmittedStream {
     ) -> Self {
         let budget = budget.connection();
         AdmittedStream {
-            stream: Guarded::new(stream, guard).with_send_budget(Arc::clone(&budget)),
+            stream: CoalesceWrites::new(
+                Guarded::new(stream, guard).with_send_budget(Arc::clone(&budget)),
+            ),
             budget,
             _permit: permit,
         }
@@ -143,7 +154,7 @@ impl Connected for AdmittedStream {
 
     fn connect_info(&self) -> Self::ConnectInfo {
         ConnectionInfo {
-            tcp: self.stream.get_ref().get_ref().0.connect_info(),
+            tcp: self.stream.get_ref().get_ref().get_ref().0.connect_info(),
             budget: Arc::clone(&self.budget),
         }
     }

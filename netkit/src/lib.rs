@@ -9,6 +9,8 @@
 //! - [`connections`]: a cap on open connections, taken before `accept`.
 //! - [`guard`]: the connection limits hyper, h2 and tonic lack: a write-stall timeout,
 //!   an HTTP/2 handshake deadline and a PING/SETTINGS budget.
+//! - [`coalesce_writes`]: a stream wrapper that gathers an HTTP/2 connection's writes
+//!   into one system call per scheduler round (gRPC's server streams).
 //! - [`send_budget`]: a server-wide bound on answer bytes handed to HTTP/2 and not yet
 //!   written, so clients that never read cannot make the server hold their answers.
 //! - [`running`]: a server spawned on a loopback port, with its stop handle.
@@ -31,6 +33,7 @@
 pub mod args;
 #[cfg(feature = "http-server")]
 pub mod auth;
+pub mod coalesce_writes;
 pub mod config;
 pub mod connections;
 pub mod guard;
