@@ -27,6 +27,9 @@
 //! - [`tls`]: rustls for every server (a handshake with a deadline, each protocol's ALPN
 //!   ids) and client (a CA file to verify against); `tls::dev` (feature `tls-dev-certs`)
 //!   makes a development CA and server certificate.
+//!   `tls::suite` (feature `test-suites`) holds the TLS checks every protocol's tests run.
+//! - `compression_suite` (features `test-suites` and `http-server`): the response
+//!   compression checks REST's and GraphQL's tests share.
 //!
 //! It knows nothing of any one protocol's messages; that is each protocol crate's job.
 
@@ -34,6 +37,8 @@ pub mod args;
 #[cfg(feature = "http-server")]
 pub mod auth;
 pub mod coalesce_writes;
+#[cfg(all(feature = "test-suites", feature = "http-server"))]
+pub mod compression_suite;
 pub mod config;
 pub mod connections;
 pub mod guard;

@@ -15,6 +15,7 @@
 //! - `dev` (feature `tls-dev-certs`): a development CA and a server certificate for
 //!   localhost, 127.0.0.1 and ::1 signed by it (rcgen), what `quartet tls-dev-certs`
 //!   writes and what tests use.
+//! - [`suite`] (feature `test-suites`): the TLS checks every protocol's tests run.
 //!
 //! What is not here: client certificates (mutual TLS), certificate reloading, and any
 //! protocol's framing; plain text stays every server's and client's default.
@@ -438,6 +439,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         }
     }
 }
+
+#[cfg(feature = "test-suites")]
+pub mod suite;
 
 /// A development CA and a server certificate signed by it, for local runs and tests;
 /// [`dev::pair`], [`dev::other_ca`] and [`dev::silent_client`] are the fixture every

@@ -13,7 +13,10 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
 
 use super::Caller;
 use crate::error::{Error, Result};
@@ -51,11 +54,17 @@ enum Key {
 /// callers of the last moments rather than every caller ever seen.
 const SWEEP_EVERY: u64 = 4096;
 
-/// The buckets of a [`RateLimits`].
-pub(super) struct Limiter {
+/// One kind of caller's buckets, refilled by the clock `C`.
+type Buckets<C> =
+    RateLimiter<Key, DashMapStateStore<Key>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// The buckets of a [`RateLimits`]. Generic over the clock so that tests drive time
+/// themselves (governor's `FakeRelativeClock`) instead of racing the real one; servers use
+/// governor's default clock.
+pub(super) struct Limiter<C: Clock = DefaultClock> {
     limits: RateLimits,
-    customers: Option<DefaultKeyedRateLimiter<Key>>,
-    anonymous: Option<DefaultKeyedRateLimiter<Key>>,
+    customers: Option<Buckets<C>>,
+    anonymous: Option<Buckets<C>>,
     checks: AtomicU64,
 }
 
@@ -66,16 +75,21 @@ fn quota(rate: Rate) -> Option<Quota> {
 }
 
 impl Limiter {
-    /// The buckets, or `None` when every limit is off (or zero).
+    /// The buckets on the real clock, or `None` when every limit is off (or zero).
     pub(super) fn new(limits: RateLimits) -> Option<Self> {
-        let customers = limits
-            .per_customer
-            .and_then(quota)
-            .map(RateLimiter::dashmap);
-        let anonymous = limits
-            .per_anonymous
-            .and_then(quota)
-            .map(RateLimiter::dashmap);
+        Limiter::with_clock(limits, &DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> Limiter<C> {
+    /// As [`Limiter::new`], with buckets refilled by `clock` (both kinds share its time).
+    pub(super) fn with_clock(limits: RateLimits, clock: &C) -> Option<Self> {
+        let buckets = |rate: Option<Rate>| {
+            rate.and_then(quota)
+                .map(|quota| RateLimiter::dashmap_with_clock(quota, clock.clone()))
+        };
+        let customers = buckets(limits.per_customer);
+        let anonymous = buckets(limits.per_anonymous);
         if customers.is_none() && anonymous.is_none() {
             return None;
         }
@@ -119,17 +133,27 @@ impl Limiter {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
     #[test]
     fn a_bucket_refuses_past_its_burst_and_buckets_are_separate() {
-        let limiter = Limiter::new(RateLimits {
-            per_customer: Some(Rate {
-                per_second: 1,
-                burst: 2,
-            }),
-            per_anonymous: None,
-        })
+        // A clock only this test moves: the refusal cannot turn into an admission because
+        // a loaded machine let a second pass between two checks.
+        let clock = FakeRelativeClock::default();
+        let limiter = Limiter::with_clock(
+            RateLimits {
+                per_customer: Some(Rate {
+                    per_second: 1,
+                    burst: 2,
+                }),
+                per_anonymous: None,
+            },
+            &clock,
+        )
         .unwrap();
         let ann = Caller::Customer {
             email: "ann@example.org".into(),
@@ -147,6 +171,12 @@ mod tests {
             limiter.admit(&bob, None).is_ok(),
             "another customer's bucket"
         );
+        // One token comes back per second, and no more than one.
+        clock.advance(Duration::from_millis(999));
+        assert!(limiter.admit(&ann, None).is_err(), "refilled early");
+        clock.advance(Duration::from_millis(1));
+        assert!(limiter.admit(&ann, None).is_ok(), "not refilled after 1 s");
+        assert!(limiter.admit(&ann, None).is_err(), "refilled by two tokens");
         // Anonymous callers are not limited when only customers are.
         let peer = SocketAddr::from(([127, 0, 0, 1], 9));
         for _ in 0..10 {
