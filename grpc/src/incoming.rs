@@ -18,7 +18,11 @@
 //!
 //! Each connection also gets its share of the server's [`SendBudget`]: the guard releases
 //! it as answer bytes are written, and [`ConnectionInfo`] (which tonic puts in every
-//! request's extensions) hands it to [`crate::send_budget`], which charges it.
+//! request's extensions) hands it to [`crate::send_budget`], which charges it. With the
+//! budget the guard also reads nothing from a connection while its writes are blocked:
+//! h2 reads requests whether or not it can write, so a client that never read kept
+//! having streams accepted after its socket filled (up to `max_concurrent_streams`, 256,
+//! per connection, each held until written); now it has only those it opened before.
 //!
 //! Outermost, every stream is [`CoalesceWrites`]: h2 writes after nearly every stream's
 //! DATA frame (its connection task runs right after each stream task that wakes it), so

@@ -35,6 +35,21 @@
 //!   answers charged by their bodies (`crate::send_budget`) are counted until they are
 //!   really written. A server that writes before reading anything speaks HTTP/2 (an
 //!   HTTP/1.1 server never speaks first); after HTTP/1.1 bytes every byte written counts.
+//! - **Reads wait while writes are blocked** (with a send budget): once a write returns
+//!   `Pending` (the socket's buffer is full: the peer is not reading), the guard reads
+//!   nothing more from the connection until a write makes progress again. h2 reads a
+//!   connection's frames whether or not it can write, so a client that sends requests
+//!   and never reads kept having them accepted after its socket filled, up to
+//!   `max_concurrent_streams` (256) per connection, each stream held by h2 (its call,
+//!   then its unwritten answer or refusal) until written. Now a connection that stopped
+//!   reading opens no more streams: its later requests wait in the kernel's receive
+//!   queue. A client that reads is not held back: its reads free the socket, the next
+//!   write makes progress, reading resumes (and while the socket is full the server
+//!   could not write an answer to a new request anyway). What this does not bound: the
+//!   streams a client opens before its socket fills (at most `max_concurrent_streams`
+//!   per connection). The budget counts blocked connections and held reads
+//!   ([`crate::send_budget::SendBudget::write_blocked`],
+//!   [`crate::send_budget::SendBudget::held_reads`]).
 //!
 //! [`Guarded::write_stall_only`] keeps the write stall alone, for a server that is not
 //! HTTP: the wire protocol's wraps the write half of every connection in it.
@@ -46,7 +61,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -140,6 +155,24 @@ struct WriteSide {
     budget: Arc<ConnectionBudget>,
     /// Decided at the first write.
     framing: Option<OutFraming>,
+    /// The last write-side poll returned `Pending`: reads wait (see the module docs).
+    blocked: bool,
+    /// The reader waiting for a write to make progress.
+    reader: Option<Waker>,
+}
+
+impl WriteSide {
+    /// Follows a write-side poll: `Pending` blocks reads, progress unblocks them.
+    fn polled(&mut self, ready: bool) {
+        if ready != self.blocked {
+            return;
+        }
+        self.blocked = !ready;
+        self.budget.set_write_blocked(self.blocked);
+        if ready && let Some(reader) = self.reader.take() {
+            reader.wake();
+        }
+    }
 }
 
 /// How the bytes the server writes are framed.
@@ -199,6 +232,9 @@ impl OutFraming {
 impl Drop for WriteSide {
     fn drop(&mut self) {
         // The connection is gone, and h2's buffers with it.
+        if self.blocked {
+            self.budget.set_write_blocked(false);
+        }
         self.budget.close();
     }
 }
@@ -222,12 +258,14 @@ impl<S> Guarded<S> {
     }
 
     /// Releases answer bytes in `budget` as they are written (see the module docs), and
-    /// all of them when this stream is dropped.
+    /// all of them when this stream is dropped; and reads wait while writes are blocked.
     #[must_use]
     pub fn with_send_budget(mut self, budget: Arc<ConnectionBudget>) -> Self {
         self.written = Some(WriteSide {
             budget,
             framing: None,
+            blocked: false,
+            reader: None,
         });
         self
     }
@@ -388,6 +426,9 @@ impl<S> Guarded<S> {
         cx: &mut Context<'_>,
         polled: Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
+        if let Some(side) = &mut self.written {
+            side.polled(polled.is_ready());
+        }
         if polled.is_ready() {
             self.stalled = None;
             return polled;
@@ -415,7 +456,20 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let held = match &mut self.written {
+            Some(side) if side.blocked => {
+                // Woken by the write that makes progress (see the module docs).
+                side.reader = Some(cx.waker().clone());
+                side.budget.read_held();
+                true
+            }
+            _ => false,
+        };
+        let polled = if held {
+            Poll::Pending
+        } else {
+            Pin::new(&mut self.inner).poll_read(cx, buf)
+        };
         match polled {
             Poll::Ready(Ok(())) => {
                 self.inspect(&buf.filled()[before..])?;
@@ -651,6 +705,77 @@ mod tests {
         client.write_all(&ping[4..]).await.unwrap();
         let (error, _) = read_until_error(&mut server).await;
         assert_eq!(error.kind(), io::ErrorKind::Other, "{error}");
+    }
+
+    /// Polls `server` once for a write of `bytes` and once for a read: what each gave.
+    async fn poll_once(
+        server: &mut Guarded<DuplexStream>,
+        bytes: Option<&[u8]>,
+    ) -> Poll<io::Result<usize>> {
+        std::future::poll_fn(|cx| {
+            Poll::Ready(if let Some(bytes) = bytes {
+                Pin::new(&mut *server).poll_write(cx, bytes)
+            } else {
+                let mut buf = [0u8; 64];
+                let mut read = ReadBuf::new(&mut buf);
+                Pin::new(&mut *server)
+                    .poll_read(cx, &mut read)
+                    .map_ok(|()| read.filled().len())
+            })
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_wait_while_writes_are_blocked() {
+        let budget = SendBudget::new(SendBudgetConfig {
+            shared: 0,
+            per_connection: 0,
+            wait: SHORT,
+        });
+        let (server, mut client) = tokio::io::duplex(64);
+        let mut server = Guarded::new(server, config()).with_send_budget(budget.connection());
+        let hello = [H2_PREFACE.as_slice(), &frame(FRAME_SETTINGS, 0, &[])].concat();
+        client.write_all(&hello).await.unwrap();
+        let mut buf = vec![0u8; hello.len()];
+        server.read_exact(&mut buf).await.unwrap();
+        // The server writes more than the peer takes: its second write is blocked.
+        let answer = [0u8; 100];
+        assert!(matches!(
+            poll_once(&mut server, Some(&answer)).await,
+            Poll::Ready(Ok(64))
+        ));
+        assert!(
+            poll_once(&mut server, Some(&answer[64..]))
+                .await
+                .is_pending()
+        );
+        assert_eq!(budget.write_blocked(), 1);
+        // The peer's next request is there, but not read while the write is blocked.
+        client.write_all(b"request").await.unwrap();
+        assert!(poll_once(&mut server, None).await.is_pending());
+        assert_eq!(budget.held_reads(), 1);
+        // The peer reads: the write makes progress, and reading resumes.
+        let mut taken = [0u8; 64];
+        client.read_exact(&mut taken).await.unwrap();
+        assert!(matches!(
+            poll_once(&mut server, Some(&answer[64..])).await,
+            Poll::Ready(Ok(36))
+        ));
+        assert_eq!(budget.write_blocked(), 0);
+        assert!(matches!(
+            poll_once(&mut server, None).await,
+            Poll::Ready(Ok(7))
+        ));
+        // A blocked connection that ends leaves the gauge.
+        assert!(matches!(
+            poll_once(&mut server, Some(&[0u8; 64])).await,
+            Poll::Ready(Ok(28))
+        ));
+        assert!(poll_once(&mut server, Some(&[0u8; 64])).await.is_pending());
+        assert_eq!(budget.write_blocked(), 1);
+        drop(server);
+        assert_eq!(budget.write_blocked(), 0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -27,6 +27,13 @@
 //! Bytes of a stream the client resets before they are written stay charged until the
 //! connection writes as many other DATA bytes or ends (the guard cannot tell which
 //! stream a write belongs to an answer's charge): conservative, never an overrun.
+//!
+//! The budget bounds answer bytes, not streams: what bounds the streams a client that
+//! never reads can open is the guard, which reads nothing from a connection while its
+//! writes are blocked (`crate::guard`, "reads wait while writes are blocked"). The
+//! ledger counts what that does, for tests and operators: calls that asked for room
+//! ([`SendBudget::calls`]), connections whose writes are blocked now
+//! ([`SendBudget::write_blocked`]) and reads held back ([`SendBudget::held_reads`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -75,6 +82,12 @@ struct Shared {
     refused: AtomicU64,
     /// Charges of at least one byte that fit.
     charges: AtomicU64,
+    /// Calls that asked for room ([`ConnectionBudget::wait_for_room`]).
+    calls: AtomicU64,
+    /// Connections whose last write-side poll returned `Pending` (the guard's gauge).
+    write_blocked: AtomicUsize,
+    /// Reads the guard held back because the connection's writes were blocked.
+    held_reads: AtomicU64,
     /// Woken when `shared_used` falls below `config.shared` again.
     room: Notify,
 }
@@ -96,6 +109,9 @@ impl SendBudget {
                 peak: AtomicUsize::new(0),
                 refused: AtomicU64::new(0),
                 charges: AtomicU64::new(0),
+                calls: AtomicU64::new(0),
+                write_blocked: AtomicUsize::new(0),
+                held_reads: AtomicU64::new(0),
                 room: Notify::new(),
             }),
         }
@@ -135,6 +151,23 @@ impl SendBudget {
     /// Charges of at least one byte that fit (answer chunks let through), so far.
     pub fn charges(&self) -> u64 {
         self.shared.charges.load(Ordering::Relaxed)
+    }
+
+    /// Calls that asked for room, so far: one per call the server started on a
+    /// connection with a budget.
+    pub fn calls(&self) -> u64 {
+        self.shared.calls.load(Ordering::Relaxed)
+    }
+
+    /// Connections whose writes are blocked now (their peer is not reading): the guard
+    /// reads nothing from them.
+    pub fn write_blocked(&self) -> usize {
+        self.shared.write_blocked.load(Ordering::Relaxed)
+    }
+
+    /// Reads the guard held back because their connection's writes were blocked, so far.
+    pub fn held_reads(&self) -> u64 {
+        self.shared.held_reads.load(Ordering::Relaxed)
     }
 }
 
@@ -179,6 +212,7 @@ impl ConnectionBudget {
     /// Waits (at most the configured `wait`) until [`ConnectionBudget::has_room`]; false
     /// if the wait ran out or the connection ended (the call is then refused and counted).
     pub async fn wait_for_room(&self) -> bool {
+        self.shared.calls.fetch_add(1, Ordering::Relaxed);
         // The common case, without a timer.
         if self.has_room() && !self.closed.load(Ordering::Relaxed) {
             return true;
@@ -283,6 +317,21 @@ impl ConnectionBudget {
         }
         self.release(usize::MAX);
         self.room.notify_waiters();
+    }
+
+    /// The guard's report that this connection's writes became blocked (`true`) or made
+    /// progress again (`false`); each change is reported once.
+    pub fn set_write_blocked(&self, blocked: bool) {
+        if blocked {
+            self.shared.write_blocked.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.shared.write_blocked.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The guard's report that it held a read back.
+    pub fn read_held(&self) {
+        self.shared.held_reads.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Bytes this connection has outstanding.
