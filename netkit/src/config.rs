@@ -22,6 +22,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most open connections per server; further clients wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 1_024;
+/// Accepted connections that may be in their opening phase at once: from `accept` until
+/// the server first finds nothing more to read on them (it has caught up with what the
+/// peer sent: a request dispatched, a handshake waiting for its peer), first writes to
+/// them (an answer or a refusal), or they end
+/// (`netkit::connections::ConnectionLimit::accept_opening`). Past it the server accepts
+/// nothing and newcomers wait in the listen backlog, unread. It bounds how much new
+/// connections' work can queue ahead of an established connection's next request: a
+/// burst of 1 000 oversized heads or documents, each 50-100 us of one core to read and
+/// refuse, no longer puts all of them in the run queue at once, and 16 of them are at
+/// most a millisecond or two; 16 handshakes at once still keep a two-core server busy.
+/// Slow and silent peers give their slot back at their first read, so they cannot hold
+/// the slots.
+pub const MAX_OPENING_CONNECTIONS: usize = 16;
 /// Time a write to a client may make no progress (the client reads nothing) before the
 /// connection is closed: an HTTP server's answer to a peer that never reads. As long as
 /// the wire protocol's `write_timeout` (the request timeout).

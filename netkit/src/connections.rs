@@ -12,6 +12,28 @@
 //! of, which no server timeout can end (470 of 1 000 idle HTTP/1.1 connections in the
 //! first full abuse run). So the first [`ConnectionLimit::accept`] widens the
 //! listener's backlog to [`listen_backlog`] (see [`widen_backlog`]).
+//!
+//! A second, smaller limit keeps a flood of *new* connections from starving the
+//! established ones: [`ConnectionLimit::accept_opening`] also takes one of
+//! [`MAX_OPENING_CONNECTIONS`](crate::config::MAX_OPENING_CONNECTIONS) opening slots
+//! before `accept`, and the connection, wrapped in [`Opening`], gives it back the first
+//! time the server finds nothing more to read on it (it has caught up with what the peer
+//! sent: a request dispatched, a handshake waiting for its peer), the first time the
+//! server writes to it (an answer, a refusal, a handshake message) or when it ends. What
+//! can hold a slot is thus a connection whose bytes the server is still working
+//! through, or a first request in its handler with more input already buffered (at most
+//! the request timeout). While
+//! every slot is taken the server accepts nothing: the newcomers wait in the kernel's
+//! backlog, before any byte of theirs is read or parsed, and the server's cores go to
+//! the connections it already has and to the few newcomers it is working through. A
+//! connection that is slow or silent on purpose gives its slot back at its first read,
+//! so slowloris and idle clients cannot hold the slots; only a peer whose bytes the
+//! server is still working through holds one.
+//!
+//! What does not live here: the protocol limits that end an abusive connection
+//! (`crate::guard`, hyper's and h2's settings), and whether a server uses the opening
+//! limit (`crate::http_server` does; a server that calls [`ConnectionLimit::accept`]
+//! does not).
 
 use std::io;
 use std::pin::Pin;
@@ -24,10 +46,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Hands out connections while fewer than the cap are open.
+/// Hands out connections while fewer than the cap are open (and, through
+/// [`ConnectionLimit::accept_opening`], while fewer than the opening limit are new).
 #[derive(Debug, Clone)]
 pub struct ConnectionLimit {
     permits: Arc<Semaphore>,
+    /// Slots of connections in their opening phase (see the module docs).
+    opening: Arc<Semaphore>,
     /// The backlog the listener is given on the first accept, and whether it has been.
     backlog: u32,
     backlog_set: Arc<AtomicBool>,
@@ -53,6 +78,97 @@ pub fn widen_backlog(listener: &TcpListener, backlog: u32) -> io::Result<()> {
     socket2::SockRef::from(listener).listen(backlog)
 }
 
+/// An opening slot of [`ConnectionLimit::accept_opening`]: give it to [`Opening::new`]
+/// with the connection, which frees it at the end of the connection's opening phase.
+#[derive(Debug)]
+pub struct OpeningSlot(OwnedSemaphorePermit);
+
+/// A connection in its opening phase until its first read finds nothing to read (the
+/// server has caught up with its peer), returns end of file or fails, or its first
+/// write (the server answers); then (or when it is dropped) its [`OpeningSlot`] is
+/// freed and it is an ordinary connection. Reads and writes pass through unchanged.
+#[derive(Debug)]
+pub struct Opening<S> {
+    inner: S,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+impl<S> Opening<S> {
+    /// `inner`, holding `slot` until its opening phase ends.
+    pub fn new(inner: S, slot: OpeningSlot) -> Self {
+        Opening {
+            inner,
+            slot: Some(slot.0),
+        }
+    }
+
+    /// Whether the connection still holds its opening slot.
+    pub fn is_opening(&self) -> bool {
+        self.slot.is_some()
+    }
+
+    /// The connection.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Opening<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        // Anything but fresh bytes ends the opening phase: nothing to read (the server is
+        // waiting for its peer, which costs it nothing), end of file, or an error.
+        let read_bytes = matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before;
+        if !read_bytes && self.slot.is_some() {
+            self.slot = None;
+        }
+        polled
+    }
+}
+
+// The first write ends the opening phase too: the server has answered (a response, a
+// refusal, a handshake message), and a peer that then never reads must not keep the
+// slot while the server, its answer stuck, leaves the rest of its input unread (that
+// would let a few never-reading clients shut new connections out for the write-stall
+// timeout, over and over).
+impl<S: AsyncWrite + Unpin> AsyncWrite for Opening<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.slot = None;
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.slot = None;
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.slot = None;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// An accepted connection and the permit that frees its slot when dropped.
 #[derive(Debug)]
 pub struct Admitted {
@@ -65,12 +181,56 @@ pub struct Admitted {
 }
 
 impl ConnectionLimit {
-    /// A limit of `max` open connections (at least 1).
+    /// A limit of `max` open connections (at least 1), of which
+    /// [`MAX_OPENING_CONNECTIONS`](crate::config::MAX_OPENING_CONNECTIONS) may be in
+    /// their opening phase when accepted with [`ConnectionLimit::accept_opening`].
     pub fn new(max: usize) -> Self {
+        ConnectionLimit::with_opening(max, crate::config::MAX_OPENING_CONNECTIONS)
+    }
+
+    /// A limit of `max` open connections of which `opening` (at least 1) may be in their
+    /// opening phase (see the module docs).
+    pub fn with_opening(max: usize, opening: usize) -> Self {
         ConnectionLimit {
             permits: Arc::new(Semaphore::new(max.max(1))),
+            opening: Arc::new(Semaphore::new(opening.max(1))),
             backlog: listen_backlog(max),
             backlog_set: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// As [`ConnectionLimit::accept`], and first waits for an opening slot too: while
+    /// every slot is held by a connection the server is still working through (see the
+    /// module docs) nothing is accepted, so a burst of new connections waits in the
+    /// backlog instead of queueing its work ahead of the established connections'.
+    /// Wrap the connection in [`Opening`] with the slot.
+    ///
+    /// # Errors
+    /// As [`ConnectionLimit::accept`].
+    pub async fn accept_opening(
+        &self,
+        listener: &TcpListener,
+    ) -> io::Result<(Admitted, OpeningSlot)> {
+        self.widen_once(listener);
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| io::Error::other("connection limit closed"))?;
+        let slot = Arc::clone(&self.opening)
+            .acquire_owned()
+            .await
+            .map_err(|_| io::Error::other("opening limit closed"))?;
+        let admitted = Self::accept_with(listener, permit).await;
+        Ok((admitted, OpeningSlot(slot)))
+    }
+
+    /// Widens the listener's backlog on the first accept (see the module docs).
+    fn widen_once(&self, listener: &TcpListener) {
+        if !self.backlog_set.swap(true, Ordering::Relaxed)
+            && let Err(e) = widen_backlog(listener, self.backlog)
+        {
+            // Not fatal: the server still serves, with the backlog it was bound with.
+            tracing::warn!(error = %e, backlog = self.backlog, "cannot widen the listen backlog");
         }
     }
 
@@ -87,16 +247,16 @@ impl ConnectionLimit {
     /// Never in practice; the `Result` keeps the signature honest if the semaphore is
     /// ever closed.
     pub async fn accept(&self, listener: &TcpListener) -> io::Result<Admitted> {
-        if !self.backlog_set.swap(true, Ordering::Relaxed)
-            && let Err(e) = widen_backlog(listener, self.backlog)
-        {
-            // Not fatal: the server still serves, with the backlog it was bound with.
-            tracing::warn!(error = %e, backlog = self.backlog, "cannot widen the listen backlog");
-        }
+        self.widen_once(listener);
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(|_| io::Error::other("connection limit closed"))?;
+        Ok(Self::accept_with(listener, permit).await)
+    }
+
+    /// Accepts the next connection under `permit` (retrying transient errors).
+    async fn accept_with(listener: &TcpListener, permit: OwnedSemaphorePermit) -> Admitted {
         let mut backoff = Duration::from_millis(5);
         loop {
             match listener.accept().await {
@@ -111,11 +271,11 @@ impl ConnectionLimit {
                     // yielding after each accept lets every runnable connection run
                     // once between two accepts, and the rest wait in the backlog.
                     tokio::task::yield_now().await;
-                    return Ok(Admitted {
+                    return Admitted {
                         stream,
                         peer,
                         permit,
-                    });
+                    };
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; retrying");
@@ -211,6 +371,126 @@ mod tests {
         assert_eq!(listen_backlog(crate::config::MAX_CONNECTIONS), 1_024);
         assert_eq!(listen_backlog(10_000), 10_000);
         assert_eq!(listen_backlog(usize::MAX), i32::MAX as u32);
+    }
+
+    /// Connects to `addr` and sends `bytes` (if any); the client's end.
+    async fn client(addr: std::net::SocketAddr, bytes: &[u8]) -> TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(bytes).await.unwrap();
+        stream
+    }
+
+    /// Polls one read of `stream` once: the bytes it read, or `None` if it would wait.
+    async fn read_once<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Vec<u8>> {
+        let mut storage = [0u8; 64];
+        std::future::poll_fn(|cx| {
+            let mut buf = ReadBuf::new(&mut storage);
+            Poll::Ready(match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Some(buf.filled().to_vec()),
+                _ => None,
+            })
+        })
+        .await
+    }
+
+    /// Reads from `stream` until it has read something (at most 10 s).
+    async fn read_some<S: AsyncRead + Unpin>(stream: &mut S) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("bytes arrive")
+            .unwrap();
+        buf[..n].to_vec()
+    }
+
+    /// The opening limit: with its one slot held by a connection whose bytes the server
+    /// is still reading, the next connection is not accepted (its bytes wait in the
+    /// kernel); once the server finds nothing more to read on the first, the second is.
+    #[tokio::test]
+    async fn a_new_connection_waits_while_the_opening_slots_are_held() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limit = ConnectionLimit::with_opening(10, 1);
+        let _a = client(addr, b"a").await;
+        let (first, slot) = limit.accept_opening(&listener).await.unwrap();
+        first.stream.readable().await.unwrap();
+        let mut first = Opening::new(first.stream, slot);
+        let _b = client(addr, b"b").await;
+        let next_limit = limit.clone();
+        let (accepted, mut next) = tokio::sync::oneshot::channel();
+        let listener = Arc::new(listener);
+        let next_listener = Arc::clone(&listener);
+        tokio::spawn(async move {
+            let (admitted, slot) = next_limit.accept_opening(&next_listener).await.unwrap();
+            let _ = accepted.send(Opening::new(admitted.stream, slot));
+        });
+        // The server reads the first connection's bytes: still in its opening phase.
+        assert_eq!(read_some(&mut first).await, b"a");
+        assert!(first.is_opening());
+        // Meanwhile the second, whose connect completed before, is not accepted. (A
+        // bounded look: without the limit it is accepted within milliseconds; with it,
+        // never while the slot is held, so this cannot fail spuriously.)
+        let waited = tokio::time::timeout(Duration::from_millis(300), &mut next).await;
+        assert!(
+            waited.is_err(),
+            "accepted while the only opening slot was held"
+        );
+        // Nothing more to read on the first: its opening phase is over, its slot freed,
+        // and the second is accepted.
+        assert_eq!(read_once(&mut first).await, None);
+        assert!(!first.is_opening());
+        let mut second = tokio::time::timeout(Duration::from_secs(10), next)
+            .await
+            .expect("accepted once the slot was freed")
+            .unwrap();
+        assert_eq!(read_some(&mut second).await, b"b");
+    }
+
+    /// A connection the server answers gives its slot back at the answer, though it has
+    /// more input unread: a client that never reads cannot keep it.
+    #[tokio::test]
+    async fn the_first_answer_ends_the_opening_phase() {
+        use tokio::io::AsyncWriteExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limit = ConnectionLimit::with_opening(10, 1);
+        let _client = client(addr, b"first request, second request").await;
+        let (admitted, slot) = limit.accept_opening(&listener).await.unwrap();
+        // Its bytes are there before the server reads (a read that found none would end
+        // the opening phase by itself).
+        admitted.stream.readable().await.unwrap();
+        let mut server = Opening::new(admitted.stream, slot);
+        let mut head = [0u8; 5];
+        tokio::io::AsyncReadExt::read_exact(&mut server, &mut head)
+            .await
+            .unwrap();
+        assert!(server.is_opening(), "input is still unread");
+        server.write_all(b"answer").await.unwrap();
+        assert!(!server.is_opening());
+    }
+
+    /// Slow and silent clients cannot hold the opening slots: a connection that has sent
+    /// nothing gives its slot back at the server's first read.
+    #[tokio::test]
+    async fn a_silent_connection_gives_its_opening_slot_back_at_its_first_read() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limit = ConnectionLimit::with_opening(10, 1);
+        let _silent = client(addr, b"").await;
+        let (silent, slot) = limit.accept_opening(&listener).await.unwrap();
+        let mut silent = Opening::new(silent.stream, slot);
+        assert_eq!(read_once(&mut silent).await, None);
+        assert!(!silent.is_opening());
+        let _talker = client(addr, b"t").await;
+        let (talker, slot) =
+            tokio::time::timeout(Duration::from_secs(10), limit.accept_opening(&listener))
+                .await
+                .expect("accepted: the silent connection holds no slot")
+                .unwrap();
+        let mut talker = Opening::new(talker.stream, slot);
+        assert_eq!(read_some(&mut talker).await, b"t");
     }
 
     /// The path that left idle connections open in the abuse run: more clients than

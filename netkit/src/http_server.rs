@@ -2,7 +2,10 @@
 //!
 //! - hyper-util's connection builder **with a timer**, so the HTTP/1 header-read timeout
 //!   actually fires (axum 0.8's `serve` installs no timer, which silently disables it);
-//! - the connection cap of [`ConnectionLimit`], taken before `accept`;
+//! - the connection cap of [`ConnectionLimit`], taken before `accept`, and its opening
+//!   limit ([`crate::config::MAX_OPENING_CONNECTIONS`]): a burst of new connections
+//!   waits in the backlog, unread, instead of queueing its work ahead of the
+//!   established connections' requests;
 //! - HTTP/1.1 and HTTP/2 (prior knowledge) on one port;
 //! - an idle keep-alive timeout apart from the header-read timeout, advertised in a
 //!   `Keep-Alive` header (hyper runs one timer for both; see [`crate::http_idle`]);
@@ -27,7 +30,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::config::{Http2Config, ServerConfig};
-use crate::connections::{ConnectionLimit, Counted};
+use crate::connections::{ConnectionLimit, Counted, Opening};
 use crate::guard::{GuardConfig, Guarded};
 use crate::http_idle::{ConnectionTimer, ReadClock, ReadClocked};
 
@@ -206,7 +209,19 @@ pub async fn serve(
     config: HttpServerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let limit = ConnectionLimit::new(config.server.max_connections);
+    let opening = crate::config::MAX_OPENING_CONNECTIONS;
+    serve_with_opening(listener, router, config, opening, shutdown).await
+}
+
+/// [`serve`] with at most `opening` connections in their opening phase (tests use 1).
+async fn serve_with_opening(
+    listener: TcpListener,
+    router: Router,
+    config: HttpServerConfig,
+    opening: usize,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let limit = ConnectionLimit::with_opening(config.server.max_connections, opening);
     let acceptor = config
         .server
         .tls
@@ -217,14 +232,17 @@ pub async fn serve(
     tokio::pin!(shutdown);
     loop {
         let admitted = tokio::select! {
-            admitted = limit.accept(&listener) => admitted?,
+            admitted = limit.accept_opening(&listener) => admitted?,
             () = &mut shutdown => break,
         };
+        // The opening slot sits on the socket, under TLS: a handshake is opening work too.
+        let (admitted, slot) = admitted;
+        let stream = Opening::new(admitted.stream, slot);
         let peer = admitted.peer;
         let service = TowerToHyperService::new(service.clone().for_peer(peer));
         let permit = admitted.permit;
         let Some(acceptor) = &acceptor else {
-            let connection = serve_one(&config, Counted(admitted.stream), service);
+            let connection = serve_one(&config, Counted(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
@@ -241,7 +259,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let config = config.clone();
         tokio::spawn(async move {
-            if let Some(tls) = acceptor.accept(Counted(admitted.stream), peer).await {
+            if let Some(tls) = acceptor.accept(Counted(stream), peer).await {
                 let connection = watcher.watch(serve_one(&config, tls, service));
                 if let Err(e) = connection.await {
                     tracing::debug!(%peer, error = %e, "connection closed with an error");
@@ -334,17 +352,18 @@ fn declared_length<B>(request: &http::Request<B>) -> Option<u64> {
         .ok()
 }
 
+/// The future of [`RefuseOversized`]: the refusal, ready at once, or the inner
+/// service's answer, unboxed (no allocation per request).
+pub type RefuseOversizedFuture<F, E> =
+    futures::future::Either<std::future::Ready<Result<axum::response::Response, E>>, F>;
+
 impl<S, B> tower::Service<http::Request<B>> for RefuseOversized<S>
 where
     S: tower::Service<http::Request<B>, Response = axum::response::Response>,
-    S::Error: Send + 'static,
-    S::Future: Send + 'static,
 {
     type Response = axum::response::Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<
-        Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send + 'static>,
-    >;
+    type Future = RefuseOversizedFuture<S::Future, S::Error>;
 
     fn poll_ready(
         &mut self,
@@ -356,9 +375,9 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if declared_length(&request).is_some_and(|length| length > self.limit) {
             let response = (self.respond)(self.limit);
-            return Box::pin(std::future::ready(Ok(response)));
+            return futures::future::Either::Left(std::future::ready(Ok(response)));
         }
-        Box::pin(self.inner.call(request))
+        futures::future::Either::Right(self.inner.call(request))
     }
 }
 
@@ -575,6 +594,94 @@ mod tests {
         stream.write_all(&request).await.unwrap();
         let head = read_head(&mut stream).await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head:?}");
+    }
+
+    /// The opening limit at the server: with its one opening slot held by a connection
+    /// whose bytes the server is still working through (two pipelined requests, the
+    /// first held in its handler), an established connection is served, while a new
+    /// connection is not read at all until the slot is freed.
+    #[tokio::test]
+    async fn an_established_connection_is_served_while_new_ones_wait_for_an_opening_slot() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::AsyncWriteExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (entered, mut held) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let release = Arc::new(tokio::sync::Notify::new());
+        let newcomer_served = Arc::new(AtomicUsize::new(0));
+        let router = {
+            let release = Arc::clone(&release);
+            let newcomer_served = Arc::clone(&newcomer_served);
+            Router::new()
+                .route("/", get(|| async { "ok" }))
+                .route(
+                    "/hold",
+                    get(move || async move {
+                        let _ = entered.send(());
+                        release.notified().await;
+                        "ok"
+                    }),
+                )
+                .route(
+                    "/new",
+                    get(move || async move {
+                        newcomer_served.fetch_add(1, Ordering::SeqCst);
+                        "ok"
+                    }),
+                )
+        };
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let config = HttpServerConfig::default();
+        tokio::spawn(serve_with_opening(listener, router, config, 1, async {
+            let _ = stopped.await;
+        }));
+        // Established before the flood.
+        let mut established = tokio::net::TcpStream::connect(addr).await.unwrap();
+        established.write_all(REQUEST).await.unwrap();
+        assert!(
+            read_response(&mut established)
+                .await
+                .starts_with("HTTP/1.1 200")
+        );
+        // A new connection the server has not caught up with: its second request waits,
+        // unread by hyper, behind the first, which its handler holds.
+        let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
+        busy.write_all(
+            b"GET /hold HTTP/1.1\r\nhost: test\r\n\r\nGET / HTTP/1.1\r\nhost: test\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), held.recv())
+            .await
+            .expect("the held request reached its handler");
+        // A newcomer connects and sends its request: it is not accepted.
+        let mut newcomer = tokio::net::TcpStream::connect(addr).await.unwrap();
+        newcomer
+            .write_all(b"GET /new HTTP/1.1\r\nhost: test\r\n\r\n")
+            .await
+            .unwrap();
+        // The established connection is served meanwhile, twice.
+        for _ in 0..2 {
+            established.write_all(REQUEST).await.unwrap();
+            let answer =
+                tokio::time::timeout(Duration::from_secs(10), read_response(&mut established))
+                    .await
+                    .expect("the established connection is served");
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        // And the newcomer was not read: a bounded look (without the limit it is served
+        // within milliseconds; with it never while the slot is held, so this cannot fail
+        // spuriously).
+        let early =
+            tokio::time::timeout(Duration::from_millis(300), read_head(&mut newcomer)).await;
+        assert!(early.is_err(), "the newcomer was answered: {early:?}");
+        assert_eq!(newcomer_served.load(Ordering::SeqCst), 0);
+        // The held request finishes; the server catches up with that connection (its
+        // slot is freed) and the newcomer is served.
+        release.notify_one();
+        let head = read_head(&mut newcomer).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head:?}");
+        assert_eq!(newcomer_served.load(Ordering::SeqCst), 1);
     }
 
     /// A request head over `HTTP1_MAX_BUF_BYTES` gets 431 once that much is read; one
