@@ -56,12 +56,14 @@ pub const HTTP2_MAX_LOCAL_ERROR_RESETS: usize = 1_024;
 /// the GOAWAYs, while an honest client resets a handful at most.
 pub const HTTP2_MAX_PENDING_ACCEPT_RESETS: usize = 20;
 /// The most an HTTP/1.1 server buffers of a request it is reading (hyper's
-/// `max_buf_size`): the request line and headers must fit, or the answer is 431. 64 KiB,
-/// four times HTTP/2's `max_header_list_bytes` and far above any header this API reads
-/// (a bearer token is under 1 KiB); hyper's default (about 400 KiB) let every connection
-/// of a big-headers burst make the server read and scan 400 KiB before its 431. Also the
-/// largest read of a body, which only caps a read, not the body.
-pub const HTTP1_MAX_BUF_BYTES: usize = 64 * 1024;
+/// `max_buf_size`): the request line and headers must fit, or the answer is 431. 16 KiB,
+/// the same as HTTP/2's `max_header_list_bytes` (and Node.js's default header limit), and
+/// far above any header this API reads (a bearer token is under 1 KiB). hyper's default
+/// (about 400 KiB) let every connection of a big-headers burst make the server read and
+/// scan 400 KiB before its 431; at 64 KiB the byte-by-byte scan for the head's end was
+/// still a quarter of the server's cost per such connection. Also the largest read of a
+/// body, which only caps a read, not the body.
+pub const HTTP1_MAX_BUF_BYTES: usize = 16 * 1024;
 /// Largest HTTP/2 header list a server accepts, in bytes.
 pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 /// PING and SETTINGS frames (each obliges the server to answer) a client may send per
