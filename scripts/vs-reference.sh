@@ -11,7 +11,10 @@
 # and prints quartet / reference for each. Installs nothing: it needs wrk and h2load
 # (Debian: apt-get install wrk nghttp2-client), taskset, jq, and a release build of
 # quartet (built here if missing). The reference tools always ask for event 1; quartet
-# draws event ids from its seeded stream and checks every answer.
+# draws event ids from its seeded stream and checks every answer. That does not change
+# the server's work: under callgrind the server spends the same instructions per
+# request on event 1 as on a uniform mix of the 10 000 events (REST 60.0k vs 59.8k,
+# GraphQL 135.5k vs 135.3k, and the same D1 misses), the answers being 411-459 bytes.
 #
 # Each pair runs ROUNDS times (default 2), reference and quartet alternating, so that a
 # disturbance on a shared machine hits both sides; the ratio is of the summed rates, with

@@ -117,7 +117,11 @@ impl Http1Conn {
 
     async fn exchange(&mut self) -> io::Result<u16> {
         if self.stream.is_none() {
-            self.stream = Some(dial_stream(self.addr, self.tls.as_ref()).await?);
+            // Boxed because the connect and TLS handshake futures are large (rustls'
+            // connection state): held inline they would make every request's future
+            // that size, and the load loop's boxed step future copies it whole on each
+            // request, while reconnecting is rare.
+            self.stream = Some(Box::pin(dial_stream(self.addr, self.tls.as_ref())).await?);
         }
         let Some(stream) = self.stream.as_mut() else {
             return Err(io::ErrorKind::NotConnected.into());
@@ -132,14 +136,20 @@ impl Http1Conn {
             if read_more(stream, &mut self.read).await? == 0 {
                 return Err(eof("before the response head"));
             }
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.read) {
+            // Left uninitialised: httparse writes the slots it fills, so a response
+            // pays for its own few headers, not for clearing all MAX_HEADERS slots.
+            let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut []);
+            match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                &mut response,
+                &self.read,
+                &mut headers,
+            ) {
                 Ok(httparse::Status::Complete(head_len)) => {
                     let status = response.code.unwrap_or(0);
-                    let (framing, close) = framing(response.headers)?;
-                    self.encoding = content_encoding(response.headers);
-                    break (status, head_len, framing, close);
+                    let head = head_fields(response.headers)?;
+                    self.encoding = head.encoding;
+                    break (status, head_len, head.framing, head.close);
                 }
                 Ok(httparse::Status::Partial) => {}
                 Err(e) => {
@@ -227,48 +237,74 @@ async fn read_more(stream: &mut LeanStream, buf: &mut Vec<u8>) -> io::Result<usi
     stream.read_buf(buf).await
 }
 
-/// How the body is delimited, and whether the server closes the connection after it.
-fn framing(headers: &[httparse::Header<'_>]) -> io::Result<(Framing, bool)> {
-    let mut framing = Framing::UntilClose;
-    let mut close = false;
-    for header in headers {
-        if header.name.eq_ignore_ascii_case("content-length") {
-            let length = std::str::from_utf8(header.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))?;
-            if !matches!(framing, Framing::Chunked) {
-                framing = Framing::Length(length);
-            }
-        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            if header
-                .value
-                .windows(7)
-                .any(|w| w.eq_ignore_ascii_case(b"chunked"))
-            {
-                framing = Framing::Chunked;
-            }
-        } else if header.name.eq_ignore_ascii_case("connection")
-            && header
-                .value
-                .windows(5)
-                .any(|w| w.eq_ignore_ascii_case(b"close"))
-        {
-            close = true;
-        }
-    }
-    Ok((framing, close))
+/// What the client needs of a response head.
+struct Head {
+    framing: Framing,
+    /// The server closes the connection after this response.
+    close: bool,
+    /// The body's encoding: identity without a `Content-Encoding`, `None` for one the
+    /// harness cannot decode.
+    encoding: Option<Compression>,
 }
 
-/// The body's encoding: identity without a `Content-Encoding`, `None` for one the
-/// harness cannot decode.
-fn content_encoding(headers: &[httparse::Header<'_>]) -> Option<Compression> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-encoding"))
-        .map_or(Some(Compression::None), |h| {
-            crate::compression::from_content_encoding(h.value)
-        })
+/// Reads the framing, `Connection: close` and the encoding in one pass over the
+/// headers (by length first: most names are none of the four and cost one compare).
+fn head_fields(headers: &[httparse::Header<'_>]) -> io::Result<Head> {
+    let mut head = Head {
+        framing: Framing::UntilClose,
+        close: false,
+        encoding: Some(Compression::None),
+    };
+    for header in headers {
+        let name = header.name.as_bytes();
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                let length = content_length(header.value).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length")
+                })?;
+                if !matches!(head.framing, Framing::Chunked) {
+                    head.framing = Framing::Length(length);
+                }
+            }
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding")
+                && header
+                    .value
+                    .windows(7)
+                    .any(|w| w.eq_ignore_ascii_case(b"chunked")) =>
+            {
+                head.framing = Framing::Chunked;
+            }
+            10 if name.eq_ignore_ascii_case(b"connection")
+                && header
+                    .value
+                    .windows(5)
+                    .any(|w| w.eq_ignore_ascii_case(b"close")) =>
+            {
+                head.close = true;
+            }
+            16 if name.eq_ignore_ascii_case(b"content-encoding") => {
+                head.encoding = crate::compression::from_content_encoding(header.value);
+            }
+            _ => {}
+        }
+    }
+    Ok(head)
+}
+
+/// A `Content-Length` value: decimal digits, optionally surrounded by ASCII whitespace
+/// (what `str::trim` then `usize::from_str` accepted, less a leading `+`).
+fn content_length(value: &[u8]) -> Option<usize> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &d| {
+        if d.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 fn eof(where_: &str) -> io::Error {
@@ -368,6 +404,23 @@ mod tests {
                 crate::compression::decode(encoding, conn.body(), MAX_BODY, &mut decoded).unwrap();
                 assert_eq!(decoded, json);
             }
+        }
+    }
+
+    #[test]
+    fn content_length_reads_digits_only() {
+        assert_eq!(content_length(b"422"), Some(422));
+        assert_eq!(content_length(b" 0\t"), Some(0));
+        for bad in [
+            &b""[..],
+            b" ",
+            b"-1",
+            b"+1",
+            b"1 2",
+            b"0x10",
+            b"99999999999999999999999",
+        ] {
+            assert_eq!(content_length(bad), None, "{bad:?}");
         }
     }
 

@@ -27,7 +27,21 @@ struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     /// Skips JSON whitespace; returns the next byte, if any.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
+        // Servers write compact JSON: the next byte is nearly always the token itself,
+        // so that case costs one load and one compare (every byte under `!` is either
+        // whitespace or a control character no token starts with).
+        let b = *self.bytes.get(self.at)?;
+        if b > b' ' {
+            return Some(b);
+        }
+        self.skip_whitespace()
+    }
+
+    /// [`Scan::peek`]'s slow path: whitespace to skip.
+    #[cold]
+    fn skip_whitespace(&mut self) -> Option<u8> {
         while let Some(&b) = self.bytes.get(self.at) {
             if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
                 self.at += 1;
@@ -39,6 +53,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Consumes `byte` (after whitespace) if it is next.
+    #[inline]
     fn eat(&mut self, byte: u8) -> bool {
         if self.peek() == Some(byte) {
             self.at += 1;
@@ -50,6 +65,7 @@ impl<'a> Scan<'a> {
 
     /// A string without escapes or control characters: its raw contents, not checked
     /// for UTF-8 (serde_json does not check a string it skips either).
+    #[inline]
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         if !self.eat(b'"') {
             return None;
@@ -57,11 +73,12 @@ impl<'a> Scan<'a> {
         let start = self.at;
         let rest = self.bytes.get(start..)?;
         let len = special(rest)?;
-        if rest[len] != b'"' {
+        let (contents, after) = rest.split_at_checked(len)?;
+        if after.first() != Some(&b'"') {
             return None;
         }
         self.at = start + len + 1;
-        Some(&rest[..len])
+        Some(contents)
     }
 
     /// A string as [`Scan::raw_string`], also UTF-8 (what serde_json checks of a string
@@ -208,31 +225,41 @@ impl<'a> Scan<'a> {
 /// Where the first `"`, `\` or control character of `bytes` is: eight bytes at a time,
 /// as serde_json's own scan finds the end of a string (a byte under 0x20, or equal to
 /// either, sets its top bit in the mask; the lowest set bit is the first such byte).
+/// The last partial word is padded with spaces (never special) rather than walked byte
+/// by byte: most strings of an answer (keys, enum values) are shorter than a word.
+#[inline]
 fn special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES << 7;
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let Ok(word) = <[u8; 8]>::try_from(chunk) else {
             break;
         };
-        let word = u64::from_le_bytes(word);
-        let control = word.wrapping_sub(ONES * 0x20) & !word;
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        let found = (control | quote | backslash) & HIGH;
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
+        if let Some(p) = special_in(u64::from_le_bytes(word)) {
+            return Some(at + p);
         }
         at += 8;
     }
-    let tail = bytes.get(at..)?;
-    tail.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    let tail = chunks.remainder();
+    let mut word = [b' '; 8];
+    word.get_mut(..tail.len())?.copy_from_slice(tail);
+    special_in(u64::from_le_bytes(word))
+        .filter(|&p| p < tail.len())
         .map(|p| at + p)
+}
+
+/// The first special byte of eight (little-endian), if any.
+#[inline]
+fn special_in(word: u64) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    let found = (control | quote | backslash) & HIGH;
+    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
 }
 
 /// Whether `key` is UTF-8: a key the scan does not know is checked as serde_json checks
@@ -339,6 +366,33 @@ mod tests {
     /// What the serde views say of `body`.
     fn views_pass(dialect: Dialect, body: &[u8]) -> bool {
         check::event_view_passes(dialect, body, 7, "Zoë's show")
+    }
+
+    /// The word-at-a-time search finds what a byte-by-byte one finds, wherever the
+    /// special byte is relative to the words and the padded tail.
+    #[test]
+    fn special_finds_the_first_special_byte_at_every_offset() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        for len in 0..26 {
+            let plain: Vec<u8> = (0..len).map(|i| b"az~!#\x7f\xc3\xa9"[i % 8]).collect();
+            assert_eq!(special(&plain), naive(&plain), "{plain:?}");
+            for at in 0..len {
+                for byte in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = byte;
+                    // A second special byte later must not move the answer.
+                    if let Some(last) = bytes.last_mut().filter(|_| at + 1 < len) {
+                        *last = b'"';
+                    }
+                    assert_eq!(special(&bytes), naive(&bytes), "{bytes:?}");
+                    assert_eq!(special(&bytes), Some(at));
+                }
+            }
+        }
     }
 
     #[test]
