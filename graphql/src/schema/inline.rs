@@ -59,25 +59,74 @@ impl<T: ContainerType + Send + Sync> OutputType for Inline<T> {
         let type_name = self.0.introspection_type_name();
         let mut fields = Vec::new();
         selected(ctx, &ctx.item.node, &type_name, &mut fields, 0)?;
-        let mut object = IndexMap::with_capacity(fields.len());
-        for field in fields {
-            let key = field.node.response_key().node.clone();
-            if field.node.name.node == "__typename" {
-                insert(&mut object, key, Value::String(type_name.to_string()));
-                continue;
-            }
-            let ctx_field = ctx.with_field(field);
-            // As async-graphql's executor: a failed field is reported and left out.
-            match self.0.resolve_field(&ctx_field).await {
-                Ok(value) => insert(&mut object, key, value.unwrap_or_default()),
-                Err(error) => ctx.add_error(error),
-            }
+        Ok(resolve_object(&self.0, ctx, &fields, &type_name).await)
+    }
+}
+
+/// `value`'s `fields` (already expanded by [`selected`]) as an object, in order, as
+/// async-graphql's executor gives it: a failed field is reported and left out.
+async fn resolve_object<T: ContainerType>(
+    value: &T,
+    ctx: &ContextSelectionSet<'_>,
+    fields: &[&Positioned<Field>],
+    type_name: &str,
+) -> Value {
+    let mut object = IndexMap::with_capacity(fields.len());
+    for &field in fields {
+        let key = field.node.response_key().node.clone();
+        if field.node.name.node == "__typename" {
+            insert(&mut object, key, Value::String(type_name.to_owned()));
+            continue;
         }
-        Ok(if object.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(object)
-        })
+        let ctx_field = ctx.with_field(field);
+        match value.resolve_field(&ctx_field).await {
+            Ok(found) => insert(&mut object, key, found.unwrap_or_default()),
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    if object.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(object)
+    }
+}
+
+/// A list of objects, `[T!]!` in the schema, each resolved as [`Inline`] does, one
+/// after another in the parent's task. As `Vec<T>` async-graphql builds one future
+/// per item and joins them with `try_join_all`, and each item walks the selection's
+/// fragments again; here the selection is expanded once for the whole list, and each
+/// item's path ends in its index, as the executor's does.
+/// The items are borrowed when the parent already holds them (an event's fetched
+/// availability) and owned when the resolver fetched them itself.
+pub struct InlineList<'a, T: Clone>(pub Cow<'a, [T]>);
+
+impl<T: ContainerType + Clone + Send + Sync> OutputType for InlineList<'_, T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<T> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<T> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let type_name = T::type_name();
+        let mut fields = Vec::new();
+        selected(ctx, &ctx.item.node, &type_name, &mut fields, 0)?;
+        let mut items = Vec::with_capacity(self.0.len());
+        for (index, item) in self.0.iter().enumerate() {
+            let ctx_item = ctx.with_index(index);
+            items.push(resolve_object(item, &ctx_item, &fields, &type_name).await);
+        }
+        Ok(Value::List(items))
     }
 }
 

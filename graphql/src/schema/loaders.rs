@@ -19,7 +19,7 @@ use async_graphql::Lookahead;
 use async_graphql::futures_util::future::join_all;
 use domain::{Error, PerformerId, SharedTicketing, VenueId};
 
-use super::types::Event;
+use super::types::{Event, SectionAvailability};
 
 /// How many batched lookups were made.
 #[derive(Debug, Default)]
@@ -90,7 +90,13 @@ pub async fn one(api: &SharedTicketing, id: domain::EventId, wants: Wants) -> Re
             .map(|p| (p.id.0, Arc::new(p)))
             .collect(),
     ));
-    event.availability = Some(detail.availability);
+    event.availability = Some(
+        detail
+            .availability
+            .into_iter()
+            .map(SectionAvailability::from)
+            .collect(),
+    );
     Ok(event)
 }
 
@@ -133,7 +139,8 @@ pub async fn many(
         let details = join_all(events.iter().map(|e| api.get_event_detail(e.id))).await;
         let mut all = Vec::with_capacity(details.len());
         for detail in details {
-            all.push(Some(detail?.availability));
+            let sections = detail?.availability.into_iter();
+            all.push(Some(sections.map(SectionAvailability::from).collect()));
         }
         all
     } else {

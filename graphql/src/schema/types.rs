@@ -18,7 +18,7 @@ use async_graphql::{
 use serde::Deserialize;
 
 use super::api;
-use super::inline::Inline;
+use super::inline::{Inline, InlineList};
 use super::loaders::{self, Wants};
 use crate::error::to_graphql;
 
@@ -95,8 +95,9 @@ pub struct Event {
     pub venues: Option<Arc<HashMap<u64, Arc<domain::Venue>>>>,
     /// Performers fetched for the list this event is in, by id.
     pub performers: Option<Arc<HashMap<u64, Arc<domain::Performer>>>>,
-    /// This event's availability, when fetched.
-    pub availability: Option<Vec<domain::SectionAvailability>>,
+    /// This event's availability, when fetched (as the GraphQL objects, so the field
+    /// lends them out instead of copying every section's name).
+    pub availability: Option<Vec<SectionAvailability>>,
 }
 
 impl Event {
@@ -115,7 +116,7 @@ impl Event {
 impl Event {
     /// Event id.
     async fn id(&self) -> ID {
-        ID(self.event.id.to_string())
+        ID(decimal(self.event.id.0))
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -131,7 +132,7 @@ impl Event {
     }
     /// Id of the venue (select `venue` for the venue itself).
     async fn venue_id(&self) -> ID {
-        ID(self.event.venue_id.to_string())
+        ID(decimal(self.event.venue_id.0))
     }
     /// Ids of the performers, headliner first.
     async fn performer_ids(&self) -> ScalarList<ID> {
@@ -139,7 +140,7 @@ impl Event {
             .event
             .performer_ids
             .iter()
-            .map(|p| ID(p.to_string()))
+            .map(|p| ID(decimal(p.0)))
             .collect();
         ScalarList::new(&ids)
     }
@@ -181,7 +182,7 @@ impl Event {
     }
     /// The performers, headliner first, fetched with every other performer of the list
     /// this event is in.
-    async fn performers(&self, ctx: &Context<'_>) -> Result<Vec<Inline<Performer>>> {
+    async fn performers(&self, ctx: &Context<'_>) -> Result<InlineList<'_, Performer>> {
         let found = if let Some(found) = &self.performers {
             Arc::clone(found)
         } else {
@@ -193,33 +194,35 @@ impl Event {
             }
             Arc::new(found)
         };
-        self.event
+        let performers = self
+            .event
             .performer_ids
             .iter()
             .map(|id| {
                 found
                     .get(&id.0)
-                    .map(|p| Inline(Performer(Arc::clone(p))))
+                    .map(|p| Performer(Arc::clone(p)))
                     .ok_or_else(|| to_graphql(&domain::Error::not_found("performer", id)))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(InlineList(Cow::Owned(performers)))
     }
     /// Seats still available in each section.
-    async fn availability(&self, ctx: &Context<'_>) -> Result<Vec<Inline<SectionAvailability>>> {
-        let availability = match &self.availability {
-            Some(fetched) => fetched.clone(),
-            None => {
-                api(ctx)?
-                    .get_event_detail(self.event.id)
-                    .await
-                    .map_err(|e| to_graphql(&e))?
-                    .availability
-            }
-        };
-        Ok(availability
-            .into_iter()
-            .map(|a| Inline(SectionAvailability::from(a)))
-            .collect())
+    async fn availability(&self, ctx: &Context<'_>) -> Result<InlineList<'_, SectionAvailability>> {
+        if let Some(fetched) = &self.availability {
+            return Ok(InlineList(Cow::Borrowed(fetched)));
+        }
+        let availability = api(ctx)?
+            .get_event_detail(self.event.id)
+            .await
+            .map_err(|e| to_graphql(&e))?
+            .availability;
+        Ok(InlineList(Cow::Owned(
+            availability
+                .into_iter()
+                .map(SectionAvailability::from)
+                .collect(),
+        )))
     }
     /// Every seat with its state (large: thousands of seats for a big venue).
     #[graphql(complexity = "50 + child_complexity")]
@@ -282,7 +285,7 @@ pub struct Venue(pub Arc<domain::Venue>);
 impl Venue {
     /// Venue id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(decimal(self.0.id.0))
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -446,13 +449,14 @@ impl OutputType for SectionList {
 }
 
 /// Someone who performs at events.
+#[derive(Clone)]
 pub struct Performer(pub Arc<domain::Performer>);
 
 #[Object]
 impl Performer {
     /// Performer id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(decimal(self.0.id.0))
     }
     /// Display name.
     async fn name(&self) -> &str {
@@ -469,7 +473,7 @@ impl Performer {
 }
 
 /// Availability of one section.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct SectionAvailability {
     /// Section id.
     pub section_id: u32,
@@ -726,6 +730,15 @@ impl SeatList {
         out.push(b']');
         Ok(out)
     }
+}
+
+/// `n` in decimal, as an id's text: `to_string` goes through the formatting machinery,
+/// which costs several times this for the ids every event carries.
+fn decimal(n: u64) -> String {
+    let mut out = Vec::with_capacity(20);
+    write_number(&mut out, n);
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Writes `n` in decimal.
