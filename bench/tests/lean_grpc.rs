@@ -3,8 +3,9 @@
 //! its answers pass their checks and count the same bytes as the `h2` crate path, many
 //! calls share one connection, a gRPC error status is the call's failure with its code
 //! and message (read through HPACK's Huffman coding and dynamic table as the `h2`
-//! crate's encoder writes them), and a GOAWAY or a lost connection fails calls within a
-//! deadline instead of hanging.
+//! crate's encoder writes them), a GOAWAY or a lost connection fails calls within a
+//! deadline instead of hanging, and a round of answers read at once sends its callers'
+//! next calls in one write (as `h2load` does), counted on the socket.
 
 mod common;
 
@@ -309,4 +310,214 @@ async fn a_dropped_connection_fails_calls_without_hanging() {
     );
     let again = failure(tokio::time::timeout(DEADLINE, w.run_once()).await.unwrap());
     assert!(again.contains("connection lost"), "{again}");
+}
+
+/// Records the bytes of every write to `inner`, one entry per `poll_write`.
+struct CountingWrites<S> {
+    inner: S,
+    writes: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for CountingWrites<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingWrites<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let written = std::pin::Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = written {
+            this.writes.lock().unwrap().push(buf[..n].to_vec());
+        }
+        written
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// For each write in `writes`, how many HEADERS frames begin in it.
+fn headers_per_write(writes: &[Vec<u8>]) -> Vec<usize> {
+    use bench::lean::h2frames::{self, kind};
+    let mut counts = vec![0; writes.len()];
+    let mut starts = Vec::new();
+    let mut all = Vec::new();
+    for w in writes {
+        starts.push(all.len());
+        all.extend_from_slice(w);
+    }
+    let mut at = h2frames::PREFACE.len();
+    while let Some(head) = h2frames::head(&all[at.min(all.len())..]) {
+        if head.kind == kind::HEADERS {
+            let write = starts.partition_point(|&s| s <= at) - 1;
+            counts[write] += 1;
+        }
+        at += h2frames::HEADER_LEN + head.len;
+    }
+    counts
+}
+
+/// A raw HTTP/2 server on `io` that answers requests in rounds of `round`: it reads until
+/// `round` whole requests have come, then writes all their answers in one write (as a
+/// server does that read them all at once), `rounds` times.
+async fn round_server(mut io: tokio::io::DuplexStream, round: usize, rounds: usize) {
+    use bench::lean::h2frames::{self, flag, kind};
+    use tokio::io::AsyncWriteExt;
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut preface = false;
+    let mut settings = Vec::new();
+    h2frames::put_head(&mut settings, 0, kind::SETTINGS, 0, 0);
+    io.write_all(&settings).await.unwrap();
+    let mut done = Vec::new();
+    for _ in 0..rounds {
+        while done.len() < round {
+            let n = io.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the client closed early");
+            buf.extend_from_slice(&chunk[..n]);
+            if !preface && buf.len() >= h2frames::PREFACE.len() {
+                buf.drain(..h2frames::PREFACE.len());
+                preface = true;
+            }
+            while let Some(head) = h2frames::head(&buf) {
+                if buf.len() < h2frames::HEADER_LEN + head.len {
+                    break;
+                }
+                if head.kind == kind::DATA && head.flags & flag::END_STREAM != 0 {
+                    done.push(head.stream);
+                }
+                buf.drain(..h2frames::HEADER_LEN + head.len);
+            }
+        }
+        let mut out = Vec::new();
+        for stream in done.drain(..round) {
+            // :status 200 (static index 8), then content-type and grpc-status as
+            // literals without indexing, new names.
+            let mut block = vec![0x88, 0, 12];
+            block.extend_from_slice(b"content-type");
+            block.push(16);
+            block.extend_from_slice(b"application/grpc");
+            h2frames::put_head(
+                &mut out,
+                block.len(),
+                kind::HEADERS,
+                flag::END_HEADERS,
+                stream,
+            );
+            out.extend_from_slice(&block);
+            h2frames::put_head(&mut out, 5, kind::DATA, 0, stream);
+            out.extend_from_slice(&[0, 0, 0, 0, 0]);
+            let mut trailers = vec![0, 11];
+            trailers.extend_from_slice(b"grpc-status");
+            trailers.extend_from_slice(&[1, b'0']);
+            h2frames::put_head(
+                &mut out,
+                trailers.len(),
+                kind::HEADERS,
+                flag::END_HEADERS | flag::END_STREAM,
+                stream,
+            );
+            out.extend_from_slice(&trailers);
+        }
+        io.write_all(&out).await.unwrap();
+    }
+    // Hold the connection until the client is gone.
+    while io.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+}
+
+/// As `h2load` does: when one read brings a round of answers, every caller answered
+/// there has its next call in the same write (one write per round, not one per few
+/// callers), on the runtime the harness uses (one worker thread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_round_of_answers_read_at_once_brings_its_next_calls_in_one_write() {
+    use bench::lean::h2conn::{Answer, FramedConn, RequestHeaders};
+    const CALLERS: usize = 32;
+    const ROUNDS: usize = 6;
+    let (client, server) = tokio::io::duplex(1 << 20);
+    let writes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let io = CountingWrites {
+        inner: client,
+        writes: Arc::clone(&writes),
+    };
+    let server = tokio::spawn(round_server(server, CALLERS, ROUNDS));
+    let conn = FramedConn::spawn(io, false, "test".into());
+    let headers = Arc::new(RequestHeaders {
+        paths: vec![b"/quartet.v1.Ticketing/GetEvent".to_vec()],
+        fields: vec![
+            (
+                b"content-type".to_vec(),
+                b"application/grpc".to_vec(),
+                false,
+            ),
+            (b"te".to_vec(), b"trailers".to_vec(), false),
+        ],
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..CALLERS {
+        let conn = conn.clone();
+        let slot = conn.register(Arc::clone(&headers));
+        tasks.push(tokio::spawn(async move {
+            let mut answer = Answer::default();
+            for _ in 0..ROUNDS {
+                conn.call(slot, 0, &[0, 0, 0, 0, 2, 8, 1], &mut answer)
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status, 200);
+                assert_eq!(answer.grpc_status, Some(Ok(0)));
+                assert_eq!(answer.data, [0, 0, 0, 0, 0]);
+            }
+        }));
+    }
+    tokio::time::timeout(DEADLINE, async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    })
+    .await
+    .expect("every round within the deadline");
+    drop(conn);
+    let writes = writes.lock().unwrap().clone();
+    let per_write: Vec<usize> = headers_per_write(&writes)
+        .into_iter()
+        .filter(|&n| n > 0)
+        .collect();
+    assert_eq!(per_write.iter().sum::<usize>(), CALLERS * ROUNDS);
+    // The first round starts as the callers are spawned; every later one was started
+    // by one read of a whole round of answers and must leave in one write.
+    let first: usize = per_write
+        .iter()
+        .scan(0, |sum, &n| {
+            *sum += n;
+            Some(*sum)
+        })
+        .position(|sum| sum == CALLERS)
+        .expect("the first round ends on a write boundary")
+        + 1;
+    assert_eq!(
+        per_write[first..],
+        [CALLERS; ROUNDS - 1],
+        "requests per write after the first round: {per_write:?}"
+    );
+    server.await.unwrap();
 }

@@ -10,7 +10,7 @@
 //! -mM` does, its writes gathering a round of requests as h2load's do. A request is
 //! headers built once per run ([`GrpcRequests`]: HPACK-indexed once per connection on
 //! the framed transport; a `Uri` and a header map cloned per call on the `h2` crate's,
-//! whose writes [`super::coalesce`] gathers) and the length-prefixed protobuf message:
+//! whose writes netkit's `CoalesceWrites` gathers) and the length-prefixed protobuf message:
 //! whole for list_events and search_events, encoded with prost into a reused buffer for
 //! the per-id calls, where only the id changes. The answer's data frames are read into a
 //! reused buffer, then its trailers: `grpc-status` must be 0. The one message is checked
@@ -37,10 +37,10 @@ use grpc::pb;
 use h2::client::SendRequest;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, TE};
 use http::{Method, Request, Uri};
+use netkit::coalesce_writes::CoalesceWrites;
 use prost::Message;
 use rand_chacha::ChaCha8Rng;
 
-use super::coalesce::Coalescing;
 use super::h2conn::{self, Answer, FramedConn, RequestHeaders};
 use super::{Input, grpc_check, http1};
 use crate::compression::{self, Compression};
@@ -303,7 +303,7 @@ impl Transport {
 
 /// Opens an HTTP/2 connection to `addr` on the `h2` crate and drives it on a task of
 /// its own until every handle to it is gone or it fails; its writes gather a round of
-/// requests each ([`Coalescing`]).
+/// requests each ([`CoalesceWrites`]).
 async fn dial(
     addr: SocketAddr,
     tls: Option<&netkit::tls::Connector>,
@@ -312,7 +312,7 @@ async fn dial(
     let (send, connection) = h2::client::Builder::new()
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
-        .handshake::<_, Bytes>(Coalescing::new(tcp))
+        .handshake::<_, Bytes>(CoalesceWrites::new(tcp))
         .await
         .map_err(io::Error::other)?;
     tokio::spawn(async move {

@@ -16,11 +16,14 @@
 //!   it, one byte per field; a block is cached until the table changes;
 //! - the client announces the largest windows, so the server never waits for a
 //!   WINDOW_UPDATE and the client sends one per gigabyte read;
-//! - a round of requests is written in one `write`: the driver yields before writing
-//!   (as [`super::coalesce`] does for the `h2` crate), and again while answers keep
-//!   arriving (up to [`MAX_YIELDS`] times), so callers answered meanwhile join the
-//!   round, as `h2load`'s rounds do (it reads until the socket is drained, then
-//!   writes; measured with `strace -c`, its writes carry most of its streams).
+//! - a round of requests is written in one `write`, as `h2load` writes one: it
+//!   completes every answer a read brought, then writes every request those answers'
+//!   callers started. Here the driver completes a read's answers, wakes their callers
+//!   and yields at once (it wakes itself: it runs again after the callers, which queue
+//!   their next calls without waking it), then frames and writes them all; it yields
+//!   again while answers keep arriving (up to [`MAX_YIELDS`] times). A call queued
+//!   outside a round yields once before it leaves, so that callers already runnable
+//!   join it (as netkit's `CoalesceWrites` does for the `h2` crate's clients).
 //!
 //! What it checks, as any HTTP/2 client must: frame sizes, padding, the HPACK blocks
 //! (every block is decoded in order, so the dynamic table stays right), CONTINUATION
@@ -61,19 +64,6 @@ const MAX_HEADER_BLOCK: usize = 256 << 10;
 /// next call: as `h2load` reads until the socket is drained before it writes, a round
 /// leaves whole while answers keep arriving, and never waits more than this.
 const MAX_YIELDS: u32 = 8;
-
-/// Whether queued calls wait until they are at least as many as the calls in flight
-/// (or none are in flight) before they are written (`QUARTET_LEAN_GRPC_GATHER=1`; off
-/// by default). `h2load -m32` writes nearly whole rounds (`strace -c`: about 28
-/// requests per `writev`, against about 5 here); this makes rounds of about 21, but
-/// measured back to back against h2load it lowered throughput (0.62-0.72x against
-/// 0.74-0.75x without, noisy) and raised the tail latency, so it stays an experiment.
-fn gathers() -> bool {
-    matches!(
-        std::env::var("QUARTET_LEAN_GRPC_GATHER").as_deref(),
-        Ok("1" | "on")
-    )
-}
 
 /// The most DATA one answer may carry: the largest message and its gRPC prefix.
 const MAX_ANSWER: usize = super::grpc::MAX_MESSAGE + 5;
@@ -325,33 +315,41 @@ impl FramedConn {
         message: &[u8],
         answer: &mut Answer,
     ) -> Result<(), CallError> {
-        let driver = {
-            let mut shared = lock(&self.shared);
-            if let Some(why) = &shared.closed {
-                return Err(CallError::Connection(why.clone()));
-            }
-            let Some(s) = shared.slots.get_mut(slot) else {
-                return Err(CallError::Call(format!("no slot {slot}")));
-            };
-            s.seq += 1;
-            s.state = State::Queued;
-            s.path = path;
-            s.request.clear();
-            s.request.extend_from_slice(message);
-            s.answer.clear();
-            s.error = None;
-            let enqueue = !s.in_queue;
-            s.in_queue = true;
-            if enqueue {
-                shared.pending.push_back(slot);
-            }
-            shared.driver.take()
-        };
-        if let Some(waker) = driver {
-            waker.wake();
-        }
+        // One lock to queue the call and leave this caller's waker, another when the
+        // answer is in: the first poll does both of the first.
+        let mut queued = false;
         poll_fn(|cx| {
             let mut shared = lock(&self.shared);
+            if !queued {
+                queued = true;
+                if let Some(why) = &shared.closed {
+                    return Poll::Ready(Err(CallError::Connection(why.clone())));
+                }
+                let Some(s) = shared.slots.get_mut(slot) else {
+                    return Poll::Ready(Err(CallError::Call(format!("no slot {slot}"))));
+                };
+                s.seq += 1;
+                s.state = State::Queued;
+                s.path = path;
+                s.request.clear();
+                s.request.extend_from_slice(message);
+                s.answer.clear();
+                s.error = None;
+                if !s.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    s.waker = Some(cx.waker().clone());
+                }
+                let enqueue = !s.in_queue;
+                s.in_queue = true;
+                if enqueue {
+                    shared.pending.push_back(slot);
+                }
+                let driver = shared.driver.take();
+                drop(shared);
+                if let Some(waker) = driver {
+                    waker.wake();
+                }
+                return Poll::Pending;
+            }
             let Some(s) = shared.slots.get_mut(slot) else {
                 return Poll::Ready(Err(CallError::Call(format!("no slot {slot}"))));
             };
@@ -555,8 +553,6 @@ struct Driver<S> {
     unacked: usize,
     /// GOAWAY's last stream id, once one came.
     goaway: Option<u32>,
-    /// Whether calls wait to leave in rounds (see [`gathers`]).
-    gather: bool,
     /// How often this round's write has yielded so far.
     yields: u32,
     /// Whether answers came in since the last yield (their callers will queue more).
@@ -593,7 +589,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             goaway: None,
             yields: 0,
             answered: false,
-            gather: gathers(),
             blocked: false,
             wake: Vec::new(),
             eof: false,
@@ -625,36 +620,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Poll::Ready(Err(self.closed_reason("the server closed the connection")));
             }
             let users = Arc::strong_count(&self.shared) > 1;
-            let pending = {
+            let idle = self.out.len() == self.written;
+            let (has_pending, yielding) = {
                 let mut shared = lock(&self.shared);
-                if !shared
+                let has_pending = !shared.pending.is_empty();
+                // Gather a round before framing it. Callers answered since the last yield
+                // are runnable and will queue their next calls: yield at once, without
+                // waiting for the first of them to wake this task (as `h2load` completes
+                // a read's answers, then writes every request they started). A call
+                // queued from outside a round (the first ones, a caller back from a
+                // failure) yields once too, so that others already runnable join it.
+                let yielding = idle
+                    && ((self.answered && self.yields < MAX_YIELDS)
+                        || (has_pending && !self.blocked && self.yields == 0));
+                if yielding {
+                    // This task polls itself again: callers queuing meanwhile need not
+                    // wake it.
+                    shared.driver = None;
+                } else if !shared
                     .driver
                     .as_ref()
                     .is_some_and(|w| w.will_wake(cx.waker()))
                 {
                     shared.driver = Some(cx.waker().clone());
                 }
-                shared.pending.len()
+                (has_pending, yielding)
             };
-            // With gathering on, a round leaves once it is at least as large as what is
-            // still in flight (or nothing is).
-            let has_pending = pending > 0
-                && (!self.gather || self.streams.is_empty() || pending >= self.streams.len());
-            // Requests: gather a round (yield, so that every caller already runnable,
-            // or answered meanwhile, queues its call first), then frame them all.
-            let mut yielding = false;
-            if has_pending && !self.blocked && self.out.len() == self.written {
-                if self.yields == 0 || (self.answered && self.yields < MAX_YIELDS) {
-                    // Callers just answered will queue their next call before we write.
-                    self.yields += 1;
-                    self.answered = false;
-                    yielding = true;
-                } else {
-                    self.yields = 0;
-                    self.answered = false;
-                    self.send_pending();
-                    self.wake_callers();
-                }
+            if yielding {
+                self.yields += 1;
+                self.answered = false;
+            } else if has_pending && !self.blocked && idle {
+                self.yields = 0;
+                self.answered = false;
+                self.send_pending();
+                self.wake_callers();
+            } else if !has_pending {
+                // Nothing came of the last yields: the next call starts a round afresh.
+                self.yields = 0;
             }
             // Write what is queued.
             while self.written < self.out.len() {

@@ -26,7 +26,6 @@
 //! Writes (hold_cancel, contended_hold) keep going through those clients.
 
 pub mod check;
-pub mod coalesce;
 pub mod grpc;
 pub mod grpc_check;
 pub mod h2conn;

@@ -54,9 +54,9 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
-use super::coalesce::Coalescing;
 use super::grpc as lean_grpc;
 use crate::watch::subscriber::{Mark, MarkStream, Subscribe};
+use netkit::coalesce_writes::CoalesceWrites;
 
 /// The largest gRPC message or wire frame accepted (an update of a 20 000-seat venue's
 /// sections is a few kilobytes; a snapshot a few more).
@@ -299,7 +299,7 @@ impl GrpcSubscriber {
         let (send, connection) = h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
-            .handshake::<_, Bytes>(Coalescing::new(io))
+            .handshake::<_, Bytes>(CoalesceWrites::new(io))
             .await
             .map_err(io::Error::other)?;
         tokio::spawn(async move {
