@@ -1,67 +1,144 @@
 //! Prepared documents: each query document is parsed and validated once, then reused.
 //!
-//! [`Engine`] holds the schema twice, built by the same function over the same data:
-//! one validating every rule ([`ValidationMode::Strict`]) and one validating only
-//! fragment cycles plus the depth and complexity limits ([`ValidationMode::Fast`]). A
-//! document not seen before is parsed here and executed by the strict schema; if it
-//! passed validation (every error it produced, if any, came from a resolver and has a
-//! path) it joins the cache, keyed by its text. A document in the cache is handed to
-//! the fast schema already parsed (`Request::set_parsed_query`), so it is neither parsed
-//! nor put through the document-only rules again, while everything that depends on the
-//! request still runs per request: the depth and complexity limits with this request's
-//! variables, the directive and recursion limits, and variable coercion (each variable
-//! is checked against its declared type before execution, see [`crate::variables`]; the
-//! resolvers' argument parsing checks them once more).
+//! [`Engine`] holds the schema three times, built by the same function over the same
+//! data: `strict`, validating every rule ([`ValidationMode::Strict`]); `fast`,
+//! validating only fragment cycles plus the depth and complexity limits
+//! ([`ValidationMode::Fast`]); and `prevalidated`, the fast one with the [`Limits`]
+//! extension. A document not seen before is parsed here and executed by the strict
+//! schema; if it passed validation (every error it produced, if any, came from a
+//! resolver and has a path) it joins the cache, keyed by its text. A document in the
+//! cache is handed over already parsed (`Request::set_parsed_query`), so it is neither
+//! parsed nor put through the document-only rules again, while everything that depends
+//! on the request still runs per request: the directive and recursion limits, variable
+//! coercion (each variable is checked against its declared type before execution, see
+//! [`crate::variables`]; the resolvers' argument parsing checks them once more), and
+//! the depth and complexity limits:
+//! - when a variable can change them (a field whose complexity is a function, such as
+//!   `events(first: $first)`, takes a variable), the fast schema walks the document
+//!   with this request's variables, as async-graphql's fast mode does;
+//! - otherwise (and when the document selects at least `PREVALIDATE_MIN_FIELDS`
+//!   fields; for fewer the walk is cheaper than the hook) they are the same on every
+//!   request, so the strict run's result (depth,
+//!   complexity, cache control; both limits already checked against it) is kept with
+//!   the document and the `prevalidated` schema returns it from the extension's
+//!   `validation` hook instead of walking the document again. It is kept per operation
+//!   name: another operation of the same text is walked as usual.
 //!
-//! Why not an extension: async-graphql's `parse_query` hook can hand back a cached
-//! document, but validation would still run every rule; its `validation` hook could
-//! skip validation altogether, but then the depth and complexity limits (which depend
-//! on the variables, e.g. `first`) would be skipped too. And any extension puts every
-//! field through async-graphql's slower per-field path. Two schemas keep the limits and
-//! cost nothing per field.
+//! Why not one extension on one schema: async-graphql's `parse_query` hook can hand back
+//! a cached document, but validation would still run every rule; its `validation` hook
+//! can skip validation, which is only safe when the limits cannot change (above). And
+//! any extension sends every field resolved by async-graphql's container and list
+//! resolvers through its slower per-field path (a `ResolveInfo` with a registry lookup
+//! and the hook chain), so the extension sits only where it pays: on `prevalidated`
+//! (whose walk it saves, about a fifth of a warm small query) and on `strict` (misses
+//! only, to record the result); `fast` has none.
 //!
 //! Automatic persisted queries (APQ) live here too, for the same reason: a hash maps to
 //! a document text that validated, and that text to its parsed document. The cache is
 //! bounded in documents and in bytes of document text; the oldest entries go first.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, Response, ServerError, ValidationMode};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::registry::MetaType;
+use async_graphql::{Request, Response, ServerError, ValidationMode, ValidationResult};
 use domain::SharedTicketing;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::schema::loaders::LoaderCalls;
 use crate::schema::types::RawJson;
-use crate::schema::{QuartetSchema, build};
+use crate::schema::{QuartetSchema, build, build_with};
 use crate::variables::VariableTypes;
 
 /// The message of an APQ request whose hash the server does not know (the text the
 /// Apollo protocol's clients look for).
 pub const PERSISTED_QUERY_NOT_FOUND: &str = "PersistedQueryNotFound";
 
+/// The cache's hasher. Document texts are keys a client chooses, so the hasher is
+/// seeded per process (foldhash's `RandomState`), but not cryptographic: SipHash over
+/// a few hundred bytes of text was a measurable share of a warm request.
+type Hasher = foldhash::fast::RandomState;
+
 /// One cached document.
 struct Entry {
     document: Arc<ExecutableDocument>,
     /// The APQ hash it was registered under, if any.
     hash: Option<String>,
+    /// When no variable can change its depth and complexity: the operation name it
+    /// was validated with and what validation found then (see [`Limits`]).
+    known: Option<(Option<String>, ValidationResult)>,
 }
 
 /// The cache: document text -> parsed document, APQ hash -> document text.
 #[derive(Default)]
 struct Cache {
-    documents: IndexMap<String, Entry>,
-    hashes: std::collections::HashMap<String, String>,
+    documents: IndexMap<String, Entry, Hasher>,
+    hashes: HashMap<String, String, Hasher>,
     bytes: usize,
+}
+
+/// What fast-mode validation would find for a cached document, known in advance
+/// because no variable can change it: handed to the `prevalidated` schema with the
+/// request, whose [`Limits`] extension returns it instead of walking the document.
+#[derive(Clone, Copy)]
+struct Known(ValidationResult);
+
+/// Where the strict schema's [`Limits`] extension leaves a new document's validation
+/// result, when the document's limits do not depend on its variables.
+struct Record(Arc<Mutex<Option<ValidationResult>>>);
+
+/// The extension on the strict and `prevalidated` schemas (never on the fast one, so
+/// documents whose limits depend on variables keep the extension-free field path).
+///
+/// async-graphql's fast validation mode still walks the whole document on every
+/// request (fragment cycles, cache control, complexity, depth: about a fifth of a warm
+/// small query). For a document whose complexity no variable can change (no field with
+/// a complexity function takes a variable, see [`limits_fixed`]) and whose depth is
+/// the document's alone, the walk's answer is the same on every request, so it is
+/// taken once from the strict run (which also checked both limits against it) and
+/// returned as it is on every cache hit. A request with neither piece of data is
+/// validated as usual.
+struct Limits(Arc<dyn Extension>);
+
+struct LimitsExtension;
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        // One shared instance: `create` runs per request, and there is no state.
+        Arc::clone(&self.0)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        if let Some(Known(known)) = ctx.data_opt::<Known>() {
+            return Ok(*known);
+        }
+        let result = next.run(ctx).await;
+        if let (Ok(found), Some(Record(slot))) = (&result, ctx.data_opt::<Record>()) {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(*found);
+        }
+        result
+    }
 }
 
 /// Executes requests with prepared documents. Cheap to share behind an `Arc`.
 pub struct Engine {
     strict: QuartetSchema,
     fast: QuartetSchema,
+    prevalidated: QuartetSchema,
     variables: VariableTypes,
+    /// Names of the fields with a complexity function (whose cost may read arguments).
+    priced: HashSet<String>,
     cache: Mutex<Cache>,
     max_documents: usize,
     max_bytes: usize,
@@ -74,22 +151,37 @@ pub struct CacheStats {
     pub documents: usize,
     /// Bytes of document text cached.
     pub bytes: usize,
+    /// Cached documents whose validation result is known in advance (no variable can
+    /// change their depth or complexity), so a hit skips async-graphql's walk.
+    pub prevalidated: usize,
 }
 
 impl Engine {
     /// The engine over `api` with `config`'s limits; `calls` counts nested batches.
     pub fn new(api: SharedTicketing, config: &Config, calls: Arc<LoaderCalls>) -> Self {
-        let strict = build(
+        let limits: Arc<dyn ExtensionFactory> = Arc::new(Limits(Arc::new(LimitsExtension)));
+        let strict = build_with(
             Arc::clone(&api),
             config,
             Arc::clone(&calls),
             ValidationMode::Strict,
+            Some(Arc::clone(&limits)),
         );
-        let fast = build(api, config, calls, ValidationMode::Fast);
+        let fast = build(
+            Arc::clone(&api),
+            config,
+            Arc::clone(&calls),
+            ValidationMode::Fast,
+        );
+        let prevalidated = build_with(api, config, calls, ValidationMode::Fast, Some(limits));
+        let variables = VariableTypes::new();
+        let priced = priced_fields(&variables);
         Engine {
-            variables: VariableTypes::new(),
+            variables,
+            priced,
             strict,
             fast,
+            prevalidated,
             cache: Mutex::new(Cache::default()),
             max_documents: config.document_cache,
             max_bytes: config.document_cache_bytes,
@@ -107,6 +199,11 @@ impl Engine {
         CacheStats {
             documents: cache.documents.len(),
             bytes: cache.bytes,
+            prevalidated: cache
+                .documents
+                .values()
+                .filter(|e| e.known.is_some())
+                .count(),
         }
     }
 
@@ -156,12 +253,13 @@ impl Engine {
                 }
             }
         }
-        let cached = self
-            .lock()
-            .documents
-            .get(request.query.as_str())
-            .map(|e| Arc::clone(&e.document));
-        if let Some(document) = cached {
+        let cached = self.lock().documents.get(request.query.as_str()).map(|e| {
+            let known = e.known.as_ref().and_then(|(operation, result)| {
+                (operation.as_deref() == request.operation_name.as_deref()).then_some(*result)
+            });
+            (Arc::clone(&e.document), known)
+        });
+        if let Some((document, known)) = cached {
             if let Err(error) = self.variables.check(
                 &document,
                 request.operation_name.as_deref(),
@@ -173,7 +271,10 @@ impl Engine {
                 self.remember_hash(&request.query, hash);
             }
             request.set_parsed_query(ExecutableDocument::clone(&document));
-            return self.fast.execute(request).await;
+            return match known {
+                Some(known) => self.prevalidated.execute(request.data(Known(known))).await,
+                None => self.fast.execute(request).await,
+            };
         }
         let document = match async_graphql::parser::parse_query(&request.query) {
             Ok(document) => document,
@@ -187,17 +288,33 @@ impl Engine {
             return Response::from_errors(vec![error]);
         }
         let text = request.query.clone();
+        let operation = request.operation_name.clone();
+        let record = (limits_fixed(&document, &self.priced)
+            && fields_at_least(&document, PREVALIDATE_MIN_FIELDS))
+        .then(|| Arc::new(Mutex::new(None)));
+        if let Some(slot) = &record {
+            request = request.data(Record(Arc::clone(slot)));
+        }
         request.set_parsed_query(document.clone());
         let response = self.strict.execute(request).await;
         // Validation, limit and request errors have no path; resolver errors do. A
         // document is cached only when everything that went wrong was a resolver's.
         if response.errors.iter().all(|e| !e.path.is_empty()) {
-            self.insert(text, document, register_hash);
+            let known = record
+                .and_then(|slot| *slot.lock().unwrap_or_else(PoisonError::into_inner))
+                .map(|result| (operation, result));
+            self.insert(text, document, register_hash, known);
         }
         response
     }
 
-    fn insert(&self, text: String, document: ExecutableDocument, hash: Option<String>) {
+    fn insert(
+        &self,
+        text: String,
+        document: ExecutableDocument,
+        hash: Option<String>,
+        known: Option<(Option<String>, ValidationResult)>,
+    ) {
         let size = text.len();
         if size > self.max_bytes || self.max_documents == 0 {
             return;
@@ -224,6 +341,7 @@ impl Engine {
             Entry {
                 document: Arc::new(document),
                 hash,
+                known,
             },
         );
     }
@@ -235,6 +353,109 @@ impl Engine {
             cache.hashes.insert(hash, text.to_owned());
         }
     }
+}
+
+/// The names of the fields whose complexity is computed by a function (which may read
+/// the field's arguments, and so its variables), on any object or interface type.
+fn priced_fields(variables: &VariableTypes) -> HashSet<String> {
+    variables
+        .registry()
+        .types
+        .values()
+        .filter_map(|ty| match ty {
+            MetaType::Object { fields, .. } | MetaType::Interface { fields, .. } => Some(fields),
+            _ => None,
+        })
+        .flat_map(|fields| fields.values())
+        .filter(|field| field.compute_complexity.is_some())
+        .map(|field| field.name.clone())
+        .collect()
+}
+
+/// The fewest fields a document must select to skip its validation walk on a cache hit.
+/// The extension that hands back the stored result costs about 3.5k instructions a
+/// request (callgrind); the walk it saves costs about 2k plus about 1.2k a field, so
+/// for `{ __typename }` (the harness's `graphql-floor`) the walk is the cheaper of the
+/// two, and the floor must not pay for an optimisation it cannot use.
+const PREVALIDATE_MIN_FIELDS: usize = 3;
+
+/// Whether `document`'s operations and fragments select at least `wanted` fields.
+fn fields_at_least(document: &ExecutableDocument, wanted: usize) -> bool {
+    fn count(set: &SelectionSet, found: &mut usize, wanted: usize) {
+        for item in &set.items {
+            if *found >= wanted {
+                return;
+            }
+            match &item.node {
+                Selection::Field(field) => {
+                    *found += 1;
+                    count(&field.node.selection_set.node, found, wanted);
+                }
+                Selection::FragmentSpread(_) => {}
+                Selection::InlineFragment(fragment) => {
+                    count(&fragment.node.selection_set.node, found, wanted);
+                }
+            }
+        }
+    }
+    let mut found = 0;
+    let sets = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set.node),
+        );
+    for set in sets {
+        count(set, &mut found, wanted);
+    }
+    found >= wanted
+}
+
+/// Whether no variable can change `document`'s validation result: async-graphql's
+/// depth is the document's alone, and its complexity reads variables only through the
+/// arguments of fields with a complexity function. Conservative: such a field (by
+/// name, whatever its parent type) with any argument that uses a variable makes the
+/// answer no.
+fn limits_fixed(document: &ExecutableDocument, priced: &HashSet<String>) -> bool {
+    document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set.node),
+        )
+        .all(|set| selection_fixed(set, priced))
+}
+
+fn selection_fixed(set: &SelectionSet, priced: &HashSet<String>) -> bool {
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(field) => {
+            let field = &field.node;
+            let uses_variable = || {
+                field.arguments.iter().any(|(_, value)| {
+                    // Only a value with a variable in it fails to become a constant.
+                    value
+                        .node
+                        .clone()
+                        .into_const_with(|_| Err::<async_graphql::Value, ()>(()))
+                        .is_err()
+                })
+            };
+            !(priced.contains(field.name.node.as_str()) && uses_variable())
+                && selection_fixed(&field.selection_set.node, priced)
+        }
+        Selection::FragmentSpread(_) => true,
+        Selection::InlineFragment(fragment) => {
+            selection_fixed(&fragment.node.selection_set.node, priced)
+        }
+    })
 }
 
 /// The hash of an APQ `persistedQuery` extension.

@@ -40,6 +40,11 @@ impl VariableTypes {
         VariableTypes { registry }
     }
 
+    /// The registry the input types are read from (this crate's Query and Mutation).
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Checks `variables` against the variable definitions of the operation that
     /// `operation_name` selects in `document`. An operation that cannot be selected is
     /// left for execution to report.

@@ -17,6 +17,7 @@ pub mod types;
 
 use std::sync::Arc;
 
+use async_graphql::extensions::{Extension, ExtensionFactory};
 use async_graphql::{Context, Schema, ValidationMode};
 use domain::SharedTicketing;
 
@@ -44,6 +45,19 @@ pub fn build(
     calls: Arc<LoaderCalls>,
     mode: ValidationMode,
 ) -> QuartetSchema {
+    build_with(api, config, calls, mode, None)
+}
+
+/// As [`build`], with `extension` (if any) on the schema. Any extension sends every
+/// field resolved by async-graphql's container and list resolvers through its slower
+/// per-field path, so [`crate::prepared`] gives one only to the schemas that need it.
+pub fn build_with(
+    api: SharedTicketing,
+    config: &Config,
+    calls: Arc<LoaderCalls>,
+    mode: ValidationMode,
+    extension: Option<Arc<dyn ExtensionFactory>>,
+) -> QuartetSchema {
     let mut builder = Schema::build(Query, Mutation, Subscription)
         .validation_mode(mode)
         .data(api)
@@ -54,6 +68,9 @@ pub fn build(
         .limit_recursive_depth(config.max_recursion);
     if !config.introspection {
         builder = builder.disable_introspection();
+    }
+    if let Some(extension) = extension {
+        builder = builder.extension(ArcFactory(extension));
     }
     builder.finish()
 }
@@ -72,4 +89,13 @@ pub fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a SharedTicketing> 
 /// Only if the schema was built without them (a bug: [`schema`] always adds them).
 pub fn calls<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a LoaderCalls> {
     ctx.data::<Arc<LoaderCalls>>().map(AsRef::as_ref)
+}
+
+/// A shared extension factory as the `ExtensionFactory` the builder takes by value.
+struct ArcFactory(Arc<dyn ExtensionFactory>);
+
+impl ExtensionFactory for ArcFactory {
+    fn create(&self) -> Arc<dyn Extension> {
+        self.0.create()
+    }
 }
