@@ -697,7 +697,10 @@ mod tests {
             request
         };
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        stream.write_all(&head_of(crate::config::HTTP1_MAX_BUF_BYTES / 2)).await.unwrap();
+        stream
+            .write_all(&head_of(crate::config::HTTP1_MAX_BUF_BYTES / 2))
+            .await
+            .unwrap();
         let served = read_head(&mut stream).await;
         assert!(served.starts_with("HTTP/1.1 200"), "{served:?}");
         // Sent whole: the server answers once it has buffered its limit, with the rest
