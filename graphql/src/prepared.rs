@@ -1,10 +1,11 @@
 //! Prepared documents: each query document is parsed and validated once, then reused.
 //!
-//! [`Engine`] holds the schema three times, built by the same function over the same
-//! data: `strict`, validating every rule ([`ValidationMode::Strict`]); `fast`,
+//! [`Engine`] holds the schema four times, built by the same function over the same
+//! data: `strict`, validating every rule ([`ValidationMode::Strict`]), for the SDL and
+//! the subscriptions; `recording`, the strict one with the [`Limits`] extension; `fast`,
 //! validating only fragment cycles plus the depth and complexity limits
 //! ([`ValidationMode::Fast`]); and `prevalidated`, the fast one with the [`Limits`]
-//! extension. A document not seen before is parsed here and executed by the strict
+//! extension. A document not seen before is parsed here and executed by the recording
 //! schema; if it passed validation (every error it produced, if any, came from a
 //! resolver and has a path) it joins the cache, keyed by its text. A document in the
 //! cache is handed over already parsed (`Request::set_parsed_query`), so it is neither
@@ -30,8 +31,9 @@
 //! any extension sends every field resolved by async-graphql's container and list
 //! resolvers through its slower per-field path (a `ResolveInfo` with a registry lookup
 //! and the hook chain), so the extension sits only where it pays: on `prevalidated`
-//! (whose walk it saves, about a fifth of a warm small query) and on `strict` (misses
-//! only, to record the result); `fast` has none.
+//! (whose walk it saves, about a fifth of a warm small query) and on `recording` (misses
+//! only, to record the result); `strict` and `fast` have none (a subscription on a
+//! schema with the extension cost about 60% more server CPU per pushed message).
 //!
 //! Automatic persisted queries (APQ) live here too, for the same reason: a hash maps to
 //! a document text that validated, and that text to its parsed document. The cache is
@@ -87,19 +89,20 @@ struct Cache {
 #[derive(Clone, Copy)]
 struct Known(ValidationResult);
 
-/// Where the strict schema's [`Limits`] extension leaves a new document's validation
+/// Where the recording schema's [`Limits`] extension leaves a new document's validation
 /// result, when the document's limits do not depend on its variables.
 struct Record(Arc<Mutex<Option<ValidationResult>>>);
 
-/// The extension on the strict and `prevalidated` schemas (never on the fast one, so
-/// documents whose limits depend on variables keep the extension-free field path).
+/// The extension on the `recording` and `prevalidated` schemas (never on the fast one,
+/// so documents whose limits depend on variables keep the extension-free field path,
+/// nor on the strict one, which subscriptions execute on for every message they push).
 ///
 /// async-graphql's fast validation mode still walks the whole document on every
 /// request (fragment cycles, cache control, complexity, depth: about a fifth of a warm
 /// small query). For a document whose complexity no variable can change (no field with
 /// a complexity function takes a variable, see [`limits_fixed`]) and whose depth is
 /// the document's alone, the walk's answer is the same on every request, so it is
-/// taken once from the strict run (which also checked both limits against it) and
+/// taken once from the recording (strict) run (which also checked both limits against it) and
 /// returned as it is on every cache hit. A request with neither piece of data is
 /// validated as usual.
 struct Limits(Arc<dyn Extension>);
@@ -133,7 +136,13 @@ impl Extension for LimitsExtension {
 
 /// Executes requests with prepared documents. Cheap to share behind an `Arc`.
 pub struct Engine {
+    /// Every rule, no extension: [`Engine::schema`] (the SDL, and the subscriptions,
+    /// which execute each pushed message on it and must not pay the extension's
+    /// per-field path).
     strict: QuartetSchema,
+    /// Every rule, with the [`Limits`] extension: new documents, whose validation
+    /// result it records.
+    recording: QuartetSchema,
     fast: QuartetSchema,
     prevalidated: QuartetSchema,
     variables: VariableTypes,
@@ -160,7 +169,13 @@ impl Engine {
     /// The engine over `api` with `config`'s limits; `calls` counts nested batches.
     pub fn new(api: SharedTicketing, config: &Config, calls: Arc<LoaderCalls>) -> Self {
         let limits: Arc<dyn ExtensionFactory> = Arc::new(Limits(Arc::new(LimitsExtension)));
-        let strict = build_with(
+        let strict = build(
+            Arc::clone(&api),
+            config,
+            Arc::clone(&calls),
+            ValidationMode::Strict,
+        );
+        let recording = build_with(
             Arc::clone(&api),
             config,
             Arc::clone(&calls),
@@ -180,6 +195,7 @@ impl Engine {
             variables,
             priced,
             strict,
+            recording,
             fast,
             prevalidated,
             cache: Mutex::new(Cache::default()),
@@ -296,7 +312,7 @@ impl Engine {
             request = request.data(Record(Arc::clone(slot)));
         }
         request.set_parsed_query(document.clone());
-        let response = self.strict.execute(request).await;
+        let response = self.recording.execute(request).await;
         // Validation, limit and request errors have no path; resolver errors do. A
         // document is cached only when everything that went wrong was a resolver's.
         if response.errors.iter().all(|e| !e.path.is_empty()) {
