@@ -415,28 +415,15 @@ fn fields_at_least(document: &ExecutableDocument, wanted: usize) -> bool {
         }
     }
     let mut found = 0;
-    let sets = document
-        .operations
-        .iter()
-        .map(|(_, operation)| &operation.node.selection_set.node)
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|fragment| &fragment.node.selection_set.node),
-        );
-    for set in sets {
+    for set in top_level_sets(document) {
         count(set, &mut found, wanted);
     }
     found >= wanted
 }
 
-/// Whether no variable can change `document`'s validation result: async-graphql's
-/// depth is the document's alone, and its complexity reads variables only through the
-/// arguments of fields with a complexity function. Conservative: such a field (by
-/// name, whatever its parent type) with any argument that uses a variable makes the
-/// answer no.
-fn limits_fixed(document: &ExecutableDocument, priced: &HashSet<String>) -> bool {
+/// Every operation's and every fragment's selection set: where a walk of the whole
+/// document starts.
+fn top_level_sets(document: &ExecutableDocument) -> impl Iterator<Item = &SelectionSet> {
     document
         .operations
         .iter()
@@ -447,7 +434,15 @@ fn limits_fixed(document: &ExecutableDocument, priced: &HashSet<String>) -> bool
                 .values()
                 .map(|fragment| &fragment.node.selection_set.node),
         )
-        .all(|set| selection_fixed(set, priced))
+}
+
+/// Whether no variable can change `document`'s validation result: async-graphql's
+/// depth is the document's alone, and its complexity reads variables only through the
+/// arguments of fields with a complexity function. Conservative: such a field (by
+/// name, whatever its parent type) with any argument that uses a variable makes the
+/// answer no.
+fn limits_fixed(document: &ExecutableDocument, priced: &HashSet<String>) -> bool {
+    top_level_sets(document).all(|set| selection_fixed(set, priced))
 }
 
 fn selection_fixed(set: &SelectionSet, priced: &HashSet<String>) -> bool {
