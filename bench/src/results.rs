@@ -206,6 +206,10 @@ pub struct Meta {
     /// (`{"index": 1, "count": 2}`); absent: the whole load from one machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// `--hot-events N`: every event was drawn from the first N events of the dataset
+    /// (1: the same event every time); absent: from all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_events: Option<u32>,
     /// `quartet merge`: the results this file adds up, one per load machine; absent
     /// from a file `quartet bench` wrote.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -144,6 +144,8 @@ pub struct Plan {
     shard: Shard,
     /// Requests the browse scenarios' workers have sent (they count their own).
     browse_requests: std::sync::atomic::AtomicU64,
+    /// `--hot-events`: events are drawn from the first this many only (all when `None`).
+    hot_events: Option<u32>,
 }
 
 impl Plan {
@@ -181,6 +183,7 @@ impl Plan {
             seed,
             shard: Shard::WHOLE,
             browse_requests: std::sync::atomic::AtomicU64::new(0),
+            hot_events: None,
         }
     }
 
@@ -189,6 +192,16 @@ impl Plan {
     #[must_use]
     pub fn sharded(mut self, shard: Shard) -> Self {
         self.shard = shard;
+        self
+    }
+
+    /// Draws every event from the first `hot` events of the dataset only (`--hot-events`):
+    /// the server's working set, from one event (every request the same, as a load tool
+    /// with one fixed URL sends) to the whole catalogue (the default). Holds are not
+    /// affected: each worker keeps its own on-sale event.
+    #[must_use]
+    pub fn hot_events(mut self, hot: Option<u32>) -> Self {
+        self.hot_events = hot;
         self
     }
 
@@ -253,9 +266,12 @@ impl Plan {
         ChaCha8Rng::seed_from_u64(stream)
     }
 
-    /// The next event id of a stream: any event of the dataset.
+    /// The next event id of a stream: any event of the dataset, or of its first
+    /// `--hot-events`.
     pub fn draw_event(&self, rng: &mut ChaCha8Rng) -> EventId {
-        EventId(rng.random_range(1..=self.data.events.len() as u64))
+        let all = self.data.events.len() as u64;
+        let last = self.hot_events.map_or(all, |hot| u64::from(hot).min(all));
+        EventId(rng.random_range(1..=last.max(1)))
     }
 
     /// The next list_events category of a stream, as an index into `Category::ALL`.
@@ -658,4 +674,36 @@ async fn check_contended(
         }
     }
     Ok(doubles)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeSet;
+
+    use domain::{Dataset, DatasetSpec};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::Plan;
+
+    fn drawn(hot: Option<u32>) -> BTreeSet<u64> {
+        let plan = Plan::new(Dataset::from_spec(DatasetSpec {
+            events: 20,
+            seed: 42,
+        }))
+        .hot_events(hot);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        (0..2_000).map(|_| plan.draw_event(&mut rng).0).collect()
+    }
+
+    #[test]
+    fn hot_events_bound_the_events_drawn() {
+        assert_eq!(drawn(None), (1..=20).collect());
+        assert_eq!(drawn(Some(3)), (1..=3).collect());
+        assert_eq!(drawn(Some(1)), BTreeSet::from([1]));
+        // More than the dataset has: the whole dataset.
+        assert_eq!(drawn(Some(1_000)), (1..=20).collect());
+    }
 }

@@ -222,6 +222,20 @@ fn different_scenarios_or_datasets_refuse_to_merge_naming_the_difference() {
         "{error}"
     );
 
+    let mut hotter = shard_source("machine-b", half(2), &b, 0.0);
+    hotter.results.meta.hot_events = Some(1);
+    let error = refused(&[first.clone(), hotter]);
+    assert!(
+        matches!(
+            error,
+            MergeError::Differ {
+                what: "--hot-events",
+                ..
+            }
+        ),
+        "{error}"
+    );
+
     let mut other_scenario = shard_source("machine-b", half(2), &b, 0.0);
     "list_events".clone_into(&mut other_scenario.results.runs[0].scenario);
     let error = refused(&[first.clone(), other_scenario]);

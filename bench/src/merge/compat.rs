@@ -175,6 +175,11 @@ fn settings(source: &Source) -> Vec<(&'static str, String)> {
         ("dataset events", meta.dataset_events.to_string()),
         ("dataset seed", meta.dataset_seed.to_string()),
         (
+            "--hot-events",
+            meta.hot_events
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        ),
+        (
             "shard count",
             meta.shard.map_or(1, Shard::count).to_string(),
         ),

@@ -537,6 +537,14 @@ pub fn conditions(results: &Results) -> Vec<String> {
             out.push(format!("{label}: {v}"));
         }
     }
+    // A cache-hot run is not comparable with the default mix: say so.
+    if let Some(hot) = results.meta.hot_events {
+        out.push(if hot == 1 {
+            "every request for event 1 (--hot-events 1)".to_owned()
+        } else {
+            format!("events drawn from the first {hot} (--hot-events)")
+        });
+    }
     // A reader of a sharded or merged report must know it is not one machine's load.
     if let Some(shard) = results.meta.shard.filter(|s| !s.is_whole()) {
         out.push(format!("load shard {} of {}", shard.index(), shard.count()));

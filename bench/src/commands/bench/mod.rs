@@ -155,6 +155,12 @@ pub struct Args {
     /// with `quartet merge`. The watch scenario is not sharded (one writer).
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Draw every event a scenario asks for from the first N events only [default: any
+    /// event]. The smaller N, the hotter the server's caches: 1 asks for event 1 every
+    /// time, as a load tool with one fixed URL does (`scripts/vs-reference.sh` runs
+    /// both). Holds keep their own on-sale events.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub hot_events: Option<u32>,
     /// Pin client and server to separate cores.
     #[arg(long, value_enum, default_value_t = Pin::Auto)]
     pub pin: Pin,
@@ -617,6 +623,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         );
     }
     results.meta.shard = shard;
+    results.meta.hot_events = args.hot_events;
     results.meta.store = Some(args.store_name().to_owned());
     // The security conditions, for the reports' headers (the runs say it each too); a
     // sweep's are in each run's `security`, and the reports split by it.

@@ -323,6 +323,7 @@ pub fn meta(
             }),
         // The caller names the shard when there is one, and the CPUs when pinned.
         shard: None,
+        hot_events: None,
         merged_from: Vec::new(),
         client_cpus: None,
         server_cpus: None,

@@ -149,8 +149,11 @@ pub async fn run(suite: &mut Suite, passes: &Passes<'_>) -> Result<(), String> {
             events,
             seed: args.seed,
         };
-        let plan =
-            Arc::new(Plan::new(Dataset::from_spec(spec)).sharded(passes.shard.unwrap_or_default()));
+        let plan = Arc::new(
+            Plan::new(Dataset::from_spec(spec))
+                .sharded(passes.shard.unwrap_or_default())
+                .hot_events(args.hot_events),
+        );
         suite.events = (sizes.len() > 1).then_some(events);
         for &mode in &modes {
             let pg = match (passes.pg, mode) {
