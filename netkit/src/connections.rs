@@ -87,10 +87,15 @@ pub struct OpeningSlot(OwnedSemaphorePermit);
 /// server has caught up with its peer), returns end of file or fails, or its first
 /// write (the server answers); then (or when it is dropped) its [`OpeningSlot`] is
 /// freed and it is an ordinary connection. Reads and writes pass through unchanged.
+///
+/// For a protocol whose server speaks first ([`Opening::server_first`]), what it writes
+/// before its first read is its greeting, not an answer, and keeps the slot.
 #[derive(Debug)]
 pub struct Opening<S> {
     inner: S,
     slot: Option<OwnedSemaphorePermit>,
+    /// Writes keep the slot until the first read: the server's greeting.
+    greeting: bool,
 }
 
 impl<S> Opening<S> {
@@ -99,12 +104,34 @@ impl<S> Opening<S> {
         Opening {
             inner,
             slot: Some(slot.0),
+            greeting: false,
+        }
+    }
+
+    /// `inner`, holding `slot` until its opening phase ends, for a protocol whose server
+    /// writes first (HTTP/2 sends its SETTINGS before it reads the client's preface):
+    /// writes before the first read do not end the phase, so the slot covers the
+    /// server's work on what the client sent first. A peer that never sends still gives
+    /// the slot back at the first read (nothing to read), and one that never reads at
+    /// the server's first write after that.
+    pub fn server_first(inner: S, slot: OpeningSlot) -> Self {
+        Opening {
+            inner,
+            slot: Some(slot.0),
+            greeting: true,
         }
     }
 
     /// Whether the connection still holds its opening slot.
     pub fn is_opening(&self) -> bool {
         self.slot.is_some()
+    }
+
+    /// A write: the end of the opening phase unless it is the server's greeting.
+    fn answered(&mut self) {
+        if !self.greeting {
+            self.slot = None;
+        }
     }
 
     /// The connection.
@@ -120,6 +147,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Opening<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
+        self.greeting = false;
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         // Anything but fresh bytes ends the opening phase: nothing to read (the server is
         // waiting for its peer, which costs it nothing), end of file, or an error.
@@ -142,7 +170,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Opening<S> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.slot = None;
+        self.answered();
         Pin::new(&mut self.inner).poll_write(cx, data)
     }
 
@@ -151,7 +179,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Opening<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.slot = None;
+        self.answered();
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
@@ -469,6 +497,39 @@ mod tests {
         assert!(server.is_opening(), "input is still unread");
         server.write_all(b"answer").await.unwrap();
         assert!(!server.is_opening());
+    }
+
+    /// A server that speaks first (HTTP/2's SETTINGS) keeps the slot through its
+    /// greeting, while it works through what the client sent first, and gives it back at
+    /// its first write after a read.
+    #[tokio::test]
+    async fn a_server_first_greeting_keeps_the_opening_slot() {
+        use tokio::io::AsyncWriteExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limit = ConnectionLimit::with_opening(10, 1);
+        let _client = client(addr, b"preface and headers").await;
+        let (admitted, slot) = limit.accept_opening(&listener).await.unwrap();
+        admitted.stream.readable().await.unwrap();
+        let mut server = Opening::server_first(admitted.stream, slot);
+        server.write_all(b"greeting").await.unwrap();
+        assert!(server.is_opening(), "a greeting is not an answer");
+        let mut head = [0u8; 7];
+        tokio::io::AsyncReadExt::read_exact(&mut server, &mut head)
+            .await
+            .unwrap();
+        assert!(server.is_opening(), "input is still unread");
+        server.write_all(b"answer").await.unwrap();
+        assert!(!server.is_opening());
+
+        // A silent peer still gives it back at the first read, greeting or not.
+        let _silent = client(addr, b"").await;
+        let (silent, slot) = limit.accept_opening(&listener).await.unwrap();
+        let mut silent = Opening::server_first(silent.stream, slot);
+        silent.write_all(b"greeting").await.unwrap();
+        assert!(silent.is_opening());
+        assert_eq!(read_once(&mut silent).await, None);
+        assert!(!silent.is_opening());
     }
 
     /// Slow and silent clients cannot hold the opening slots: a connection that has sent
