@@ -2,6 +2,25 @@
 //! `ConnectionLimit`: tonic has no connection cap of its own, so each accepted socket
 //! carries the permit that frees its slot when the connection ends.
 //!
+//! Each socket is accepted through `ConnectionLimit::accept_opening` and wrapped, right
+//! on the socket (under the byte counter, TLS and the guard, as in
+//! `netkit::http_server`), in netkit's `Opening` with its opening slot: while
+//! `MAX_OPENING_CONNECTIONS` (16, `netkit::config`) accepted connections are in their
+//! opening phase nothing more is accepted, so a burst of new connections waits in the
+//! listen backlog, unread, instead of queueing its work ahead of the established
+//! connections' calls. A connection's opening phase ends the first time the server
+//! finds nothing more to read on it, the first time it writes to it, or when it is
+//! dropped. h2 writes its SETTINGS before it reads a byte, so a plain connection is an
+//! [`Opening::server_first`]: that greeting keeps the slot, which then covers h2's work
+//! on the client's preface, SETTINGS and first frames (a burst of oversized header
+//! lists or frames is decoded and refused sixteen connections at a time) until h2 has
+//! read all the client sent or writes again (an acknowledgement, an answer, a GOAWAY).
+//! A TLS connection gives its slot back once the server has read its ClientHello and
+//! answered it (or found no more of it to read). Slow, silent and never-reading clients
+//! therefore hold no slot. The slot sits on the socket, not on the stream tonic gets,
+//! because the handshake is opening work too, and above TLS a handshake waiting for its
+//! peer would keep its slot until the handshake deadline.
+//!
 //! With TLS ([`tls_limited`]) the handshakes are netkit's, not tonic's (`tls-ring`):
 //! tonic's would take the socket out of this stream, so the permit, the byte counters
 //! and netkit's handshake deadline and logging would not apply. Here an accept task
@@ -39,7 +58,7 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use netkit::coalesce_writes::CoalesceWrites;
-use netkit::connections::{Admitted, ConnectionLimit, Counted};
+use netkit::connections::{Admitted, ConnectionLimit, Counted, Opening, OpeningSlot};
 use netkit::guard::{GuardConfig, Guarded};
 use netkit::send_budget::{ConnectionBudget, SendBudget};
 use netkit::tls::{Acceptor, MaybeTls};
@@ -48,18 +67,45 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
+/// An accepted socket under TLS (if any) and the guard: its bytes counted, and in its
+/// opening phase until the server has caught up with it (see the module docs).
+type Socket = Counted<Opening<TcpStream>>;
+
 /// An accepted connection holding its slot under the cap.
 #[derive(Debug)]
 pub struct AdmittedStream {
-    stream: CoalesceWrites<Guarded<MaybeTls<Counted<TcpStream>>>>,
+    stream: CoalesceWrites<Guarded<MaybeTls<Socket>>>,
     budget: Arc<ConnectionBudget>,
     _permit: OwnedSemaphorePermit,
 }
 
+/// `stream`, in its opening phase until `slot` is given back, with its bytes counted.
+/// Under TLS the client speaks first (its ClientHello); in plain HTTP/2 h2 does (its
+/// SETTINGS, see the module docs).
+fn socket(stream: TcpStream, slot: OpeningSlot, tls: bool) -> Socket {
+    Counted(if tls {
+        Opening::new(stream, slot)
+    } else {
+        Opening::server_first(stream, slot)
+    })
+}
+
 impl AdmittedStream {
+    /// Whether the connection still holds its opening slot: the server has not answered
+    /// it yet (a plain connection's greeting does not count), and every read of it so
+    /// far found bytes (see the module docs).
+    pub fn is_opening(&self) -> bool {
+        self.socket().0.is_opening()
+    }
+
+    /// The accepted socket, under TLS and the guard.
+    fn socket(&self) -> &Socket {
+        self.stream.get_ref().get_ref().get_ref()
+    }
+
     /// `stream` under `guard`'s limits and a share of `budget`.
     fn new(
-        stream: MaybeTls<Counted<TcpStream>>,
+        stream: MaybeTls<Socket>,
         permit: OwnedSemaphorePermit,
         guard: GuardConfig,
         budget: &SendBudget,
@@ -100,7 +146,7 @@ pub fn tls_limited(
     tokio::spawn(async move {
         loop {
             let admitted = tokio::select! {
-                admitted = limit.accept(&listener) => admitted,
+                admitted = limit.accept_opening(&listener) => admitted,
                 () = done.closed() => break,
             };
             let admitted = match admitted {
@@ -114,12 +160,16 @@ pub fn tls_limited(
             let done = done.clone();
             let budget = budget.clone();
             tokio::spawn(async move {
-                let Admitted {
-                    stream,
-                    peer,
-                    permit,
-                } = admitted;
-                if let Some(tls) = acceptor.accept(Counted(stream), peer).await {
+                let (
+                    Admitted {
+                        stream,
+                        peer,
+                        permit,
+                    },
+                    slot,
+                ) = admitted;
+                // The slot sits on the socket, under TLS: the handshake is opening work.
+                if let Some(tls) = acceptor.accept(socket(stream, slot, true), peer).await {
                     let stream = MaybeTls::Tls(Box::new(tls));
                     let _ = done
                         .send(Ok(AdmittedStream::new(stream, permit, guard, &budget)))
@@ -133,7 +183,8 @@ pub fn tls_limited(
     })
 }
 
-/// Connections accepted from `listener`, at most `max` open at once, each under
+/// Connections accepted from `listener`, at most `max` open at once and at most
+/// `MAX_OPENING_CONNECTIONS` in their opening phase (see the module docs), each under
 /// `guard`'s limits and with a share of `budget`.
 pub fn limited(
     listener: TcpListener,
@@ -145,8 +196,9 @@ pub fn limited(
     futures::stream::unfold((listener, limit), move |(listener, limit)| {
         let budget = budget.clone();
         async move {
-            let next = limit.accept(&listener).await.map(|a| {
-                AdmittedStream::new(MaybeTls::Plain(Counted(a.stream)), a.permit, guard, &budget)
+            let next = limit.accept_opening(&listener).await.map(|(a, slot)| {
+                let stream = MaybeTls::Plain(socket(a.stream, slot, false));
+                AdmittedStream::new(stream, a.permit, guard, &budget)
             });
             Some((next, (listener, limit)))
         }
@@ -158,7 +210,7 @@ impl Connected for AdmittedStream {
 
     fn connect_info(&self) -> Self::ConnectInfo {
         ConnectionInfo {
-            tcp: self.stream.get_ref().get_ref().get_ref().0.connect_info(),
+            tcp: self.socket().0.get_ref().connect_info(),
             budget: Arc::clone(&self.budget),
         }
     }

@@ -1,8 +1,11 @@
-//! Test helpers: a gRPC server on a loopback port the test picked.
+//! Test helpers: a gRPC server on a loopback port the test picked; raw HTTP/2 clients
+//! and the send budget's wait in [`raw_h2`].
 
 // Each test binary uses its own subset of these helpers, and a failure in them is a
 // failed test, not a crash a client can cause.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod raw_h2;
 
 use std::sync::Arc;
 
