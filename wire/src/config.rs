@@ -4,7 +4,8 @@
 //! sizes, connection cap, shutdown grace), plus what only this protocol has: deadlines
 //! for a frame and for writing answers, an idle timeout, per connection a cap on
 //! requests in flight and a byte budget for answers waiting to be written, and a byte
-//! budget for them over all connections, and the
+//! budget for them over all connections (and [`MAX_UNSENT_BYTES`], what the kernel may
+//! hold unsent on one connection, a constant rather than a setting), and the
 //! limits of live subscriptions (SUBSCRIBE): how many one connection may hold, how many
 //! of one subscription's PUSH frames may wait to be written, and how many messages a
 //! [`Client`](crate::Client) queues per subscription for a consumer that reads slowly;
@@ -45,6 +46,23 @@ pub const MAX_QUEUED_BYTES: usize = 256 << 10;
 /// connections the server holds at most 128 MiB of queued answers in all, where 1 024
 /// connections of 256 KiB each could hold 256 MiB (and 4 GiB before).
 pub const MAX_TOTAL_QUEUED_BYTES: usize = 64 << 20;
+
+/// Most bytes of answers the kernel holds unsent on one connection, beyond what the
+/// peer's receive window lets it send: 128 KiB, set as `TCP_NOTSENT_LOWAT` on every
+/// accepted socket (Linux). A write that would queue more waits until the peer reads.
+///
+/// Without it the kernel's send buffer is the bound, which on loopback starts at about
+/// 1.2 MB per connection (`ss` in the gRPC no-read run, docs/abuse.md): a peer that asks
+/// for seat maps (223 KB each) and never reads had about five of them taken by the
+/// kernel, plus one in the writer and one waiting for room, before the server stopped
+/// reading it. 1 000 such peers (the no-read row of `quartet abuse`) kept the server's
+/// two cores busy computing seat maps of a millisecond each for seconds, and a normal
+/// client's request waited behind them. With the cap the writer stops within the first
+/// large answer, the byte budgets fill at once, the server stops reading (and working
+/// for) that peer after about two answers, and the write-stall clock starts then. A
+/// peer that reads is not slowed: what the kernel has sent (within the peer's window,
+/// megabytes on loopback) does not count, only what it holds back.
+pub const MAX_UNSENT_BYTES: u32 = 128 << 10;
 
 /// Most live subscriptions on one connection. A SUBSCRIBE beyond it is refused with
 /// `LIMIT_EXCEEDED`, what [`SUBSCRIPTIONS_WHAT`], limit this number; the connection stays

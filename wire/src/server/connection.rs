@@ -7,9 +7,13 @@
 //! each frame the loop waits for a free in-flight slot *and* room in the byte budgets,
 //! and a request's task starts no work while they are full, so a peer that
 //! sends faster than it reads is slowed by TCP backpressure instead of growing the
-//! server's memory. A writer task sends answers as they finish (batched: everything
-//! ready is written, then flushed) and gives their bytes back to the budget once they
-//! are on the socket.
+//! server's memory. The kernel's share is bounded too: it holds at most
+//! [`MAX_UNSENT_BYTES`](crate::config::MAX_UNSENT_BYTES) of unsent answers per
+//! connection (`mod.rs` sets it on the socket), so the budgets fill, and the reading
+//! stops, within about one large answer of a peer that has stopped reading, instead of
+//! after the megabyte or more the kernel's send buffer would take. A writer task sends
+//! answers as they finish (batched: everything ready is written, then flushed) and gives
+//! their bytes back to the budget once they are on the socket.
 //!
 //! Request ids: 0 is reserved for connection-level errors, so a frame with id 0 ends the
 //! connection with an `INVALID_ARGUMENT` connection error (field `request_id`). An id
