@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::MetaType;
 use async_graphql::{Request, Response, ServerError, ValidationMode, ValidationResult};
 use domain::SharedTicketing;
@@ -73,6 +73,9 @@ struct Entry {
     /// When no variable can change its depth and complexity: the operation name it
     /// was validated with and what validation found then (see [`Limits`]).
     known: Option<(Option<String>, ValidationResult)>,
+    /// Whether no selection set selects two fields under one response key (see
+    /// [`merge_free`]): then objects may be written as JSON text ([`RawJson`]).
+    merge_free: bool,
 }
 
 /// The cache: document text -> parsed document, APQ hash -> document text.
@@ -230,19 +233,27 @@ impl Engine {
     /// Runs one request: APQ first, then the cached document or a strict first run.
     /// The response is an ordinary value tree (serialise it any way).
     pub async fn execute(&self, request: Request) -> Response {
-        self.run(request).await
+        self.run(request, false).await
     }
 
-    /// As [`execute`](Self::execute), but big lists come back as pre-rendered JSON
-    /// text: write the response with [`crate::json`] (what the endpoint does), never
-    /// with serde directly.
+    /// As [`execute`](Self::execute), but big lists, and objects when the document
+    /// allows (see [`RawJson`]), come back as pre-rendered JSON text: write the
+    /// response with [`crate::json`] (what the endpoint does), never with serde
+    /// directly.
     pub async fn execute_raw(&self, request: Request) -> Response {
-        self.run(request.data(RawJson)).await
+        self.run(request, true).await
     }
 
-    async fn run(&self, mut request: Request) -> Response {
+    /// `raw`: whether the response may carry pre-rendered JSON ([`RawJson`]).
+    async fn run(&self, mut request: Request, raw: bool) -> Response {
         let mut register_hash = None;
-        if let Some(value) = request.extensions.remove("persistedQuery") {
+        // Most requests carry no extensions: skip hashing the key into an empty map.
+        let persisted = if request.extensions.is_empty() {
+            None
+        } else {
+            request.extensions.remove("persistedQuery")
+        };
+        if let Some(value) = persisted {
             match persisted_query(value) {
                 Err(error) => return Response::from_errors(vec![error]),
                 Ok(hash) if request.query.is_empty() => {
@@ -273,9 +284,9 @@ impl Engine {
             let known = e.known.as_ref().and_then(|(operation, result)| {
                 (operation.as_deref() == request.operation_name.as_deref()).then_some(*result)
             });
-            (Arc::clone(&e.document), known)
+            (Arc::clone(&e.document), known, e.merge_free)
         });
-        if let Some((document, known)) = cached {
+        if let Some((document, known, merge_free)) = cached {
             if let Err(error) = self.variables.check(
                 &document,
                 request.operation_name.as_deref(),
@@ -287,6 +298,11 @@ impl Engine {
                 self.remember_hash(&request.query, hash);
             }
             request.set_parsed_query(ExecutableDocument::clone(&document));
+            if raw {
+                request.data.insert(RawJson {
+                    objects: merge_free,
+                });
+            }
             return match known {
                 Some(known) => self.prevalidated.execute(request.data(Known(known))).await,
                 None => self.fast.execute(request).await,
@@ -310,6 +326,10 @@ impl Engine {
         .then(|| Arc::new(Mutex::new(None)));
         if let Some(slot) = &record {
             request = request.data(Record(Arc::clone(slot)));
+        }
+        if raw {
+            // Objects as value trees on a first run: the document is not known yet.
+            request.data.insert(RawJson { objects: false });
         }
         request.set_parsed_query(document.clone());
         let response = self.recording.execute(request).await;
@@ -335,6 +355,7 @@ impl Engine {
         if size > self.max_bytes || self.max_documents == 0 {
             return;
         }
+        let merge_free = merge_free(&document);
         let mut cache = self.lock();
         if let Some(hash) = &hash {
             cache.hashes.insert(hash.clone(), text.clone());
@@ -358,6 +379,7 @@ impl Engine {
                 document: Arc::new(document),
                 hash,
                 known,
+                merge_free,
             },
         );
     }
@@ -466,6 +488,65 @@ fn selection_fixed(set: &SelectionSet, priced: &HashSet<String>) -> bool {
         Selection::InlineFragment(fragment) => {
             selection_fixed(&fragment.node.selection_set.node, priced)
         }
+    })
+}
+
+/// Whether no selection set of `document` selects two fields under one response key,
+/// counting the fields its fragments spread into it: then no object of a response is
+/// ever merged from two fields, which async-graphql's executor does with value trees and
+/// cannot do with objects written as JSON text ([`RawJson`]). Conservative: any repeated
+/// key anywhere, or a fragment it cannot find, makes the answer no.
+fn merge_free(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .all(|(_, operation)| set_merge_free(document, &operation.node.selection_set.node))
+}
+
+fn set_merge_free(document: &ExecutableDocument, set: &SelectionSet) -> bool {
+    let mut fields = Vec::new();
+    if !collect_fields(document, set, &mut fields, 0) {
+        return false;
+    }
+    for (i, field) in fields.iter().enumerate() {
+        let key = field.response_key().node.as_str();
+        if fields[..i]
+            .iter()
+            .any(|other| other.response_key().node.as_str() == key)
+        {
+            return false;
+        }
+    }
+    fields
+        .iter()
+        .all(|field| set_merge_free(document, &field.selection_set.node))
+}
+
+/// The fields `set` selects, fragments expanded; `false` for a fragment that is not in
+/// the document or nesting past any a valid document has.
+fn collect_fields<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a Field>,
+    depth: usize,
+) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(field) => {
+            out.push(&field.node);
+            true
+        }
+        Selection::InlineFragment(fragment) => {
+            collect_fields(document, &fragment.node.selection_set.node, out, depth + 1)
+        }
+        Selection::FragmentSpread(spread) => document
+            .fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|fragment| {
+                collect_fields(document, &fragment.node.selection_set.node, out, depth + 1)
+            }),
     })
 }
 

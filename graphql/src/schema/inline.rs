@@ -14,6 +14,16 @@
 //! The price is concurrency between sibling fields: a field that waits on I/O delays
 //! the next. Use it for types whose nested data the parent fetched ahead (see
 //! [`super::loaders`]); not for a type whose sibling fields each make a slow call.
+//!
+//! When the request asks for it ([`RawJson`] with `objects`, which the engine sets for
+//! the documents where no two fields share a response key, so nothing needs merging)
+//! and the type implements [`Render`], the object is written straight to JSON text, a
+//! `Value::Binary` that [`crate::json`] copies in place: the plain fields (a string, a
+//! number, an id, a list of tags) each by the type's own writer, the others (nested
+//! objects, lists, anything that can fail) by their resolvers as above and then
+//! written. The same fields, in the same order, with the same errors; only the value
+//! tree in between is gone (for an event, a map of a dozen keys hashed one by one and
+//! a `Value` with its own copy of every string).
 
 use std::borrow::Cow;
 
@@ -25,6 +35,31 @@ use async_graphql::{
     Value,
 };
 
+use super::types::RawJson;
+use crate::json;
+
+/// A type whose plain fields [`Inline`] can write straight to JSON (see the module
+/// documentation). Every field the type does not write here resolves through its
+/// generated resolver, so writing none is always correct, only slower.
+pub trait Render {
+    /// Whether objects of this type are written as JSON text when the request allows
+    /// (`false`: always a value tree).
+    const RENDERS: bool = false;
+
+    /// Writes the JSON value of the field `name` (a field with no arguments and no
+    /// selection, that cannot fail) and answers `true`; `false`, writing nothing, for
+    /// any other field. What it writes must be, byte for byte, what the field's
+    /// resolver gives written by [`crate::json`] (`tests/render.rs` checks each).
+    fn render_field(&self, _name: &str, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+}
+
+/// Whether this request's objects may be written as JSON text.
+fn renders<T: Render>(ctx: &ContextSelectionSet<'_>) -> bool {
+    T::RENDERS && ctx.data_opt::<RawJson>().is_some_and(|raw| raw.objects)
+}
+
 /// `T`, resolved field by field in the parent's task (see the module documentation).
 pub struct Inline<T>(pub T);
 
@@ -34,7 +69,7 @@ impl<T> From<T> for Inline<T> {
     }
 }
 
-impl<T: ContainerType + Send + Sync> OutputType for Inline<T> {
+impl<T: ContainerType + Render + Send + Sync> OutputType for Inline<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -57,9 +92,57 @@ impl<T: ContainerType + Send + Sync> OutputType for Inline<T> {
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let type_name = self.0.introspection_type_name();
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(16);
         selected(ctx, &ctx.item.node, &type_name, &mut fields, 0)?;
+        if renders::<T>(ctx) {
+            let mut out = Vec::with_capacity(64 + 48 * fields.len());
+            render_object(&self.0, ctx, &fields, &type_name, &mut out).await;
+            return Ok(Value::Binary(out.into()));
+        }
         Ok(resolve_object(&self.0, ctx, &fields, &type_name).await)
+    }
+}
+
+/// As [`resolve_object`], written as JSON text to `out` (`null` when every field failed,
+/// as the value tree is then `Value::Null`).
+async fn render_object<T: ContainerType + Render>(
+    value: &T,
+    ctx: &ContextSelectionSet<'_>,
+    fields: &[&Positioned<Field>],
+    type_name: &str,
+    out: &mut Vec<u8>,
+) {
+    let start = out.len();
+    for &field in fields {
+        let mark = out.len();
+        out.push(if mark == start { b'{' } else { b',' });
+        json::write_str(out, field.node.response_key().node.as_str());
+        out.push(b':');
+        let name = field.node.name.node.as_str();
+        if name == "__typename" {
+            json::write_str(out, type_name);
+            continue;
+        }
+        if field.node.selection_set.node.items.is_empty() && value.render_field(name, out) {
+            continue;
+        }
+        let ctx_field = ctx.with_field(field);
+        let written = match value.resolve_field(&ctx_field).await {
+            Ok(found) => json::write_value(out, &found.unwrap_or_default()).map_err(|e| {
+                ctx_field.set_error_path(ServerError::new(e.to_string(), Some(field.pos)))
+            }),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = written {
+            // The field is left out, as the executor leaves a failed field out.
+            out.truncate(mark);
+            ctx.add_error(error);
+        }
+    }
+    if out.len() == start {
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'}');
     }
 }
 
@@ -100,7 +183,7 @@ async fn resolve_object<T: ContainerType>(
 /// availability) and owned when the resolver fetched them itself.
 pub struct InlineList<'a, T: Clone>(pub Cow<'a, [T]>);
 
-impl<T: ContainerType + Clone + Send + Sync> OutputType for InlineList<'_, T> {
+impl<T: ContainerType + Render + Clone + Send + Sync> OutputType for InlineList<'_, T> {
     fn type_name() -> Cow<'static, str> {
         <Vec<T> as OutputType>::type_name()
     }
@@ -119,8 +202,21 @@ impl<T: ContainerType + Clone + Send + Sync> OutputType for InlineList<'_, T> {
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let type_name = T::type_name();
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(16);
         selected(ctx, &ctx.item.node, &type_name, &mut fields, 0)?;
+        if renders::<T>(ctx) {
+            let mut out = Vec::with_capacity(2 + self.0.len() * (16 + 32 * fields.len()));
+            out.push(b'[');
+            for (index, item) in self.0.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                let ctx_item = ctx.with_index(index);
+                render_object(item, &ctx_item, &fields, &type_name, &mut out).await;
+            }
+            out.push(b']');
+            return Ok(Value::Binary(out.into()));
+        }
         let mut items = Vec::with_capacity(self.0.len());
         for (index, item) in self.0.iter().enumerate() {
             let ctx_item = ctx.with_index(index);

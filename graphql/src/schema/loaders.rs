@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_graphql::Lookahead;
 use async_graphql::futures_util::future::join_all;
+use async_graphql::parser::types::{Selection, SelectionSet};
+use async_graphql::{Context, Lookahead};
 use domain::{Error, PerformerId, SharedTicketing, VenueId};
 
 use super::types::{Event, SectionAvailability};
@@ -58,6 +59,48 @@ impl Wants {
             venue: look.field("venue").exists(),
             performers: look.field("performers").exists(),
             availability: look.field("availability").exists(),
+        }
+    }
+
+    /// What the selection of the field `ctx` resolves reaches (fragments included), as
+    /// [`of`](Self::of) on its lookahead finds it, in one walk of the selection where
+    /// three lookaheads walked it three times.
+    pub fn of_field(ctx: &Context<'_>) -> Self {
+        let mut wants = Wants::default();
+        wants.walk(ctx, &ctx.item.node.selection_set.node, 0);
+        wants
+    }
+
+    fn walk(&mut self, ctx: &Context<'_>, set: &SelectionSet, depth: usize) {
+        // Fragment cycles are refused by validation; past this bound, fetch everything
+        // rather than walk on.
+        if depth > 32 {
+            *self = Wants {
+                venue: true,
+                performers: true,
+                availability: true,
+            };
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => match field.node.name.node.as_str() {
+                    "venue" => self.venue = true,
+                    "performers" => self.performers = true,
+                    "availability" => self.availability = true,
+                    _ => {}
+                },
+                Selection::InlineFragment(fragment) => {
+                    self.walk(ctx, &fragment.node.selection_set.node, depth + 1);
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) =
+                        ctx.query_env.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        self.walk(ctx, &fragment.node.selection_set.node, depth + 1);
+                    }
+                }
+            }
         }
     }
 

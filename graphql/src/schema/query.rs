@@ -34,7 +34,7 @@ impl Query {
     /// One event. An unknown id answers null here and a NOT_FOUND error (with
     /// `resource`, `id` and this field's `path`) in `errors`.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inline<Event>>> {
-        let wants = Wants::of(&ctx.look_ahead());
+        let wants = Wants::of_field(ctx);
         let api = api(ctx)?;
         let found = match parse_id("id", &id) {
             Ok(id) => loaders::one(api, EventId(id), wants).await.map(Inline),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::resolver_utils::enum_value;
+use async_graphql::resolver_utils::{EnumType, enum_value};
 use async_graphql::{
     ComplexObject, Context, ContextSelectionSet, Enum, ID, Name, Object, OutputType, Positioned,
     Result, ScalarType, ServerError, ServerResult, SimpleObject, Value,
@@ -18,9 +18,10 @@ use async_graphql::{
 use serde::Deserialize;
 
 use super::api;
-use super::inline::{Inline, InlineList};
+use super::inline::{Inline, InlineList, Render};
 use super::loaders::{self, Wants};
 use crate::error::to_graphql;
+use crate::json;
 
 // Each enum is the GraphQL spelling of a domain enum: async-graphql's `remote` derives
 // the conversions both ways, and the client reads the same type (its serde names are the
@@ -235,6 +236,56 @@ impl Event {
     }
 }
 
+// What the resolvers above give, written straight to JSON (see `Render`): every plain
+// field of an event. `venue`, `performers`, `availability` and `seatMap` resolve as
+// fields.
+impl Render for Event {
+    const RENDERS: bool = true;
+
+    fn render_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
+        let event = &self.event;
+        match name {
+            "id" => json::write_id(out, event.id.0),
+            "name" => json::write_str(out, &event.name),
+            "description" => json::write_str(out, &event.description),
+            "category" => json::write_str(out, enum_name(Category::from(event.category))),
+            "venueId" => json::write_id(out, event.venue_id.0),
+            "performerIds" => write_list(out, &event.performer_ids, |out, id| {
+                json::write_id(out, id.0);
+            }),
+            "startsAt" => json::write_timestamp(out, &event.starts_at),
+            "status" => json::write_str(out, enum_name(EventStatus::from(event.status))),
+            "tags" => write_list(out, &event.tags, |out, tag| json::write_str(out, tag)),
+            "minPriceCents" => json::write_i64(out, event.min_price_cents),
+            "maxPriceCents" => json::write_i64(out, event.max_price_cents),
+            "currency" => json::write_str(out, &event.currency),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The GraphQL name of an enum value (the name `enum_value` would give, without
+/// allocating it).
+fn enum_name<T: EnumType>(value: T) -> &'static str {
+    T::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map_or("", |item| item.name)
+}
+
+/// `items` as a JSON array, each written by `write`.
+fn write_list<T>(out: &mut Vec<u8>, items: &[T], write: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
 /// A list of scalars, `[T!]!` in the schema, resolved in one synchronous pass: as
 /// `Vec<T>` async-graphql resolves a list through one future per item joined with
 /// `try_join_all`, which cost more than the items (an event's tags and performer ids).
@@ -306,6 +357,23 @@ impl Venue {
     /// Sections in layout order.
     async fn sections(&self) -> SectionList {
         SectionList(Arc::clone(&self.0))
+    }
+}
+
+impl Render for Venue {
+    const RENDERS: bool = true;
+
+    fn render_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
+        let venue = &self.0;
+        match name {
+            "id" => json::write_id(out, venue.id.0),
+            "name" => json::write_str(out, &venue.name),
+            "city" => json::write_str(out, &venue.city),
+            "country" => json::write_str(out, &venue.country),
+            "capacity" => json::write_u64(out, u64::from(venue.capacity)),
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -472,6 +540,22 @@ impl Performer {
     }
 }
 
+impl Render for Performer {
+    const RENDERS: bool = true;
+
+    fn render_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
+        let performer = &self.0;
+        match name {
+            "id" => json::write_id(out, performer.id.0),
+            "name" => json::write_str(out, &performer.name),
+            "genre" => json::write_str(out, &performer.genre),
+            "bio" => json::write_str(out, &performer.bio),
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// Availability of one section.
 #[derive(SimpleObject, Clone)]
 pub struct SectionAvailability {
@@ -485,6 +569,22 @@ pub struct SectionAvailability {
     pub total: u32,
     /// Seats neither held nor sold.
     pub available: u32,
+}
+
+impl Render for SectionAvailability {
+    const RENDERS: bool = true;
+
+    fn render_field(&self, name: &str, out: &mut Vec<u8>) -> bool {
+        match name {
+            "sectionId" => json::write_u64(out, u64::from(self.section_id)),
+            "name" => json::write_str(out, &self.name),
+            "priceCents" => json::write_i64(out, self.price_cents),
+            "total" => json::write_u64(out, u64::from(self.total)),
+            "available" => json::write_u64(out, u64::from(self.available)),
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl From<domain::SectionAvailability> for SectionAvailability {
@@ -710,15 +810,11 @@ impl SeatList {
             for (prefix, kind) in prefixes.iter().zip(plan.values()) {
                 out.extend_from_slice(prefix);
                 match kind {
-                    SeatField::SeatId => write_number(&mut out, u64::from(seat.seat_id.0)),
-                    SeatField::SectionId => write_number(&mut out, u64::from(seat.section_id)),
-                    SeatField::Number => write_number(&mut out, u64::from(seat.number)),
-                    SeatField::PriceCents => {
-                        serde_json::to_writer(&mut out, &seat.price_cents).map_err(failed)?;
-                    }
-                    SeatField::Row => {
-                        serde_json::to_writer(&mut out, &seat.row).map_err(failed)?;
-                    }
+                    SeatField::SeatId => json::write_u64(&mut out, u64::from(seat.seat_id.0)),
+                    SeatField::SectionId => json::write_u64(&mut out, u64::from(seat.section_id)),
+                    SeatField::Number => json::write_u64(&mut out, u64::from(seat.number)),
+                    SeatField::PriceCents => json::write_i64(&mut out, seat.price_cents),
+                    SeatField::Row => json::write_str(&mut out, &seat.row),
                     SeatField::State => {
                         out.extend_from_slice(&rendered_states[index(seat.state)]);
                     }
@@ -736,32 +832,24 @@ impl SeatList {
 /// which costs several times this for the ids every event carries.
 fn decimal(n: u64) -> String {
     let mut out = Vec::with_capacity(20);
-    write_number(&mut out, n);
+    json::write_u64(&mut out, n);
     // Only ASCII digits were written.
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Writes `n` in decimal.
-fn write_number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // n % 10 < 10: the cast cannot truncate.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
 /// Request data asking [`SeatList`] for its JSON text (a `Value::Binary` the endpoint's
-/// writer copies as is) instead of a value tree. Only [`crate::prepared::Engine`]'s
-/// JSON path adds it; without it the seats are an ordinary value tree, so
-/// `Schema::execute` and serde serialisation stay correct.
-pub struct RawJson;
+/// writer copies as is) instead of a value tree, and, with `objects`, the objects
+/// [`Inline`] resolves too. Only [`crate::prepared::Engine`]'s JSON path adds it;
+/// without it the seats are an ordinary value tree, so `Schema::execute` and serde
+/// serialisation stay correct.
+#[derive(Debug, Clone, Copy)]
+pub struct RawJson {
+    /// Whether objects may be written as text as well: only for a document where no
+    /// two fields of a selection share a response key, since async-graphql merges the
+    /// objects of such fields, which it cannot do with text (see
+    /// [`crate::prepared`]).
+    pub objects: bool,
+}
 
 /// One search hit.
 #[derive(SimpleObject)]
@@ -771,6 +859,9 @@ pub struct SearchHit {
     /// BM25 relevance, higher is better.
     pub score: f64,
 }
+
+// Value trees always: a hit is two fields, one of them the event (written as text).
+impl Render for SearchHit {}
 
 /// Who a booking is for.
 #[derive(SimpleObject)]
@@ -810,11 +901,14 @@ pub struct Booking {
     pub domain_event_id: domain::EventId,
 }
 
+// Value trees always (mutations and `booking`, not the hot reads).
+impl Render for Booking {}
+
 #[ComplexObject]
 impl Booking {
     /// The event the seats belong to.
     async fn event(&self, ctx: &Context<'_>) -> Result<Inline<Event>> {
-        let wants = Wants::of(&ctx.look_ahead());
+        let wants = Wants::of_field(ctx);
         loaders::one(api(ctx)?, self.domain_event_id, wants)
             .await
             .map(Inline)
