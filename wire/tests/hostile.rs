@@ -26,27 +26,13 @@ const ASKED: u32 = 16;
 
 /// The biggest seat map of the test data, and the encoded length of its answer.
 async fn biggest_seat_map() -> (domain::EventId, usize) {
-    let data = domain::Dataset::from_spec(common::SPEC);
-    let biggest = data
-        .events
-        .iter()
-        .filter(|e| e.status == domain::EventStatus::OnSale)
-        .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
-        .unwrap();
-    let map = domain::Ticketing::get_seat_map(&common::service(), biggest.id)
-        .await
-        .unwrap();
-    let answer_len = 4
-        + 8
-        + postcard::to_allocvec(&wire::messages::SeatMap::from(map))
-            .unwrap()
-            .len();
+    let (id, answer_len) = common::biggest_seat_map().await;
     // Too big for what each connection is guaranteed: it must come from the pool.
     assert!(
         answer_len > wire::server::GUARANTEED_QUEUED_BYTES,
         "{answer_len}"
     );
-    (biggest.id, answer_len)
+    (id, answer_len)
 }
 
 /// Several peers that ask for seat maps and never read, on a server whose pool holds

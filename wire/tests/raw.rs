@@ -453,21 +453,7 @@ impl Stuck {
     /// As [`Stuck::start`], with the server's write-stall timeout too.
     async fn start_with(write_timeout: Duration, write_stall_timeout: Duration) -> Stuck {
         const SMALL_BUFFER: u32 = 4 * 1024;
-        let data = domain::Dataset::from_spec(common::SPEC);
-        let biggest = data
-            .events
-            .iter()
-            .filter(|e| e.status == domain::EventStatus::OnSale)
-            .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
-            .unwrap();
-        let map = domain::Ticketing::get_seat_map(&common::service(), biggest.id)
-            .await
-            .unwrap();
-        let answer_len = 4
-            + 8
-            + postcard::to_allocvec(&wire::messages::SeatMap::from(map))
-                .unwrap()
-                .len();
+        let (biggest, answer_len) = common::biggest_seat_map().await;
         assert!(answer_len > 100 * 1024, "{answer_len}");
         let budget = answer_len * 5 / 2;
         let gauges = wire::Gauges::new();
@@ -486,7 +472,7 @@ impl Stuck {
         let mut burst = Vec::new();
         for id in 1..=ASKED {
             let request = wire::messages::EventIdRequest {
-                event_id: biggest.id.0,
+                event_id: biggest.0,
             };
             burst.extend_from_slice(&common::request_bytes(Opcode::GetSeatMap, id, &request));
         }
@@ -496,7 +482,7 @@ impl Stuck {
             stream,
             gauges,
             api,
-            event: biggest.id,
+            event: biggest,
             answer_len,
             budget,
         }

@@ -25,26 +25,6 @@ const SMALL_BUFFER: u32 = 4 * 1024;
 /// Seat maps the peer asks for: far more than the server should compute for it.
 const ASKED: u32 = 32;
 
-/// The biggest seat map of the test data, and the encoded length of its answer.
-async fn biggest_seat_map() -> (domain::EventId, usize) {
-    let data = domain::Dataset::from_spec(common::SPEC);
-    let biggest = data
-        .events
-        .iter()
-        .filter(|e| e.status == domain::EventStatus::OnSale)
-        .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
-        .unwrap();
-    let map = domain::Ticketing::get_seat_map(&common::service(), biggest.id)
-        .await
-        .unwrap();
-    let answer_len = 4
-        + 8
-        + postcard::to_allocvec(&wire::messages::SeatMap::from(map))
-            .unwrap()
-            .len();
-    (biggest.id, answer_len)
-}
-
 /// A peer that asks for seat maps and never reads stops being read, and worked for,
 /// once what the kernel may hold unsent and the connection's byte budget are full: the
 /// seat maps computed for it are at most those the kernel took (its unsent cap, one
@@ -53,7 +33,7 @@ async fn biggest_seat_map() -> (domain::EventId, usize) {
 /// Without the cap the kernel alone takes about 1.2 MB, five such answers or more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_never_reads_stops_being_worked_for_after_the_kernels_cap() {
-    let (event, answer_len) = biggest_seat_map().await;
+    let (event, answer_len) = common::biggest_seat_map().await;
     let gauges = wire::Gauges::new();
     let config = wire::Config {
         // Only the byte budgets and the kernel stop anything here.

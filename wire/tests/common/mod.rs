@@ -342,3 +342,24 @@ pub async fn expect_connection_error(
     );
     error
 }
+
+/// The biggest on-sale seat map of the test data, and the encoded length of its answer
+/// (frame header and request id included).
+pub async fn biggest_seat_map() -> (domain::EventId, usize) {
+    let data = domain::Dataset::from_spec(SPEC);
+    let biggest = data
+        .events
+        .iter()
+        .filter(|e| e.status == domain::EventStatus::OnSale)
+        .max_by_key(|e| data.venues[(e.venue_id.0 - 1) as usize].capacity)
+        .unwrap();
+    let map = domain::Ticketing::get_seat_map(&service(), biggest.id)
+        .await
+        .unwrap();
+    let answer_len = 4
+        + 8
+        + postcard::to_allocvec(&wire::messages::SeatMap::from(map))
+            .unwrap()
+            .len();
+    (biggest.id, answer_len)
+}
