@@ -100,7 +100,7 @@ pub struct Config {
     /// with answers made and not yet written that writes nothing for that long, whatever
     /// its writer waits for (the server's own stall clock). A frame has no headers and the server sets no per-request
     /// deadline, so `header_read_timeout` and `request_timeout` are only where
-    /// [`Config::new`] takes the defaults of [`Config::frame_timeout`] and
+    /// [`Config::with_server`] takes the defaults of [`Config::frame_timeout`] and
     /// [`Config::write_timeout`] from.
     pub server: ServerConfig,
     /// Time allowed for the hello, and for each whole frame from its first byte, so a

@@ -1,3 +1,6 @@
+//! Unit tests of the catalogue: paging against a brute-force filter, forged cursors,
+//! and search ranking and filters against brute force.
+
 // Ranking ties are exact by design: equal scores come from identical arithmetic.
 #![allow(clippy::float_cmp)]
 

@@ -1,3 +1,7 @@
+//! Unit tests of the dataset generator: determinism per seed, records independent of
+//! size, dense ids, consistency between events, venues and performers, and a golden
+//! fingerprint so a change to the generated data cannot go unnoticed.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,8 @@
+//! Unit tests of the in-memory store: the hold, confirm and cancel lifecycle, versions,
+//! lazy expiry on a manual clock, idempotency, retention, concurrent holds, a property
+//! test of random operation sequences, and booking ids; plus the helpers other store
+//! tests share (`store`, `on_sale_event`, `hold_request`).
+
 use std::sync::Arc;
 use std::time::Duration;
 
