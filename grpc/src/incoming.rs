@@ -43,6 +43,15 @@
 //! having streams accepted after its socket filled (up to `max_concurrent_streams`, 256,
 //! per connection, each held until written); now it has only those it opened before.
 //!
+//! Every accepted socket gets `TCP_NOTSENT_LOWAT`
+//! ([`netkit::config::MAX_UNSENT_BYTES`], 128 KiB, `netkit::connections::limit_unsent`):
+//! without it the kernel took about 2.8 MB of answers per connection (loopback's send
+//! buffer) before a write to a peer that never reads returned `Pending`, so such a peer
+//! had dozens of seat maps computed, encoded and copied into the kernel, the guard kept
+//! reading its requests, and the write-stall clock started only then (`quartet abuse`'s
+//! gRPC no-read row: most of the server's CPU, docs/abuse.md). With it, writes block
+//! after about 128 KiB beyond the peer's window, a few answers.
+//!
 //! Outermost, every stream is [`CoalesceWrites`]: h2 writes after nearly every stream's
 //! DATA frame (its connection task runs right after each stream task that wakes it), so
 //! one change to a thousand `WatchAvailability` calls made about a thousand `writev`s.
@@ -83,6 +92,9 @@ pub struct AdmittedStream {
 /// Under TLS the client speaks first (its ClientHello); in plain HTTP/2 h2 does (its
 /// SETTINGS, see the module docs).
 fn socket(stream: TcpStream, slot: OpeningSlot, tls: bool) -> Socket {
+    // A peer that stops reading stops the writes within a few answers, not after the
+    // megabytes the kernel would otherwise take (see the module docs).
+    netkit::connections::limit_unsent(&stream);
     Counted(if tls {
         Opening::new(stream, slot)
     } else {

@@ -39,6 +39,23 @@ pub const MAX_OPENING_CONNECTIONS: usize = 16;
 /// connection is closed: an HTTP server's answer to a peer that never reads. As long as
 /// the wire protocol's `write_timeout` (the request timeout).
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most bytes of answers the kernel holds unsent on one accepted connection of an HTTP
+/// server (REST, GraphQL, gRPC), beyond what the peer's receive window lets it send:
+/// 128 KiB, set as `TCP_NOTSENT_LOWAT` on every accepted socket (Linux;
+/// `crate::connections::limit_unsent`), as the wire server does with its own
+/// `MAX_UNSENT_BYTES`. A write that would queue more waits until the peer reads.
+///
+/// Without it the kernel's send buffer is the bound: on loopback here the kernel took
+/// about 2.8 MB of a never-reading peer's answers per connection (`tcp_wmem`'s maximum
+/// is 4 MiB; the tests of `http_server` and `grpc/tests/unsent.rs` measure it): a
+/// peer that asks for large answers and never reads had dozens of gRPC seat maps
+/// computed, encoded and taken by the kernel before the server's writes to it stopped,
+/// and only then did [`WRITE_STALL_TIMEOUT`]'s clock start (the guard's clock, which
+/// runs from the first write that makes no progress) and the guard stop reading its
+/// requests. With the cap both happen within the first few answers. A peer that reads
+/// is not slowed: what the kernel has sent (within the peer's window, megabytes on
+/// loopback) does not count, only what it holds back.
+pub const MAX_UNSENT_BYTES: u32 = 128 << 10;
 /// Time a graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Most concurrent HTTP/2 streams (calls) per connection.

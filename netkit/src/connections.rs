@@ -78,6 +78,22 @@ pub fn widen_backlog(listener: &TcpListener, backlog: u32) -> io::Result<()> {
     socket2::SockRef::from(listener).listen(backlog)
 }
 
+/// Caps the answers the kernel holds unsent on `stream`, an accepted connection, at
+/// [`MAX_UNSENT_BYTES`](crate::config::MAX_UNSENT_BYTES) (`TCP_NOTSENT_LOWAT`; see the
+/// constant for why): a peer that stops reading stops the server's writes within a few
+/// answers, so the write-stall clock starts then. Best effort: a socket that refuses
+/// it is served as before, with the kernel's own send buffer as the only bound.
+pub fn limit_unsent(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) =
+        socket2::SockRef::from(stream).set_tcp_notsent_lowat(crate::config::MAX_UNSENT_BYTES)
+    {
+        tracing::debug!(error = %e, "cannot set TCP_NOTSENT_LOWAT");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 /// An opening slot of [`ConnectionLimit::accept_opening`]: give it to [`Opening::new`]
 /// with the connection, which frees it at the end of the connection's opening phase.
 #[derive(Debug)]

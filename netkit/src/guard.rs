@@ -47,7 +47,9 @@
 //!   write makes progress, reading resumes (and while the socket is full the server
 //!   could not write an answer to a new request anyway). What this does not bound: the
 //!   streams a client opens before its socket fills (at most `max_concurrent_streams`
-//!   per connection). The budget counts blocked connections and held reads
+//!   per connection); the servers keep that short by capping what the kernel holds
+//!   unsent (`crate::config::MAX_UNSENT_BYTES`, `TCP_NOTSENT_LOWAT`), so the socket is
+//!   full after a few answers, not megabytes. The budget counts blocked connections and held reads
 //!   ([`crate::send_budget::SendBudget::write_blocked`],
 //!   [`crate::send_budget::SendBudget::held_reads`]).
 //!

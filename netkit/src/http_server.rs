@@ -13,6 +13,11 @@
 //!   for `write_stall_timeout` ends it (hyper has no write timeout), the first byte is
 //!   due within the idle timeout, an h2c preface within the header-read timeout of its
 //!   first byte, and PING/SETTINGS floods are cut at `max_control_frames`;
+//! - `TCP_NOTSENT_LOWAT` on every accepted socket
+//!   ([`crate::config::MAX_UNSENT_BYTES`], 128 KiB): the kernel takes at most that much
+//!   of a connection's answers beyond what its peer's window lets it send, so writes to
+//!   a peer that stops reading stop (and the guard's write-stall clock starts) within
+//!   an answer or two, not after the megabytes of loopback's send buffer;
 //! - a graceful drain: on shutdown, stop accepting, let in-flight requests finish, and
 //!   close whatever is still open when the grace period runs out.
 
@@ -237,6 +242,9 @@ async fn serve_with_opening(
         };
         // The opening slot sits on the socket, under TLS: a handshake is opening work too.
         let (admitted, slot) = admitted;
+        // A peer that stops reading stops the writes within a few answers (see
+        // `MAX_UNSENT_BYTES`), not after the megabytes the kernel would otherwise take.
+        crate::connections::limit_unsent(&admitted.stream);
         let stream = Opening::new(admitted.stream, slot);
         let peer = admitted.peer;
         let service = TowerToHyperService::new(service.clone().for_peer(peer));
@@ -782,6 +790,94 @@ mod tests {
             received < BODY,
             "the whole answer arrived: {received} bytes"
         );
+    }
+
+    /// What the kernel takes of a never-reading peer's answer
+    /// ([`crate::config::MAX_UNSENT_BYTES`], `TCP_NOTSENT_LOWAT` on every accepted
+    /// socket): the server's writes stop, and the write-stall clock starts, after at most
+    /// that much beyond the peer's window, not after the megabytes of loopback's send
+    /// buffer. Counted as the answer's bytes hyper took from its body (its own buffer is
+    /// at most `HTTP1_MAX_BUF_BYTES` and one chunk more) by the time the write stall
+    /// ended the connection and dropped the body: sizes alone, not timing.
+    #[tokio::test]
+    async fn a_never_reading_peer_gets_no_more_than_the_unsent_cap_from_the_kernel() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::AsyncWriteExt;
+        const CHUNK: usize = 16 << 10;
+        const BODY: usize = 16 << 20;
+        /// The peer's receive buffer (asked; the kernel doubles it).
+        const SMALL_BUFFER: u32 = 4 << 10;
+        /// Tells the test when hyper drops the body: the connection has ended.
+        struct Dropped(Option<tokio::sync::oneshot::Sender<()>>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                if let Some(tx) = self.0.take() {
+                    let _ = tx.send(());
+                }
+            }
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpServerConfig {
+            server: ServerConfig {
+                write_stall_timeout: Duration::from_millis(300),
+                ..ServerConfig::default()
+            },
+            ..HttpServerConfig::default()
+        };
+        let taken = Arc::new(AtomicUsize::new(0));
+        let (dropped, body_dropped) = tokio::sync::oneshot::channel::<()>();
+        let dropped = Arc::new(std::sync::Mutex::new(Some(dropped)));
+        let router = {
+            let taken = Arc::clone(&taken);
+            Router::new().route(
+                "/",
+                get(move || {
+                    let taken = Arc::clone(&taken);
+                    let signal = Dropped(dropped.lock().unwrap().take());
+                    async move {
+                        let chunks =
+                            futures::stream::unfold((0usize, signal), move |(sent, signal)| {
+                                let taken = Arc::clone(&taken);
+                                async move {
+                                    (sent < BODY).then(|| {
+                                        taken.fetch_add(CHUNK, Ordering::SeqCst);
+                                        let chunk = axum::body::Bytes::from(vec![b'x'; CHUNK]);
+                                        (Ok::<_, io::Error>(chunk), (sent + CHUNK, signal))
+                                    })
+                                }
+                            });
+                        Body::from_stream(chunks)
+                    }
+                }),
+            )
+        };
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, router, config, async {
+            let _ = stopped.await;
+        }));
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(SMALL_BUFFER).unwrap();
+        let mut stream = socket.connect(addr).await.unwrap();
+        stream.write_all(REQUEST).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(30), body_dropped)
+            .await
+            .expect("the write stall ended the connection")
+            .unwrap();
+        let taken = taken.load(Ordering::SeqCst);
+        // The cap, one segment the kernel may fill past it, the peer's window, and
+        // hyper's buffer with the chunk that went over it.
+        let bound = crate::config::MAX_UNSENT_BYTES as usize
+            + (64 << 10)
+            + 4 * SMALL_BUFFER as usize
+            + crate::config::HTTP1_MAX_BUF_BYTES
+            + CHUNK;
+        assert!(
+            taken <= bound,
+            "{taken} bytes of the answer were taken for a peer that read none (at most \
+             {bound}: is TCP_NOTSENT_LOWAT not set?)"
+        );
+        drop(stream);
     }
 
     /// How a connection served by [`serve_one`] ended.
