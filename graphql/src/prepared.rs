@@ -35,6 +35,10 @@
 //! only, to record the result); `strict` and `fast` have none (a subscription on a
 //! schema with the extension cost about 60% more server CPU per pushed message).
 //!
+//! A document joins the cache with its fragment spreads written out in place where that
+//! changes nothing (see [`inline_fragments`]): every hit works on an owned copy of the
+//! document, and each spread in it is looked up by name several times per request.
+//!
 //! Automatic persisted queries (APQ) live here too, for the same reason: a hash maps to
 //! a document text that validated, and that text to its parsed document. The cache is
 //! bounded in documents and in bytes of document text; the oldest entries go first.
@@ -44,16 +48,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
-use async_graphql::registry::MetaType;
-use async_graphql::{Request, Response, ServerError, ValidationMode, ValidationResult};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
+    SelectionSet,
+};
+use async_graphql::registry::{MetaType, MetaTypeName, Registry};
+use async_graphql::{
+    OutputType, Positioned, Request, Response, ServerError, ValidationMode, ValidationResult,
+};
 use domain::SharedTicketing;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::schema::loaders::LoaderCalls;
 use crate::schema::types::RawJson;
-use crate::schema::{QuartetSchema, build, build_with};
+use crate::schema::{Mutation, QuartetSchema, Query, build, build_with};
 use crate::variables::VariableTypes;
 
 /// The message of an APQ request whose hash the server does not know (the text the
@@ -356,6 +365,9 @@ impl Engine {
             return;
         }
         let merge_free = merge_free(&document);
+        // What was validated, executed and recorded is the document as parsed; the
+        // written-out one selects the same fields, so those results hold for it.
+        let document = inline_fragments(&document, self.variables.registry()).unwrap_or(document);
         let mut cache = self.lock();
         if let Some(hash) = &hash {
             cache.hashes.insert(hash.clone(), text.clone());
@@ -550,6 +562,175 @@ fn collect_fields<'a>(
     })
 }
 
+/// The most selections [`inline_fragments`] may write into one document: a valid
+/// document can spread fragments inside fragments so that every level doubles what the
+/// operation selects (the depth and complexity limits do not see spreads as such), and
+/// the cache must not hold the multiplied copy.
+const INLINE_BUDGET: usize = 4096;
+
+/// `document` with each named fragment spread written out in place, where the
+/// fragment's type condition is the type the spread sits in and neither the spread nor
+/// the fragment has a directive: the same fields in the same order, so execution
+/// collects exactly what it collected through the spread, the same positions for
+/// errors, and the `@skip`/`@include` of the fragment's own fields still applied per
+/// request (async-graphql removes skipped selections from operations and fragments
+/// alike). When no spread is left the fragment definitions are dropped too.
+///
+/// Why: every request of a cached document works on an owned copy of it, and every
+/// spread is looked up by name (hashed) several times per request, by async-graphql's
+/// recursion-depth and directive checks and its skipped-field pass, and by this crate's
+/// selection walks ([`crate::schema::inline`], the loaders' lookahead). A spread whose
+/// condition names another type (or a type this walk cannot place) stays as it is.
+/// Returns `None` (cache the document as parsed) when nothing changes or the written
+/// document would exceed [`INLINE_BUDGET`] selections.
+fn inline_fragments(
+    document: &ExecutableDocument,
+    registry: &Registry,
+) -> Option<ExecutableDocument> {
+    if document.fragments.is_empty() {
+        return None;
+    }
+    let mut walk = Inliner {
+        document,
+        registry,
+        budget: INLINE_BUDGET,
+        kept: 0,
+        inlined: 0,
+    };
+    let mut operations = document.operations.clone();
+    let roots = [
+        (OperationType::Query, <Query as OutputType>::type_name()),
+        (
+            OperationType::Mutation,
+            <Mutation as OutputType>::type_name(),
+        ),
+    ];
+    let mut each = |operation: &mut Positioned<OperationDefinition>| -> Option<()> {
+        let root = roots
+            .iter()
+            .find(|(ty, _)| *ty == operation.node.ty)
+            .map(|(_, name)| name.as_ref());
+        let Some(root) = root else {
+            // A subscription (not executed here) keeps its spreads.
+            walk.kept += 1;
+            return Some(());
+        };
+        walk.set(&mut operation.node.selection_set.node, root, 0)
+    };
+    match &mut operations {
+        DocumentOperations::Single(operation) => each(operation)?,
+        DocumentOperations::Multiple(all) => {
+            for operation in all.values_mut() {
+                each(operation)?;
+            }
+        }
+    }
+    if walk.inlined == 0 {
+        return None;
+    }
+    let fragments = if walk.kept == 0 {
+        HashMap::default()
+    } else {
+        document.fragments.clone()
+    };
+    Some(ExecutableDocument {
+        operations,
+        fragments,
+    })
+}
+
+/// The walk of [`inline_fragments`].
+struct Inliner<'a> {
+    document: &'a ExecutableDocument,
+    registry: &'a Registry,
+    /// Selections it may still write.
+    budget: usize,
+    /// Spreads left as they are.
+    kept: usize,
+    /// Spreads written out.
+    inlined: usize,
+}
+
+impl Inliner<'_> {
+    /// Writes out the spreads of `set`, which selects on the type `parent`; below a
+    /// field whose type the registry cannot name (introspection) spreads are left
+    /// alone. `None` when the budget runs out or the nesting passes what a valid
+    /// document has.
+    fn set(&mut self, set: &mut SelectionSet, parent: &str, depth: usize) -> Option<()> {
+        if depth > 64 {
+            return None;
+        }
+        let items = std::mem::take(&mut set.items);
+        let mut out = Vec::with_capacity(items.len());
+        for mut item in items {
+            self.budget = self.budget.checked_sub(1)?;
+            match &mut item.node {
+                Selection::Field(field) => {
+                    let field = &mut field.node;
+                    if !field.selection_set.node.items.is_empty() {
+                        match self.field_type(parent, field.name.node.as_str()) {
+                            Some(ty) => {
+                                self.set(&mut field.selection_set.node, &ty, depth + 1)?;
+                            }
+                            None => self.kept += count_spreads(&field.selection_set.node),
+                        }
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map_or(parent, |c| c.node.on.node.as_str())
+                        .to_owned();
+                    self.set(&mut fragment.node.selection_set.node, &on, depth + 1)?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    let definition = self.document.fragments.get(&spread.node.fragment_name.node);
+                    if let Some(definition) = definition.filter(|d| {
+                        spread.node.directives.is_empty()
+                            && d.node.directives.is_empty()
+                            && d.node.type_condition.node.on.node.as_str() == parent
+                    }) {
+                        let mut inner = definition.node.selection_set.node.clone();
+                        self.set(&mut inner, parent, depth + 1)?;
+                        self.inlined += 1;
+                        out.extend(inner.items);
+                        continue;
+                    }
+                    self.kept += 1;
+                }
+            }
+            out.push(item);
+        }
+        set.items = out;
+        Some(())
+    }
+
+    /// The named type of the field `name` of the object or interface `parent`.
+    fn field_type(&self, parent: &str, name: &str) -> Option<String> {
+        let (MetaType::Object { fields, .. } | MetaType::Interface { fields, .. }) =
+            self.registry.types.get(parent)?
+        else {
+            return None;
+        };
+        let ty = &fields.get(name)?.ty;
+        Some(MetaTypeName::concrete_typename(ty).to_owned())
+    }
+}
+
+/// The fragment spreads in `set` and below.
+fn count_spreads(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => count_spreads(&field.node.selection_set.node),
+            Selection::FragmentSpread(_) => 1,
+            Selection::InlineFragment(fragment) => count_spreads(&fragment.node.selection_set.node),
+        })
+        .sum()
+}
+
 /// The hash of an APQ `persistedQuery` extension.
 fn persisted_query(value: async_graphql::Value) -> Result<String, ServerError> {
     #[derive(serde::Deserialize)]
@@ -571,4 +752,98 @@ fn persisted_query(value: async_graphql::Value) -> Result<String, ServerError> {
         ));
     }
     Ok(query.sha256_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    fn parse(text: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(text).unwrap()
+    }
+
+    /// The response keys of the first operation's selection, in order, one level deep
+    /// and through inline fragments; spreads as `...Name`.
+    fn keys(set: &SelectionSet, out: &mut Vec<String>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    out.push(field.node.response_key().node.to_string());
+                    keys(&field.node.selection_set.node, out);
+                }
+                Selection::FragmentSpread(spread) => {
+                    out.push(format!("...{}", spread.node.fragment_name.node));
+                }
+                Selection::InlineFragment(fragment) => {
+                    keys(&fragment.node.selection_set.node, out);
+                }
+            }
+        }
+    }
+
+    fn first_keys(document: &ExecutableDocument) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, operation) in document.operations.iter() {
+            keys(&operation.node.selection_set.node, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn spreads_are_written_out_in_place_and_the_fragments_dropped() {
+        let registry = VariableTypes::new();
+        let document = parse(
+            "query Q { event(id: 1) { id ...E venue { ...V } } }
+             fragment E on Event { a: name ...F }
+             fragment F on Event { tags }
+             fragment V on Venue { city }",
+        );
+        let inlined = inline_fragments(&document, registry.registry()).unwrap();
+        assert!(inlined.fragments.is_empty());
+        assert_eq!(
+            first_keys(&inlined),
+            ["event", "id", "a", "tags", "venue", "city"]
+        );
+    }
+
+    #[test]
+    fn spreads_with_directives_or_on_unknown_ground_stay() {
+        let registry = VariableTypes::new();
+        let document = parse(
+            "query Q($x: Boolean!) { event(id: 1) { ...E @skip(if: $x) ...F } }
+             fragment E on Event { name }
+             fragment F on Event { tags }",
+        );
+        let inlined = inline_fragments(&document, registry.registry()).unwrap();
+        // `E` is still spread, so the fragments stay with the document.
+        assert_eq!(inlined.fragments.len(), 2);
+        assert_eq!(first_keys(&inlined), ["event", "...E", "tags"]);
+        // A fragment whose condition is not the type it is spread into is left alone.
+        let document = parse("{ event(id: 1) { ...V } } fragment V on Venue { city }");
+        assert!(inline_fragments(&document, registry.registry()).is_none());
+        // Nothing to do.
+        assert!(inline_fragments(&parse("{ __typename }"), registry.registry()).is_none());
+    }
+
+    #[test]
+    fn a_document_that_would_multiply_is_kept_as_parsed() {
+        let registry = VariableTypes::new();
+        // Every level spreads the next one twice: 2^14 copies of `id` written out.
+        let mut text = String::from("{ event(id: 1) { ...F0 } }");
+        for level in 0..14 {
+            let next = level + 1;
+            write!(
+                text,
+                " fragment F{level} on Event {{ ...F{next} ...F{next} }}"
+            )
+            .unwrap();
+        }
+        text.push_str(" fragment F14 on Event { id }");
+        let document = parse(&text);
+        assert!(inline_fragments(&document, registry.registry()).is_none());
+    }
 }

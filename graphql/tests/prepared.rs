@@ -26,6 +26,9 @@ use serde_json::{Value, json};
 struct Counting {
     inner: Service,
     calls: Mutex<BTreeMap<&'static str, usize>>,
+    /// Whether `get_event_detail` answers its performers in reverse order (a detail that
+    /// does not line up with the event's performer ids).
+    reverse_detail: std::sync::atomic::AtomicBool,
 }
 
 impl Counting {
@@ -33,6 +36,7 @@ impl Counting {
         Counting {
             inner: common::service(),
             calls: Mutex::default(),
+            reverse_detail: std::sync::atomic::AtomicBool::new(false),
         }
     }
     fn count(&self, name: &'static str) {
@@ -60,7 +64,14 @@ impl Ticketing for Counting {
     }
     async fn get_event_detail(&self, id: EventId) -> Result<EventDetail> {
         self.count("get_event_detail");
-        self.inner.get_event_detail(id).await
+        let mut detail = self.inner.get_event_detail(id).await?;
+        if self
+            .reverse_detail
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            detail.performers.reverse();
+        }
+        Ok(detail)
     }
     async fn get_venue(&self, id: VenueId) -> Result<Venue> {
         self.count("get_venue");
@@ -299,6 +310,42 @@ async fn each_resolver_makes_the_domain_calls_it_needs_and_no_more() {
             assert_eq!(api.take(), expected, "{query}");
         }
     }
+}
+
+/// `event` fetched with its detail answers its performers in the event's order whether
+/// or not the detail's list lines up with the event's ids (the resolver lends the
+/// detail's list only when it does).
+#[tokio::test]
+async fn detail_performers_follow_the_event_order() {
+    let (api, _, app) = counted(&Config::default());
+    // An event with at least two distinct performers.
+    let mut id = 1;
+    let order = loop {
+        let event = api.inner.get_event(EventId(id)).await.unwrap();
+        let mut distinct = event.performer_ids.clone();
+        distinct.dedup();
+        if distinct.len() >= 2 {
+            break event.performer_ids;
+        }
+        id += 1;
+    };
+    let body = json!({
+        "query": "query D($id: ID!) { event(id: $id) { performerIds performers { id } venue { id } } }",
+        "variables": {"id": id.to_string()},
+    });
+    let straight = post_text(&app, &body).await;
+    api.reverse_detail
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let reversed = post_text(&app, &body).await;
+    assert_eq!(reversed, straight);
+    let ids: Vec<String> = order
+        .iter()
+        .map(|p| format!(r#"{{"id":"{}"}}"#, p.0))
+        .collect();
+    assert!(
+        straight.contains(&format!(r#""performers":[{}]"#, ids.join(","))),
+        "{straight}"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! Objects written straight to JSON (`schema::inline::Render`, on the endpoint's path
 //! `Engine::execute_raw`) answer byte for byte what the value tree answers: every
 //! client document, and documents with aliases, `__typename`, fragments, `@skip` and
-//! `@include`, a failed field, an unknown id; a document whose fields share a response
-//! key (whose objects async-graphql merges) keeps the value tree.
+//! `@include`, a failed field, an unknown id; cached documents whose fragment spreads
+//! were written out in place; a document whose fields share a response key (whose
+//! objects async-graphql merges) keeps the value tree.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -128,6 +129,16 @@ async fn selections_errors_and_directives_are_the_same_as_text() {
             r#"{ a: event(id: "1") { id } b: event(id: "2") { id name } }"#,
             json!({}),
         ),
+        // A venue's sections as text: aliases, `__typename`, a fragment, two `rows`
+        // fields under two keys (each answers the rows' merged selection, as the value
+        // tree does), and an empty row selection after `@skip`.
+        (
+            r#"query S($yes: Boolean!) { venue(id: "1") { sections {
+                __typename n: name ...SF rows { label __typename } r2: rows { seats }
+            } } a: venue(id: "2") { sections { id rows { label @skip(if: $yes) } } } }
+            fragment SF on Section { id priceCents }"#,
+            json!({"yes": true}),
+        ),
     ];
     for (query, variables) in queries {
         let (raw, text) = same_both_ways(&engine, None, query, &variables).await;
@@ -144,6 +155,82 @@ async fn selections_errors_and_directives_are_the_same_as_text() {
     assert!(text.contains(r#""event":null"#), "{text}");
     assert!(text.contains(r#""path":["event"]"#), "{text}");
     assert!(text.contains("NOT_FOUND"), "{text}");
+}
+
+/// Cached documents have their fragment spreads written out in place
+/// (`prepared::inline_fragments`): the first run (the document as parsed), the cached
+/// runs as text and as a value tree all answer the same bytes, errors and their
+/// locations included.
+#[tokio::test]
+async fn fragments_written_out_answer_the_same() {
+    let engine = engine(common::service());
+    let queries = [
+        // Nested fragments, aliases inside them, `@skip`/`@include` inside them and on
+        // spreads (a spread with a directive stays a spread), one fragment spread twice.
+        (
+            None,
+            r#"query Q($yes: Boolean!, $no: Boolean!) { event(id: "4") {
+                ...E
+                ...D @include(if: $no)
+                ...A @skip(if: $no)
+                venue { ...V sections { ...S } }
+                performers { ...P }
+            } }
+            fragment E on Event { id label: name ...M tags @skip(if: $yes) }
+            fragment M on Event { minPriceCents maxPriceCents currency @include(if: $yes) }
+            fragment V on Venue { id where: city name @skip(if: $yes) }
+            fragment S on Section { id rows { label } }
+            fragment P on Performer { id name }
+            fragment D on Event { description }
+            fragment A on Event { availability { sectionId available } }"#,
+            json!({"yes": true, "no": false}),
+        ),
+        // A fragment on the root type, with a field that fails inside it: the error's
+        // locations point into the fragment either way.
+        (
+            None,
+            r#"{ ...R } fragment R on Query { event(id: "999999999") { id } ok: event(id: "2") { ...E2 } }
+            fragment E2 on Event { name }"#,
+            json!({}),
+        ),
+        // Two operations sharing a fragment, one chosen by name.
+        (
+            Some("Two"),
+            r#"query One { event(id: "1") { ...F } }
+            query Two { event(id: "2") { ...F venue { name } } }
+            fragment F on Event { id name startsAt }"#,
+            json!({}),
+        ),
+        // An inline fragment around a spread.
+        (
+            None,
+            r#"{ event(id: "6") { ... on Event { ...F } ... { status } } } fragment F on Event { id }"#,
+            json!({}),
+        ),
+    ];
+    for (operation, query, variables) in &queries {
+        let (_, text) = same_both_ways(&engine, *operation, query, variables).await;
+        assert!(text.contains(r#""event""#), "{text}");
+    }
+    let (raw, text) = same_both_ways(&engine, None, queries[0].1, &queries[0].2).await;
+    assert!(raw.errors.is_empty(), "{text}");
+    assert!(has_text(&raw.data), "not written as text: {text}");
+    // What the directives kept and dropped.
+    assert!(
+        text.contains(r#""label":"#) && text.contains(r#""where":"#),
+        "{text}"
+    );
+    assert!(!text.contains(r#""tags""#), "{text}");
+    assert!(text.contains(r#""currency""#), "{text}");
+    assert!(!text.contains(r#""description""#), "{text}");
+    assert!(text.contains(r#""availability""#), "{text}");
+    assert!(text.contains(r#""performers":[{"id""#), "{text}");
+    let (raw, text) = same_both_ways(&engine, None, queries[1].1, &json!({})).await;
+    assert_eq!(raw.errors.len(), 1, "{text}");
+    assert!(
+        text.contains(r#""locations":[{"line":1,"column":32}]"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::{Context, Lookahead};
 use domain::{Error, PerformerId, SharedTicketing, VenueId};
 
-use super::types::{Event, SectionAvailability};
+use super::types::{Event, Performer, SectionAvailability, Venue};
 
 /// How many batched lookups were made.
 #[derive(Debug, Default)]
@@ -121,18 +121,39 @@ pub async fn one(api: &SharedTicketing, id: domain::EventId, wants: Wants) -> Re
     }
     let detail = api.get_event_detail(id).await?;
     let mut event = Event::new(detail.event);
-    let venue_id = event.event.venue_id.0;
-    event.venues = Some(Arc::new(HashMap::from([(
-        venue_id,
-        Arc::new(detail.venue),
-    )])));
-    event.performers = Some(Arc::new(
-        detail
+    // The detail's venue is the event's own (`venue` answers it as it always did), and
+    // so are its performers when they are the ones the event's ids name, in its order
+    // (the domain's contract); otherwise they go into the maps the list path uses,
+    // whose lookups report a missing one as the field always did.
+    let aligned = detail.performers.len() == event.event.performer_ids.len()
+        && detail
             .performers
-            .into_iter()
-            .map(|p| (p.id.0, Arc::new(p)))
-            .collect(),
-    ));
+            .iter()
+            .zip(&event.event.performer_ids)
+            .all(|(p, id)| p.id == *id);
+    if aligned {
+        event.own = Some((
+            Venue(Arc::new(detail.venue)),
+            detail
+                .performers
+                .into_iter()
+                .map(|p| Performer(Arc::new(p)))
+                .collect(),
+        ));
+    } else {
+        // Under the event's venue id, as ever: `venue` answers the detail's venue.
+        event.venues = Some(Arc::new(HashMap::from([(
+            event.event.venue_id.0,
+            Arc::new(detail.venue),
+        )])));
+        event.performers = Some(Arc::new(
+            detail
+                .performers
+                .into_iter()
+                .map(|p| (p.id.0, Arc::new(p)))
+                .collect(),
+        ));
+    }
     event.availability = Some(
         detail
             .availability

@@ -99,6 +99,10 @@ pub struct Event {
     /// This event's availability, when fetched (as the GraphQL objects, so the field
     /// lends them out instead of copying every section's name).
     pub availability: Option<Vec<SectionAvailability>>,
+    /// This event's own venue and performers, in the order `venue` and `performers`
+    /// answer them, when fetched with the event alone (its detail): read before the
+    /// maps above, and lent out as they are (no map built and searched for one event).
+    pub own: Option<(Venue, Vec<Performer>)>,
 }
 
 impl Event {
@@ -109,6 +113,7 @@ impl Event {
             venues: None,
             performers: None,
             availability: None,
+            own: None,
         }
     }
 }
@@ -172,6 +177,9 @@ impl Event {
     /// The venue, fetched with every other venue of the list this event is in.
     async fn venue(&self, ctx: &Context<'_>) -> Result<Inline<Venue>> {
         let id = self.event.venue_id;
+        if let Some((venue, _)) = &self.own {
+            return Ok(Inline(venue.clone()));
+        }
         if let Some(venues) = &self.venues {
             return venues
                 .get(&id.0)
@@ -184,6 +192,9 @@ impl Event {
     /// The performers, headliner first, fetched with every other performer of the list
     /// this event is in.
     async fn performers(&self, ctx: &Context<'_>) -> Result<InlineList<'_, Performer>> {
+        if let Some((_, performers)) = &self.own {
+            return Ok(InlineList(Cow::Borrowed(performers)));
+        }
         let found = if let Some(found) = &self.performers {
             Arc::clone(found)
         } else {
@@ -330,6 +341,7 @@ where
 }
 
 /// A venue with its seat layout.
+#[derive(Clone)]
 pub struct Venue(pub Arc<domain::Venue>);
 
 #[Object]
@@ -403,15 +415,22 @@ pub struct Row {
 /// one synchronous pass (a big venue has a thousand rows; as `Vec<Section>` each of
 /// their fields would be a boxed future of its own). Selections, aliases, fragments
 /// and `__typename` are honoured; fields with one response key merge their selections,
-/// as the specification asks.
+/// as the specification asks. When the request's objects may be JSON text ([`RawJson`]
+/// with `objects`), the list is written as text directly (`SectionList::render`), the
+/// same bytes the value tree writes.
 pub struct SectionList(pub Arc<domain::Venue>);
+
+/// The hasher of [`selected`]'s maps: the keys are a handful of response keys the
+/// validated document chose, hashed on every request; SipHash and a fresh
+/// `RandomState` per map cost more than the walk.
+type Hasher = foldhash::fast::RandomState;
 
 /// The fields a selection set selects, by response key, in order, with every field
 /// node for that key (their sub-selections merge).
 fn selected<'a>(
     ctx: &ContextSelectionSet<'a>,
     set: &'a SelectionSet,
-    out: &mut IndexMap<Name, Vec<&'a Field>>,
+    out: &mut IndexMap<Name, Vec<&'a Field>, Hasher>,
     depth: usize,
 ) -> ServerResult<()> {
     // Fragment cycles are refused by validation; this bound is a second guard.
@@ -442,6 +461,52 @@ fn selected<'a>(
     Ok(())
 }
 
+/// As [`selected`], every field in document order with its response key, in a list.
+fn selected_flat<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a SelectionSet,
+    out: &mut Vec<(&'a str, &'a Field)>,
+    depth: usize,
+) -> ServerResult<()> {
+    // Fragment cycles are refused by validation; this bound is a second guard.
+    if depth > 32 {
+        return Err(ServerError::new("selection nested too deep", None));
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                out.push((field.node.response_key().node.as_str(), &field.node));
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let Some(fragment) = ctx.query_env.fragments.get(name) else {
+                    return Err(ServerError::new(
+                        format!(r#"Unknown fragment "{name}"."#),
+                        Some(spread.pos),
+                    ));
+                };
+                selected_flat(ctx, &fragment.node.selection_set.node, out, depth + 1)?;
+            }
+            Selection::InlineFragment(inline) => {
+                selected_flat(ctx, &inline.node.selection_set.node, out, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(response key, field name)` for each key of `all`, in order of first appearance,
+/// named by its first field: the keys and names of [`selected`]'s map.
+fn first_per_key<'a>(all: &[(&'a str, &'a Field)]) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(all.len());
+    for &(key, field) in all {
+        if !out.iter().any(|(k, _)| *k == key) {
+            out.push((key, field.name.node.as_str()));
+        }
+    }
+    out
+}
+
 fn unknown_field(name: &str, on: &str) -> ServerError {
     ServerError::new(
         format!(r#"Cannot query field "{name}" on type "{on}"."#),
@@ -467,10 +532,27 @@ impl OutputType for SectionList {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let mut plan = IndexMap::new();
+        if ctx.data_opt::<RawJson>().is_some_and(|raw| raw.objects) {
+            // The same plans as below, in lists instead of maps (a handful of fields,
+            // nothing hashed or allocated per key).
+            let mut all = Vec::with_capacity(8);
+            selected_flat(ctx, &ctx.item.node, &mut all, 0)?;
+            let sections = first_per_key(&all);
+            let mut all_rows = Vec::with_capacity(8);
+            for &(key, _) in &sections {
+                for &(_, field) in all.iter().filter(|(k, _)| *k == key) {
+                    if field.name.node == "rows" {
+                        selected_flat(ctx, &field.selection_set.node, &mut all_rows, 1)?;
+                    }
+                }
+            }
+            let rows = first_per_key(&all_rows);
+            return Ok(Value::Binary(self.render(&sections, &rows)?.into()));
+        }
+        let mut plan = IndexMap::default();
         selected(ctx, &ctx.item.node, &mut plan, 0)?;
         // The rows' selection: every `rows` field's sub-selection, merged.
-        let mut row_plan = IndexMap::new();
+        let mut row_plan = IndexMap::default();
         for fields in plan.values() {
             for field in fields.iter().filter(|f| f.name.node == "rows") {
                 selected(ctx, &field.selection_set.node, &mut row_plan, 1)?;
@@ -514,6 +596,77 @@ impl OutputType for SectionList {
         }
         Ok(Value::List(sections))
     }
+}
+
+impl SectionList {
+    /// The sections as the JSON text the value tree above writes, byte for byte (the
+    /// same keys in the same order, each value by the writer [`crate::json`] uses for
+    /// it; each plan is `(response key, field name)` per key, see [`first_per_key`]),
+    /// for a request whose objects may be text ([`RawJson`] with `objects`: no two
+    /// fields of the document share a response key, so nothing is merged into it). A
+    /// venue has a few sections of a few dozen rows; as a value tree each row was a map
+    /// cloned from a template and each label a copied string, all written once more.
+    fn render(
+        &self,
+        section_fields: &[(&str, &str)],
+        row_fields: &[(&str, &str)],
+    ) -> ServerResult<Vec<u8>> {
+        let rows: usize = self.0.sections.iter().map(|s| s.rows.len()).sum();
+        let mut out = Vec::with_capacity(
+            2 + self.0.sections.len() * 24 * (1 + section_fields.len())
+                + rows * 24 * (1 + row_fields.len()),
+        );
+        out.push(b'[');
+        for (n, section) in self.0.sections.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            for (i, &(key, name)) in section_fields.iter().enumerate() {
+                write_key(&mut out, i, key);
+                match name {
+                    "id" => json::write_u64(&mut out, u64::from(section.id)),
+                    "name" => json::write_str(&mut out, &section.name),
+                    "priceCents" => json::write_i64(&mut out, section.price_cents),
+                    "__typename" => json::write_str(&mut out, "Section"),
+                    "rows" => {
+                        out.push(b'[');
+                        for (r, row) in section.rows.iter().enumerate() {
+                            if r > 0 {
+                                out.push(b',');
+                            }
+                            for (i, &(key, name)) in row_fields.iter().enumerate() {
+                                write_key(&mut out, i, key);
+                                match name {
+                                    "label" => json::write_str(&mut out, &row.label),
+                                    "seats" => json::write_u64(&mut out, u64::from(row.seats)),
+                                    "__typename" => json::write_str(&mut out, "Row"),
+                                    other => return Err(unknown_field(other, "Row")),
+                                }
+                            }
+                            close(&mut out, row_fields.is_empty());
+                        }
+                        out.push(b']');
+                    }
+                    other => return Err(unknown_field(other, "Section")),
+                }
+            }
+            close(&mut out, section_fields.is_empty());
+        }
+        out.push(b']');
+        Ok(out)
+    }
+}
+
+/// `{"key":` for an object's first field (`i == 0`), `,"key":` for the others.
+fn write_key(out: &mut Vec<u8>, i: usize, key: &str) {
+    out.push(if i == 0 { b'{' } else { b',' });
+    json::write_str(out, key);
+    out.push(b':');
+}
+
+/// Ends an object written field by field: `}`, or `{}` when it had no field.
+fn close(out: &mut Vec<u8>, empty: bool) {
+    out.extend_from_slice(if empty { b"{}" } else { b"}" });
 }
 
 /// Someone who performs at events.
@@ -839,7 +992,7 @@ fn decimal(n: u64) -> String {
 
 /// Request data asking [`SeatList`] for its JSON text (a `Value::Binary` the endpoint's
 /// writer copies as is) instead of a value tree, and, with `objects`, the objects
-/// [`Inline`] resolves too. Only [`crate::prepared::Engine`]'s JSON path adds it;
+/// [`Inline`] resolves and a venue's sections ([`SectionList`]) too. Only [`crate::prepared::Engine`]'s JSON path adds it;
 /// without it the seats are an ordinary value tree, so `Schema::execute` and serde
 /// serialisation stay correct.
 #[derive(Debug, Clone, Copy)]
