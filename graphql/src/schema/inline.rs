@@ -28,7 +28,9 @@
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    Field, FragmentDefinition, FragmentSpread, Selection, SelectionSet,
+};
 use async_graphql::registry::Registry;
 use async_graphql::{
     ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult,
@@ -247,16 +249,10 @@ fn selected<'a>(
                 continue;
             }
             Selection::FragmentSpread(spread) => {
-                let name = &spread.node.fragment_name.node;
-                let Some(fragment) = ctx.query_env.fragments.get(name) else {
-                    return Err(ServerError::new(
-                        format!(r#"Unknown fragment "{name}"."#),
-                        Some(spread.pos),
-                    ));
-                };
+                let fragment = fragment(ctx, spread)?;
                 (
-                    Some(&fragment.node.type_condition.node.on.node),
-                    &fragment.node.selection_set.node,
+                    Some(&fragment.type_condition.node.on.node),
+                    &fragment.selection_set.node,
                 )
             }
             Selection::InlineFragment(inline) => (
@@ -269,6 +265,20 @@ fn selected<'a>(
         }
     }
     Ok(())
+}
+
+/// The definition a fragment spread names, from this request's document; an unknown
+/// name (which validation refuses, so only a second guard) is the spec's error.
+pub(super) fn fragment<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    spread: &Positioned<FragmentSpread>,
+) -> ServerResult<&'a FragmentDefinition> {
+    let name = &spread.node.fragment_name.node;
+    ctx.query_env
+        .fragments
+        .get(name)
+        .map(|fragment| &fragment.node)
+        .ok_or_else(|| ServerError::new(format!(r#"Unknown fragment "{name}"."#), Some(spread.pos)))
 }
 
 /// Adds `value` under `key`, merging it into an object already there (the same field

@@ -18,7 +18,7 @@ use async_graphql::{
 use serde::Deserialize;
 
 use super::api;
-use super::inline::{Inline, InlineList, Render};
+use super::inline::{self, Inline, InlineList, Render};
 use super::loaders::{self, Wants};
 use crate::error::to_graphql;
 use crate::json;
@@ -433,30 +433,12 @@ fn selected<'a>(
     out: &mut IndexMap<Name, Vec<&'a Field>, Hasher>,
     depth: usize,
 ) -> ServerResult<()> {
-    // Fragment cycles are refused by validation; this bound is a second guard.
-    if depth > 32 {
-        return Err(ServerError::new("selection nested too deep", None));
-    }
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => out
-                .entry(field.node.response_key().node.clone())
-                .or_default()
-                .push(&field.node),
-            Selection::FragmentSpread(spread) => {
-                let name = &spread.node.fragment_name.node;
-                let Some(fragment) = ctx.query_env.fragments.get(name) else {
-                    return Err(ServerError::new(
-                        format!(r#"Unknown fragment "{name}"."#),
-                        Some(spread.pos),
-                    ));
-                };
-                selected(ctx, &fragment.node.selection_set.node, out, depth + 1)?;
-            }
-            Selection::InlineFragment(inline) => {
-                selected(ctx, &inline.node.selection_set.node, out, depth + 1)?;
-            }
-        }
+    let mut all = Vec::new();
+    selected_flat(ctx, set, &mut all, depth)?;
+    for (_, field) in all {
+        out.entry(field.response_key().node.clone())
+            .or_default()
+            .push(field);
     }
     Ok(())
 }
@@ -478,14 +460,8 @@ fn selected_flat<'a>(
                 out.push((field.node.response_key().node.as_str(), &field.node));
             }
             Selection::FragmentSpread(spread) => {
-                let name = &spread.node.fragment_name.node;
-                let Some(fragment) = ctx.query_env.fragments.get(name) else {
-                    return Err(ServerError::new(
-                        format!(r#"Unknown fragment "{name}"."#),
-                        Some(spread.pos),
-                    ));
-                };
-                selected_flat(ctx, &fragment.node.selection_set.node, out, depth + 1)?;
+                let fragment = inline::fragment(ctx, spread)?;
+                selected_flat(ctx, &fragment.selection_set.node, out, depth + 1)?;
             }
             Selection::InlineFragment(inline) => {
                 selected_flat(ctx, &inline.node.selection_set.node, out, depth + 1)?;
