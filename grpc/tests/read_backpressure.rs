@@ -14,7 +14,6 @@ use std::sync::Arc;
 use common::raw_h2::{biggest_seat_map, never_reading_client, requests, until};
 use grpc::pb;
 use grpc::pb::ticketing_client::TicketingClient;
-use netkit::running::RunningServer;
 use netkit::send_budget::{SendBudget, SendBudgetConfig};
 use prost::Message as _;
 use tokio::io::AsyncWriteExt;
@@ -37,12 +36,7 @@ async fn a_client_that_never_reads_gets_no_request_read_once_the_socket_is_full(
     // not the budget, is what fills.
     let budget = SendBudget::new(SendBudgetConfig::new(&config.http2));
     let api: domain::SharedTicketing = Arc::new(service);
-    let server = RunningServer::spawn({
-        let budget = budget.clone();
-        move |listener, stop| grpc::serve_with_budget(listener, api, config, budget, stop)
-    })
-    .await
-    .unwrap();
+    let server = common::serve_with_budget(api, config, &budget).await;
     let mut normal = TicketingClient::new(common::channel(&server).await);
     let answer = normal
         .get_seat_map(pb::GetSeatMapRequest { event_id: event })

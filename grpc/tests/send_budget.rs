@@ -12,7 +12,6 @@ use std::time::Duration;
 use common::raw_h2::{biggest_seat_map, never_reading_client, requests, until};
 use grpc::pb;
 use grpc::pb::ticketing_client::TicketingClient;
-use netkit::running::RunningServer;
 use netkit::send_budget::{SendBudget, SendBudgetConfig};
 use prost::Message as _;
 
@@ -36,12 +35,7 @@ async fn never_reading_clients_hold_at_most_the_budget() {
         wait: Duration::from_millis(200),
     });
     let api: domain::SharedTicketing = Arc::new(service);
-    let server = RunningServer::spawn({
-        let budget = budget.clone();
-        move |listener, stop| grpc::serve_with_budget(listener, api, config, budget, stop)
-    })
-    .await
-    .unwrap();
+    let server = common::serve_with_budget(api, config, &budget).await;
     let mut normal = TicketingClient::new(common::channel(&server).await);
     let answer = normal
         .get_seat_map(pb::GetSeatMapRequest { event_id: event })

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use common::raw_h2::{biggest_seat_map, never_reading_client, requests, until};
 use netkit::connections::socket_totals;
-use netkit::running::RunningServer;
 use netkit::send_budget::{SendBudget, SendBudgetConfig};
 
 /// Answer bytes asked for: twice what the kernel's send buffer takes at most
@@ -43,12 +42,7 @@ async fn a_never_reading_peer_gets_no_more_than_the_unsent_cap_from_the_kernel()
     let config = grpc::Config::default();
     let budget = SendBudget::new(SendBudgetConfig::new(&config.http2));
     let api: domain::SharedTicketing = Arc::new(service);
-    let server = RunningServer::spawn({
-        let budget = budget.clone();
-        move |listener, stop| grpc::serve_with_budget(listener, api, config, budget, stop)
-    })
-    .await
-    .unwrap();
+    let server = common::serve_with_budget(api, config, &budget).await;
     let asked = u32::try_from(ASKED_AT_LEAST / answer + 1).unwrap();
     let (_, written_before) = socket_totals();
 

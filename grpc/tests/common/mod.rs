@@ -37,6 +37,22 @@ pub async fn serve(api: SharedTicketing) -> RunningServer {
         .unwrap()
 }
 
+/// A gRPC server over `api` with `config`, sharing `budget` with the test (which reads
+/// its counters), on a port the OS picks.
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub async fn serve_with_budget(
+    api: SharedTicketing,
+    config: grpc::Config,
+    budget: &netkit::send_budget::SendBudget,
+) -> RunningServer {
+    let budget = budget.clone();
+    RunningServer::spawn(move |listener, stop| {
+        grpc::serve_with_budget(listener, api, config, budget, stop)
+    })
+    .await
+    .unwrap()
+}
+
 /// A channel to the server.
 pub async fn channel(server: &RunningServer) -> tonic::transport::Channel {
     tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
